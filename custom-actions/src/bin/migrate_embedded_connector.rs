@@ -1,0 +1,2 @@
+//! `migrateEmbeddedConnector`: export, inspect, verify and decrypt embedded-connector configuration packages.
+fn main() {}

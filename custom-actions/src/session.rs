@@ -1,0 +1,106 @@
+//! The small session interface every custom action is written against, so the logic runs on Linux
+//! with [`FakeSession`] and on Windows with the `Msi*W` shell in `ffi`.
+
+use std::collections::BTreeMap;
+
+/// The engine mode bits a deferred action may ask about (`MsiGetMode`, MSI SDK "MsiGetMode").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Running deferred (in the execute script).
+    Scheduled,
+    /// Running as a rollback action.
+    Rollback,
+    /// Running as a commit action.
+    Commit,
+}
+
+/// What an action returns to the installer. The numbers are the Win32 codes that
+/// `msiexec` turns into its exit code (MSI SDK "Custom Action Return Values").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionResult {
+    /// `ERROR_SUCCESS` (0).
+    Success,
+    /// `ERROR_INSTALL_USEREXIT` (1602): stopped on purpose.
+    UserExit,
+    /// `ERROR_INSTALL_FAILURE` (1603).
+    Failure,
+}
+
+impl ActionResult {
+    /// The Win32 code the exported function returns.
+    pub fn code(self) -> u32 {
+        match self {
+            ActionResult::Success => 0,
+            ActionResult::UserExit => 1602,
+            ActionResult::Failure => 1603,
+        }
+    }
+}
+
+/// Error talking to the installer session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A `Msi*` call failed.
+    #[error("{call} failed with Windows error {code}")]
+    Api {
+        /// The API called.
+        call: &'static str,
+        /// Its return code.
+        code: u32,
+    },
+}
+
+/// An installer session as the custom actions see it.
+pub trait Session {
+    /// `MsiGetPropertyW`; an undefined property is the empty string. In a deferred action only
+    /// `CustomActionData`, `ProductCode` and `UserSID` are readable.
+    fn property(&self, name: &str) -> Result<String, SessionError>;
+    /// `MsiSetPropertyW` (immediate actions only).
+    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError>;
+    /// Writes one line to the verbose log (`MsiProcessMessage`, `INSTALLMESSAGE_INFO`).
+    /// Never pass a secret.
+    fn log(&mut self, line: &str);
+    /// `MsiGetMode`.
+    fn mode(&self, mode: Mode) -> bool;
+}
+
+/// In-memory session for unit tests of the logic: properties in a map, log lines in a vector.
+#[derive(Debug, Default, Clone)]
+pub struct FakeSession {
+    /// Current property values.
+    pub properties: BTreeMap<String, String>,
+    /// Every line logged, in order.
+    pub log: Vec<String>,
+    /// Modes that `mode` answers `true` for.
+    pub modes: Vec<Mode>,
+}
+
+impl FakeSession {
+    /// A session with the given properties set.
+    pub fn with<const N: usize>(props: [(&str, &str); N]) -> Self {
+        FakeSession {
+            properties: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Session for FakeSession {
+    fn property(&self, name: &str) -> Result<String, SessionError> {
+        Ok(self.properties.get(name).cloned().unwrap_or_default())
+    }
+    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError> {
+        if value.is_empty() {
+            self.properties.remove(name);
+        } else {
+            self.properties.insert(name.to_string(), value.to_string());
+        }
+        Ok(())
+    }
+    fn log(&mut self, line: &str) {
+        self.log.push(line.to_string());
+    }
+    fn mode(&self, mode: Mode) -> bool {
+        self.modes.contains(&mode)
+    }
+}

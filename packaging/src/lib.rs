@@ -1,0 +1,2 @@
+//! Build-machine side of the installer toolchain: lowers WiX v3 sources to an MSI database with the
+//! `msi` and `cab` crates, validates MSI databases (ICE-style checks), and writes the release bundle.

@@ -1,0 +1,2 @@
+//! Sample product service: writes a heartbeat file.
+fn main() {}
