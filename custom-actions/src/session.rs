@@ -62,6 +62,9 @@ pub trait Session {
     fn log(&mut self, line: &str);
     /// `MsiGetMode`.
     fn mode(&self, mode: Mode) -> bool;
+    /// Every row of `SELECT <columns> FROM <table>` on the running package's database
+    /// (`MsiGetActiveDatabase`, immediate actions only); a null cell is `None`.
+    fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError>;
 }
 
 /// In-memory session for unit tests of the logic: properties in a map, log lines in a vector.
@@ -73,6 +76,8 @@ pub struct FakeSession {
     pub log: Vec<String>,
     /// Modes that `mode` answers `true` for.
     pub modes: Vec<Mode>,
+    /// Tables the package "contains": name -> (column names, rows).
+    pub tables: BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>,
 }
 
 impl FakeSession {
@@ -102,5 +107,16 @@ impl Session for FakeSession {
     }
     fn mode(&self, mode: Mode) -> bool {
         self.modes.contains(&mode)
+    }
+    fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError> {
+        let Some((names, rows)) = self.tables.get(table) else {
+            // What MsiDatabaseOpenView returns for a missing table: ERROR_BAD_QUERY_SYNTAX.
+            return Err(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 });
+        };
+        let index: Vec<usize> = columns
+            .iter()
+            .map(|c| names.iter().position(|n| n == c).ok_or(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 }))
+            .collect::<Result<_, _>>()?;
+        Ok(rows.iter().map(|row| index.iter().map(|&i| row[i].clone()).collect()).collect())
     }
 }

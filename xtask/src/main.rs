@@ -3,6 +3,14 @@
 //! `main` only dispatches; each step lives in its own module with a `run` function that parses
 //! its own flags (so `cargo xtask <step> --help` explains that step).
 
+mod bench;
+mod dist;
+mod e2e;
+mod screenshots;
+mod sign;
+mod test;
+mod validate;
+
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -36,6 +44,12 @@ fn main() -> Result<()> {
             print!("{HELP}");
             Ok(())
         }
+        "dist" => dist::run(&sh, rest),
+        "test" => test::run(&sh, rest),
+        "e2e" => e2e::run(&sh, rest),
+        "validate" => validate::run(&sh, rest),
+        "bench" => bench::run(&sh, rest),
+        "screenshots" => screenshots::run(&sh, rest),
         other => anyhow::bail!("unknown command `{other}`\n\n{HELP}"),
     }
 }

@@ -1,0 +1,1 @@
+//! Customer Experience Improvement Program: detect a previous choice and persist CEIP_OPTIN (seed step 6).

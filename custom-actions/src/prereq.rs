@@ -1,0 +1,1 @@
+//! Prerequisite evaluation and installation planning (seed step 7).

@@ -1,0 +1,1 @@
+//! ICE-style validation of any MSI database, without Windows.

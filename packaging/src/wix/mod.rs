@@ -1,0 +1,1 @@
+//! WiX v3 source -> MSI: parse `.wxs`/`.wxl`, lower each element family to rows, write the package.
