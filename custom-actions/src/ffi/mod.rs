@@ -1,1 +1,199 @@
 //! The Windows shell: a `Session` over `Msi*W` calls and the exported one-line action shims.
+//!
+//! Everything here is `cfg(windows)` (see `lib.rs`); the logic it calls is plain Rust tested on
+//! Linux against [`crate::session::FakeSession`]. Only UTF-16 (`W`) entry points are used.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS};
+use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
+    MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode,
+    MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull, MsiRecordSetStringW,
+    MsiSetPropertyW, MsiViewClose, MsiViewExecute, MsiViewFetch, INSTALLMESSAGE_INFO, MSIHANDLE,
+    MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_SCHEDULED,
+};
+
+use crate::session::{ActionResult, Mode, Session, SessionError};
+
+/// Generates the exported entry point `ExportName` for a logic function
+/// `fn(&mut impl Session) -> ActionResult`:
+///
+/// ```ignore
+/// export_action!(DetectEmbeddedConnector => crate::connector::detect);
+/// ```
+///
+/// The export catches panics (logged, then 1603) and maps [`ActionResult`] to 0 / 1602 / 1603.
+/// The export name must equal the `DllEntry` of its `CustomAction` row.
+macro_rules! export_action {
+    ($name:ident => $logic:path) => {
+        /// Custom-action entry point called by the Windows Installer (see `export_action!`).
+        #[no_mangle]
+        pub extern "system" fn $name(
+            install: ::windows_sys::Win32::System::ApplicationInstallationAndServicing::MSIHANDLE,
+        ) -> u32 {
+            $crate::ffi::run_action(stringify!($name), install, |session| $logic(session))
+        }
+    };
+}
+
+mod connector;
+mod target_machine;
+
+/// Runs one action's logic over the installer handle: panics become 1603 with a log line.
+pub(crate) fn run_action(
+    name: &str,
+    install: MSIHANDLE,
+    logic: impl FnOnce(&mut MsiSession) -> ActionResult,
+) -> u32 {
+    let mut session = MsiSession(install);
+    match catch_unwind(AssertUnwindSafe(|| logic(&mut session))) {
+        Ok(result) => result.code(),
+        Err(payload) => {
+            // The logic never formats a secret into a panic message (passwords live in types
+            // whose Debug is redacted), so the message is safe to log and helps the admin.
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            session.log(&format!("{name}: internal error ({what}); the action failed and reports 1603"));
+            ActionResult::Failure.code()
+        }
+    }
+}
+
+/// A NUL-terminated UTF-16 copy of `s` for the `W` APIs.
+fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// An `MSIHANDLE` this code opened (record, view, database), closed on drop.
+struct OwnedHandle(MSIHANDLE);
+
+impl Drop for OwnedHandle {
+    fn drop(&mut self) {
+        if self.0 != 0 {
+            // SAFETY: the handle was returned to us by an Msi* call, is owned by this value only
+            // and is closed exactly once here.
+            unsafe { MsiCloseHandle(self.0) };
+        }
+    }
+}
+
+/// Reads a string through an `Msi*W` getter following the SDK's two-step protocol: try a
+/// buffer, and on `ERROR_MORE_DATA` retry with the length (without the NUL) it reported.
+fn read_string(call: &'static str, mut get: impl FnMut(*mut u16, *mut u32) -> u32) -> Result<String, SessionError> {
+    let mut buf: Vec<u16> = vec![0; 256];
+    loop {
+        let mut len = buf.len() as u32;
+        let rc = get(buf.as_mut_ptr(), &mut len);
+        match rc {
+            ERROR_SUCCESS => return Ok(String::from_utf16_lossy(&buf[..len as usize])),
+            ERROR_MORE_DATA => buf = vec![0; len as usize + 1],
+            code => return Err(SessionError::Api { call, code }),
+        }
+    }
+}
+
+/// The installer session handed to a custom action. The handle belongs to the installer and
+/// is not closed here.
+pub(crate) struct MsiSession(MSIHANDLE);
+
+impl Session for MsiSession {
+    fn property(&self, name: &str) -> Result<String, SessionError> {
+        let name = wide(name);
+        read_string("MsiGetPropertyW", |buf, len| {
+            // SAFETY: `name` is NUL-terminated and alive for the call; `buf` points to `*len`
+            // writable u16s (read_string sizes it), and `len` is a valid in/out pointer.
+            unsafe { MsiGetPropertyW(self.0, name.as_ptr(), buf, len) }
+        })
+    }
+
+    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError> {
+        let (name, value) = (wide(name), wide(value));
+        // SAFETY: both strings are NUL-terminated and alive for the call.
+        let rc = unsafe { MsiSetPropertyW(self.0, name.as_ptr(), value.as_ptr()) };
+        match rc {
+            ERROR_SUCCESS => Ok(()),
+            code => Err(SessionError::Api { call: "MsiSetPropertyW", code }),
+        }
+    }
+
+    fn log(&mut self, line: &str) {
+        // SAFETY: plain call; a zero handle (failure) is checked below.
+        let record = OwnedHandle(unsafe { MsiCreateRecord(1) });
+        if record.0 == 0 {
+            return;
+        }
+        // Field 0 is the format template: "[1]" prints field 1 verbatim, so brackets in the
+        // text are never expanded as property references (MSI SDK "MsiFormatRecord").
+        let (template, text) = (wide("[1]"), wide(line));
+        // SAFETY: `record` is a live record with one field; the strings are NUL-terminated
+        // and alive for the calls.
+        unsafe {
+            MsiRecordSetStringW(record.0, 0, template.as_ptr());
+            MsiRecordSetStringW(record.0, 1, text.as_ptr());
+            MsiProcessMessage(self.0, INSTALLMESSAGE_INFO, record.0);
+        }
+    }
+
+    fn mode(&self, mode: Mode) -> bool {
+        let run_mode = match mode {
+            Mode::Scheduled => MSIRUNMODE_SCHEDULED,
+            Mode::Rollback => MSIRUNMODE_ROLLBACK,
+            Mode::Commit => MSIRUNMODE_COMMIT,
+        };
+        // SAFETY: plain call on the installer's handle.
+        unsafe { MsiGetMode(self.0, run_mode) != 0 }
+    }
+
+    fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError> {
+        // SAFETY: plain call on the installer's handle; zero means failure and is checked.
+        let database = OwnedHandle(unsafe { MsiGetActiveDatabase(self.0) });
+        if database.0 == 0 {
+            // ERROR_INSTALL_FAILURE-style: the SDK gives no code, 1627 is ERROR_FUNCTION_FAILED.
+            return Err(SessionError::Api { call: "MsiGetActiveDatabase", code: 1627 });
+        }
+        let list: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+        let query = wide(&format!("SELECT {} FROM `{table}`", list.join(", ")));
+        let mut view = OwnedHandle(0);
+        // SAFETY: `query` is NUL-terminated; `view.0` is a valid out pointer.
+        let rc = unsafe { MsiDatabaseOpenViewW(database.0, query.as_ptr(), &mut view.0) };
+        if rc != ERROR_SUCCESS {
+            return Err(SessionError::Api { call: "MsiDatabaseOpenViewW", code: rc });
+        }
+        // SAFETY: `view` is an open view; no parameter record.
+        let rc = unsafe { MsiViewExecute(view.0, 0) };
+        if rc != ERROR_SUCCESS {
+            return Err(SessionError::Api { call: "MsiViewExecute", code: rc });
+        }
+        let mut rows = Vec::new();
+        loop {
+            let mut record = OwnedHandle(0);
+            // SAFETY: `view` is executed; `record.0` is a valid out pointer.
+            let rc = unsafe { MsiViewFetch(view.0, &mut record.0) };
+            match rc {
+                ERROR_SUCCESS => {}
+                ERROR_NO_MORE_ITEMS => break,
+                code => return Err(SessionError::Api { call: "MsiViewFetch", code }),
+            }
+            let mut row = Vec::with_capacity(columns.len());
+            for field in 1..=columns.len() as u32 {
+                // SAFETY: `record` is a live record fetched above.
+                if unsafe { MsiRecordIsNull(record.0, field) } != 0 {
+                    row.push(None);
+                    continue;
+                }
+                let value = read_string("MsiRecordGetStringW", |buf, len| {
+                    // SAFETY: `record` is live; `buf` points to `*len` writable u16s.
+                    unsafe { MsiRecordGetStringW(record.0, field, buf, len) }
+                })?;
+                row.push(Some(value));
+            }
+            rows.push(row);
+        }
+        // SAFETY: `view` is an executed view; closing it before the handle is released.
+        unsafe { MsiViewClose(view.0) };
+        Ok(rows)
+    }
+}

@@ -1,0 +1,1 @@
+//! Exports of the embedded-connector actions (one-line shims over `crate::connector`).
