@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod harvest;
+pub mod prerequisites;
 pub mod product;
 pub mod tables;
 pub mod validate;
