@@ -1,0 +1,172 @@
+//! The errors of the `.enc` format: one variant per class a caller (or the tool's exit code) acts on.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while writing, reading or checking a package.
+///
+/// The classes that matter to callers are [`EncError::WrongPassword`],
+/// [`EncError::Damaged`], [`EncError::UnsupportedVersion`] and [`EncError::Exists`]; see
+/// `docs/enc-format.md` ("Error classes") for which header field produces which error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncError {
+    /// The password does not unwrap the file key (the header itself is intact).
+    #[error("{path}: wrong password (the package is intact, but this password does not open it)")]
+    WrongPassword {
+        /// The package.
+        path: PathBuf,
+    },
+    /// The package is not a well-formed, authentic `.enc` file.
+    #[error("{path}: the package is damaged: {damage}")]
+    Damaged {
+        /// The package.
+        path: PathBuf,
+        /// What exactly is wrong.
+        damage: Damage,
+    },
+    /// The package has a format version this code does not read.
+    #[error("{path}: unsupported .enc format version {found} (this tool reads version {supported}); use a newer migrateEmbeddedConnector")]
+    UnsupportedVersion {
+        /// The package.
+        path: PathBuf,
+        /// The version field found in the header.
+        found: u16,
+        /// The version this code reads and writes.
+        supported: u16,
+    },
+    /// The target already exists; nothing is ever overwritten.
+    #[error("{path} already exists; refusing to overwrite it (move it away or choose another folder)")]
+    Exists {
+        /// The existing file or non-empty folder.
+        path: PathBuf,
+    },
+    /// The password is shorter than [`super::MIN_PASSWORD_LEN`] characters.
+    #[error("the password is too short: at least {min} characters are required", min = super::MIN_PASSWORD_LEN)]
+    PasswordTooShort,
+    /// KDF parameters asked of the writer are outside what a reader accepts.
+    #[error("Argon2id parameters m = {m_kib} KiB, t = {t}, p = {p} are out of range (1 <= t <= {max_t}, 1 <= p <= {max_p}, 8*p <= m <= {max_m} KiB)",
+        max_t = super::KdfParams::MAX_T, max_p = super::KdfParams::MAX_P, max_m = super::KdfParams::MAX_M_KIB)]
+    KdfParams {
+        /// Memory in KiB.
+        m_kib: u32,
+        /// Iterations.
+        t: u32,
+        /// Lanes.
+        p: u32,
+    },
+    /// A path to export is not a plain relative path under the source folder.
+    #[error("{path}: invalid path to export: {reason}")]
+    InvalidPath {
+        /// The offending path as given.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A path to export is neither a regular file nor a folder (e.g. a symbolic link).
+    #[error("{path}: not a regular file or folder (symbolic links and devices are not exported)")]
+    UnsupportedFileType {
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// The package would exceed the v1 payload limit.
+    #[error("the configuration is too large for one package: {size} bytes after compression (limit {limit} bytes)")]
+    TooLarge {
+        /// Payload size in bytes.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Decrypting the freshly written package did not give back what was exported.
+    #[error("{path}: verification after writing failed: {reason}; the package was not kept")]
+    VerifyFailed {
+        /// The temporary package that failed.
+        path: PathBuf,
+        /// What differed.
+        reason: String,
+    },
+    /// A file-system operation failed.
+    #[error("{path}: cannot {op}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done ("read", "create", ...).
+        op: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The OS random number generator failed.
+    #[error("the system random number generator failed: {0}")]
+    Random(getrandom::Error),
+}
+
+/// The precise kind of damage found in a package.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// Shorter than a header.
+    #[error("only {len} bytes long, shorter than the {need}-byte header")]
+    TooShort {
+        /// File length.
+        len: u64,
+        /// Header length.
+        need: u64,
+    },
+    /// The first 8 bytes are not the `.enc` magic.
+    #[error("not an .enc package (bad magic bytes)")]
+    BadMagic,
+    /// The header checksum does not match the header.
+    #[error("header checksum mismatch")]
+    HeaderChecksum,
+    /// An algorithm id that version 1 does not define.
+    #[error("unknown {what} id {id} in a version 1 header")]
+    UnknownAlgorithm {
+        /// "KDF" or "AEAD".
+        what: &'static str,
+        /// The id found.
+        id: u8,
+    },
+    /// KDF parameters outside the reader's caps (checked before deriving).
+    #[error("Argon2id parameters m = {m_kib} KiB, t = {t}, p = {p} exceed what a reader accepts")]
+    KdfParamsOutOfRange {
+        /// Memory in KiB.
+        m_kib: u32,
+        /// Iterations.
+        t: u32,
+        /// Lanes.
+        p: u32,
+    },
+    /// The file is not exactly header + payload + tag long (truncated or appended to).
+    #[error("length is {actual} bytes but the header announces {expected} (truncated or appended to)")]
+    Length {
+        /// Length the header announces.
+        expected: u64,
+        /// Actual file length.
+        actual: u64,
+    },
+    /// The payload (or the header bound to it) fails authentication.
+    #[error("the encrypted payload fails authentication")]
+    Payload,
+    /// The decrypted zip cannot be read.
+    #[error("the inner zip is unreadable: {0}")]
+    Zip(String),
+    /// The manifest is missing or malformed.
+    #[error("the manifest is invalid: {0}")]
+    Manifest(String),
+    /// A file listed in the manifest is absent, or the zip holds an unlisted entry.
+    #[error("file {path:?} is {problem}")]
+    Entry {
+        /// The entry path.
+        path: String,
+        /// "missing from the zip", "not in the manifest", ...
+        problem: &'static str,
+    },
+    /// A file's size or SHA-256 differs from the manifest.
+    #[error("file {path:?} does not match its manifest entry ({what})")]
+    Mismatch {
+        /// The entry path.
+        path: String,
+        /// "size" or "SHA-256".
+        what: &'static str,
+    },
+}

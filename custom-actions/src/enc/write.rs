@@ -1,0 +1,382 @@
+//! Writing a package: collect the files, zip them with a manifest, encrypt, write a temporary file, verify it by decrypting, rename into place.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Cursor, Write};
+use std::path::{Component, Path, PathBuf};
+
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use super::crypto::{derive_key, wrap_key};
+use super::header::{Header, KEY_LEN, NONCE_LEN, SALT_LEN, TAG_LEN, WRAP_AAD_END};
+use super::manifest::{check_rel_path, utc_seconds, FILES_PREFIX, MANIFEST_NAME};
+use super::read::open_and_check;
+use super::{check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, EXTENSION};
+
+/// Largest payload (the zip) a v1 package holds: AES-GCM's limit for one message,
+/// 2^36 - 32 bytes (NIST SP 800-38D, section 5.2.1.1).
+pub(crate) const MAX_PAYLOAD_LEN: u64 = (1 << 36) - 32;
+
+/// The package's file name: `<cluster>-<host>-<domain>-conn-<YYYYMMDDTHHMMSSZ>.enc`.
+///
+/// Each part keeps ASCII letters, digits, `.`, `_` and `-`; any other character becomes `_`,
+/// leading and trailing dots are dropped (Windows strips trailing dots; a leading one hides the
+/// file on Unix), an empty part becomes `unknown`, and each part is cut to 64 characters. The
+/// timestamp is `created` in UTC, without `:` (not allowed in Windows file names).
+pub fn package_file_name(meta: &ExportMeta) -> String {
+    let ts = utc_seconds(meta.created)
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .expect("a UTC timestamp with a 4-digit year formats");
+    format!(
+        "{}-{}-{}-conn-{ts}.{EXTENSION}",
+        safe_part(&meta.cluster),
+        safe_part(&meta.host),
+        safe_part(&meta.domain)
+    )
+}
+
+fn safe_part(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect();
+    let trimmed: String = mapped.trim_matches('.').chars().take(64).collect();
+    let trimmed = trimmed.trim_end_matches('.');
+    if trimmed.is_empty() {
+        "unknown".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// A file to export: where it is on disk, its path in the package.
+struct Source {
+    full: PathBuf,
+    rel: String,
+}
+
+/// Exports `relative_paths` (files or folders under `source_root`; all of `source_root` when
+/// empty) to a new package in `out_dir`, named by [`package_file_name`], and returns its path.
+///
+/// The package is written to a temporary file in `out_dir`, flushed and synced, decrypted
+/// again with `password` and compared with the manifest of the source, and only then renamed
+/// to its final name; an existing file of that name is never overwritten ([`EncError::Exists`]).
+/// On any error no file is left behind. `password` must have at least
+/// [`super::MIN_PASSWORD_LEN`] characters; `params` must be within the reader caps.
+/// Symbolic links are refused; empty folders are not recorded.
+pub fn export(
+    source_root: &Path,
+    relative_paths: &[PathBuf],
+    meta: &ExportMeta,
+    password: &str,
+    out_dir: &Path,
+    params: KdfParams,
+) -> Result<PathBuf, EncError> {
+    check_password(password)?;
+    params.check()?;
+    let final_path = out_dir.join(package_file_name(meta));
+    if fs::symlink_metadata(&final_path).is_ok() {
+        return Err(EncError::Exists { path: final_path });
+    }
+
+    let sources = collect(source_root, relative_paths)?;
+    let (manifest, mut payload) = build_zip(meta, &sources)?;
+    if payload.len() as u64 > MAX_PAYLOAD_LEN {
+        return Err(EncError::TooLarge { size: payload.len() as u64, limit: MAX_PAYLOAD_LEN });
+    }
+    let (header, tag) = encrypt(password, params, &mut payload)?;
+
+    let name = final_path.file_name().expect("joined a file name").to_string_lossy().into_owned();
+    let io = |op, source| EncError::Io { path: out_dir.to_owned(), op, source };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(out_dir)
+        .map_err(|e| io("create a temporary file in", e))?;
+    let tmp_io = |op, source| EncError::Io { path: tmp_path(&final_path), op, source };
+    tmp.write_all(&header).map_err(|e| tmp_io("write", e))?;
+    tmp.write_all(&payload).map_err(|e| tmp_io("write", e))?;
+    tmp.write_all(&tag).map_err(|e| tmp_io("write", e))?;
+    tmp.flush().map_err(|e| tmp_io("flush", e))?;
+    tmp.as_file().sync_all().map_err(|e| tmp_io("sync", e))?;
+    drop(payload);
+
+    // Read back what reached the disk, with the password, as a reader would.
+    match open_and_check(tmp.path(), password, None) {
+        Ok(read_back) if read_back == manifest => {}
+        Ok(_) => {
+            return Err(EncError::VerifyFailed {
+                path: tmp.path().to_owned(),
+                reason: "the decrypted manifest differs from the exported files".into(),
+            })
+        }
+        Err(e) => return Err(EncError::VerifyFailed { path: tmp.path().to_owned(), reason: e.to_string() }),
+    }
+
+    tmp.persist_noclobber(&final_path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            EncError::Exists { path: final_path.clone() }
+        } else {
+            EncError::Io { path: final_path.clone(), op: "rename the verified package to", source: e.error }
+        }
+        // `e.file` is dropped here, which deletes the temporary file.
+    })?;
+    sync_dir(out_dir);
+    Ok(final_path)
+}
+
+fn tmp_path(final_path: &Path) -> PathBuf {
+    final_path.with_extension("enc.tmp")
+}
+
+/// Makes the rename durable (Unix: fsync the folder). Best effort: the package is already
+/// complete and verified under its final name; Windows has no folder fsync.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Resolves the paths to export into a sorted, de-duplicated list of regular files.
+fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>, EncError> {
+    let whole = [PathBuf::new()];
+    let roots = if relative_paths.is_empty() { &whole[..] } else { relative_paths };
+    let mut out = BTreeMap::new();
+    for rel in roots {
+        check_input_path(rel)?;
+        let full = source_root.join(rel);
+        let walker = walkdir::WalkDir::new(&full).follow_links(false).sort_by_file_name();
+        for entry in walker {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&full).to_owned();
+                EncError::Io { path, op: "read", source: e.into() }
+            })?;
+            let ft = entry.file_type();
+            if ft.is_dir() {
+                continue;
+            }
+            if !ft.is_file() {
+                return Err(EncError::UnsupportedFileType { path: entry.path().to_owned() });
+            }
+            let rel = to_package_path(source_root, entry.path())?;
+            out.insert(rel.clone(), Source { full: entry.path().to_owned(), rel });
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// An input path must be relative, with only normal components (no `..`, no root, no drive).
+fn check_input_path(rel: &Path) -> Result<(), EncError> {
+    for c in rel.components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            _ => {
+                return Err(EncError::InvalidPath {
+                    path: rel.to_owned(),
+                    reason: "must be relative to the source folder, without '..'",
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `full` relative to `root`, `/`-separated, checked with [`check_rel_path`].
+fn to_package_path(root: &Path, full: &Path) -> Result<String, EncError> {
+    let invalid = |reason| EncError::InvalidPath { path: full.to_owned(), reason };
+    let rel = full.strip_prefix(root).map_err(|_| invalid("not under the source folder"))?;
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str().ok_or_else(|| invalid("file name is not valid Unicode"))?),
+            Component::CurDir => {}
+            _ => return Err(invalid("must be relative to the source folder, without '..'")),
+        }
+    }
+    let joined = parts.join("/");
+    check_rel_path(&joined).map_err(invalid)?;
+    Ok(joined)
+}
+
+/// Builds the zip in memory: each file under `files/`, then `manifest.json`.
+///
+/// The buffer is reserved up front from the files' sizes so it does not reallocate (which
+/// would leave un-zeroized copies of plaintext behind); it is zeroized when dropped.
+fn build_zip(meta: &ExportMeta, sources: &[Source]) -> Result<(Manifest, Zeroizing<Vec<u8>>), EncError> {
+    let sizes: u64 = sources
+        .iter()
+        .map(|s| fs::metadata(&s.full).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    // Stored/deflated data never exceeds the input by more than a few bytes per 64 KiB block;
+    // add room for per-entry headers and the manifest (~200 bytes per file).
+    let reserve = sizes + sizes / 256 + 512 * sources.len() as u64 + 64 * 1024;
+    let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(reserve).unwrap_or(usize::MAX)));
+    let zip_err = |e: zip::result::ZipError| EncError::Io {
+        path: PathBuf::from("<zip in memory>"),
+        op: "build",
+        source: std::io::Error::other(e),
+    };
+    let mut files = Vec::with_capacity(sources.len());
+    {
+        let mut zip = ZipWriter::new(Cursor::new(&mut *buf));
+        for s in sources {
+            let data = Zeroizing::new(
+                fs::read(&s.full).map_err(|e| EncError::Io { path: s.full.clone(), op: "read", source: e })?,
+            );
+            let sha256 = hex(&Sha256::digest(&data[..]));
+            zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data))
+                .map_err(zip_err)?;
+            zip.write_all(&data).map_err(|e| zip_err(e.into()))?;
+            files.push(ManifestEntry { path: s.rel.clone(), size: data.len() as u64, sha256 });
+        }
+        let manifest = Manifest::new(meta, files);
+        let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+        zip.start_file(MANIFEST_NAME, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated))
+            .map_err(zip_err)?;
+        zip.write_all(&json).map_err(|e| zip_err(e.into()))?;
+        zip.finish().map_err(zip_err)?;
+        files = manifest.files;
+    }
+    let manifest = Manifest::new(meta, files);
+    Ok((manifest, buf))
+}
+
+/// Per-file zip options: fixed timestamp and permissions (reproducible bytes), ZIP64 for
+/// files of 4 GiB or more, and deflate unless a quick sample shows the data does not compress
+/// (already compressed or random: storing it is faster and no bigger).
+fn file_options(data: &[u8]) -> SimpleFileOptions {
+    let base = SimpleFileOptions::default()
+        .unix_permissions(0o644)
+        .large_file(data.len() as u64 >= u32::MAX as u64);
+    if looks_incompressible(data) {
+        base.compression_method(CompressionMethod::Stored)
+    } else {
+        // Level 1: on configuration text it is within a few percent of level 6, and 3-4 times
+        // faster, which the 50 MiB in under 3 s target needs.
+        base.compression_method(CompressionMethod::Deflated).compression_level(Some(1))
+    }
+}
+
+/// Whether `data` looks already compressed or random: the byte entropy of three 16 KiB
+/// samples is above 7.9 bits per byte (deflate cannot shrink such data by more than ~1 %).
+/// Hand-written rather than trial-compressing: a histogram is ~20x cheaper than deflate and
+/// needs no extra dependency.
+fn looks_incompressible(data: &[u8]) -> bool {
+    const SAMPLE: usize = 16 * 1024;
+    if data.len() < 4 * SAMPLE {
+        return false;
+    }
+    let mut counts = [0u32; 256];
+    let mid = data.len() / 2 - SAMPLE / 2;
+    let end = data.len() - SAMPLE;
+    for start in [0, mid, end] {
+        for &b in &data[start..start + SAMPLE] {
+            counts[usize::from(b)] += 1;
+        }
+    }
+    let total = f64::from(3 * SAMPLE as u32);
+    let entropy: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / total;
+            -p * p.log2()
+        })
+        .sum();
+    entropy > 7.9
+}
+
+/// Encrypts `payload` in place; returns the encoded header and the payload's tag.
+fn encrypt(
+    password: &str,
+    params: KdfParams,
+    payload: &mut Zeroizing<Vec<u8>>,
+) -> Result<([u8; super::header::HEADER_LEN], [u8; TAG_LEN]), EncError> {
+    let mut salt = [0u8; SALT_LEN];
+    let mut wrap_nonce = [0u8; NONCE_LEN];
+    let mut payload_nonce = [0u8; NONCE_LEN];
+    let mut file_key = Zeroizing::new([0u8; KEY_LEN]);
+    for buf in [&mut salt[..], &mut wrap_nonce[..], &mut payload_nonce[..], &mut file_key[..]] {
+        getrandom::getrandom(buf).map_err(EncError::Random)?;
+    }
+    let password_key = derive_key(password.as_bytes(), &salt, params)
+        .map_err(|_| EncError::KdfParams { m_kib: params.m_kib, t: params.t, p: params.p })?;
+
+    let mut header = Header {
+        kdf: params,
+        salt,
+        wrap_nonce,
+        wrapped_key: [0; KEY_LEN + TAG_LEN],
+        payload_nonce,
+        payload_len: payload.len() as u64,
+    };
+    // The wrap's AAD is the header up to the wrapped key, which does not depend on it.
+    let prefix = header.encode();
+    header.wrapped_key = wrap_key(&password_key, &wrap_nonce, &file_key, &prefix[..WRAP_AAD_END]);
+    let encoded = header.encode();
+
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key[..]));
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(&payload_nonce), &encoded, &mut payload[..])
+        .expect("payload length is below the AES-GCM limit");
+    Ok((encoded, tag.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(cluster: &str, host: &str, domain: &str) -> ExportMeta {
+        ExportMeta {
+            cluster: cluster.into(),
+            host: host.into(),
+            domain: domain.into(),
+            source_version: "1".into(),
+            created: time::macros::datetime!(2026-01-02 03:04:05.9 -01:00),
+        }
+    }
+
+    #[test]
+    fn file_name_is_windows_safe() {
+        assert_eq!(
+            package_file_name(&meta("idm-cluster", "NODE1", "corp.example.com")),
+            "idm-cluster-NODE1-corp.example.com-conn-20260102T040405Z.enc"
+        );
+        assert_eq!(
+            package_file_name(&meta("a<b>c:d\"e/f\\g|h?i*j", " ..x.. ", "")),
+            "a_b_c_d_e_f_g_h_i_j-_..x.._-unknown-conn-20260102T040405Z.enc"
+        );
+        assert_eq!(package_file_name(&meta("...", "é", "x\ny")), "unknown-_-x_y-conn-20260102T040405Z.enc");
+        let long = "x".repeat(300);
+        assert_eq!(package_file_name(&meta(&long, "h", "d")).len(), 64 + "-h-d-conn-20260102T040405Z.enc".len());
+    }
+
+    #[test]
+    fn input_paths_are_checked() {
+        assert!(check_input_path(Path::new("a/b")).is_ok());
+        assert!(check_input_path(Path::new("./a")).is_ok());
+        for bad in ["../a", "/etc", "a/../../b"] {
+            assert!(matches!(check_input_path(Path::new(bad)), Err(EncError::InvalidPath { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn incompressible_detection() {
+        let text: Vec<u8> = b"<config key=\"value\"/>\n".iter().copied().cycle().take(200_000).collect();
+        assert!(!looks_incompressible(&text));
+        let mut random = vec![0u8; 200_000];
+        getrandom::getrandom(&mut random).unwrap();
+        assert!(looks_incompressible(&random));
+        assert!(!looks_incompressible(&random[..1000]), "small files are always deflated");
+    }
+}
