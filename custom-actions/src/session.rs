@@ -12,6 +12,8 @@ pub enum Mode {
     Rollback,
     /// Running as a commit action.
     Commit,
+    /// Rollback is enabled for this installation (`MSIRUNMODE_ROLLBACKENABLED`).
+    RollbackEnabled,
 }
 
 /// What an action returns to the installer. The numbers are the Win32 codes that

@@ -10,7 +10,7 @@ use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
     MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode,
     MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull, MsiRecordSetStringW,
     MsiSetPropertyW, MsiViewClose, MsiViewExecute, MsiViewFetch, INSTALLMESSAGE_INFO, MSIHANDLE,
-    MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_SCHEDULED,
+    MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_ROLLBACKENABLED, MSIRUNMODE_SCHEDULED,
 };
 
 use crate::session::{ActionResult, Mode, Session, SessionError};
@@ -142,6 +142,7 @@ impl Session for MsiSession {
             Mode::Scheduled => MSIRUNMODE_SCHEDULED,
             Mode::Rollback => MSIRUNMODE_ROLLBACK,
             Mode::Commit => MSIRUNMODE_COMMIT,
+            Mode::RollbackEnabled => MSIRUNMODE_ROLLBACKENABLED,
         };
         // SAFETY: plain call on the installer's handle.
         unsafe { MsiGetMode(self.0, run_mode) != 0 }
