@@ -304,7 +304,7 @@ fn try_detect(session: &mut impl Session) -> Result<(), ConnectorError> {
     }
     let files: usize = found.iter().map(|(_, n)| n).sum();
     for (rel, n) in &found {
-        session.log(&format!("{NAME}: found {} ({n} files)", layout.full(rel).display()));
+        session.log(&format!("{NAME}: found {} ({n} file(s))", layout.full(rel).display()));
     }
     session.log(&format!("{NAME}: embedded-connector configuration found: {files} files in {} paths", found.len()));
     session.set_property(FOUND, "1")?;
@@ -413,6 +413,17 @@ fn export_configuration(
     }
     session.log(&format!("{action}: wrote and verified {}", path.display()));
     Ok(path)
+}
+
+/// What to do about a failed export, for the log.
+fn fix_hint(error: &ConnectorError) -> &'static str {
+    match error {
+        ConnectorError::Enc(EncError::Io { .. }) | ConnectorError::Io { .. } => {
+            " (check that the folder exists and is writable: run the installer elevated, or set EXPORT_FOLDER to a writable folder)"
+        }
+        ConnectorError::Enc(EncError::Exists { .. }) => " (wait a second and run again, or move the existing file away)",
+        _ => "",
+    }
 }
 
 /// **ExportEmbeddedConnector** (immediate; `DoAction` from the password dialog).
@@ -550,7 +561,7 @@ fn try_apply_action(session: &mut impl Session, options: ExportOptions) -> Resul
         let path = match export_configuration(session, NAME, &layout, &password, options) {
             Ok(path) => path,
             Err(e) => {
-                session.log(&format!("{NAME}: export failed: {e}; nothing was changed"));
+                session.log(&format!("{NAME}: export failed: {e}{}; nothing was changed", fix_hint(&e)));
                 return Ok(ActionResult::Failure);
             }
         };
