@@ -231,3 +231,94 @@ fn check_zip(zip_bytes: &[u8], mut sink: Option<Sink<'_>>) -> Result<Manifest, Z
     }
     Ok(manifest)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The inner-zip checks, on zips built by hand (a real package cannot carry them without
+    //! the file key, so these are the cases a buggy or hostile writer could produce).
+
+    use std::io::Write;
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    const SHA_EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const SHA_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    fn manifest(files: &[(&str, u64, &str)]) -> String {
+        let files: Vec<String> = files
+            .iter()
+            .map(|(p, s, h)| format!(r#"{{"path":"{p}","size":{s},"sha256":"{h}"}}"#))
+            .collect();
+        format!(
+            r#"{{"format":"idm-embedded-connector-configuration","cluster":"c","host":"h","domain":"d","source_version":"1","created":"2026-01-01T00:00:00Z","files":[{}]}}"#,
+            files.join(",")
+        )
+    }
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut z = zip::ZipWriter::new(Cursor::new(&mut buf));
+        for (name, data) in entries {
+            z.start_file(*name, SimpleFileOptions::default()).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+        buf
+    }
+
+    fn check(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Damage> {
+        let mut got = Vec::new();
+        let mut sink = |p: &str, d: &[u8]| {
+            got.push((p.to_owned(), d.to_vec()));
+            Ok(())
+        };
+        match check_zip(bytes, Some(&mut sink)) {
+            Ok(_) => Ok(got),
+            Err(ZipCheckError::Damage(d)) => Err(d),
+            Err(ZipCheckError::Sink(e)) => panic!("sink failed: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_good_zip_passes_and_feeds_the_sink() {
+        let m = manifest(&[("a/b.txt", 3, SHA_ABC), ("e", 0, SHA_EMPTY)]);
+        let z = zip(&[("files/a/b.txt", b"abc"), ("files/e", b""), ("manifest.json", m.as_bytes())]);
+        assert_eq!(check(&z).unwrap(), vec![("a/b.txt".into(), b"abc".to_vec()), ("e".into(), vec![])]);
+    }
+
+    #[test]
+    fn each_inconsistency_is_damage() {
+        let m1 = manifest(&[("a", 3, SHA_ABC)]);
+        let cases: Vec<(&str, Vec<u8>, fn(&Damage) -> bool)> = vec![
+            ("not a zip", b"garbage".to_vec(), |d| matches!(d, Damage::Zip(_))),
+            ("no manifest", zip(&[("files/a", b"abc")]), |d| matches!(d, Damage::Entry { .. })),
+            ("manifest not JSON", zip(&[("manifest.json", b"{")]), |d| matches!(d, Damage::Manifest(_))),
+            ("extra entry", zip(&[("files/a", b"abc"), ("files/evil", b"x"), ("manifest.json", m1.as_bytes())]),
+                |d| matches!(d, Damage::Entry { problem: "not in the manifest", .. })),
+            ("missing entry", zip(&[("manifest.json", m1.as_bytes())]),
+                |d| matches!(d, Damage::Entry { problem: "missing from the zip", .. })),
+            ("wrong hash", zip(&[("files/a", b"abd"), ("manifest.json", m1.as_bytes())]),
+                |d| matches!(d, Damage::Mismatch { what: "SHA-256", .. })),
+            ("longer", zip(&[("files/a", b"abcd"), ("manifest.json", m1.as_bytes())]),
+                |d| matches!(d, Damage::Mismatch { what: "size", .. })),
+            ("shorter", zip(&[("files/a", b"ab"), ("manifest.json", m1.as_bytes())]),
+                |d| matches!(d, Damage::Mismatch { what: "size", .. })),
+        ];
+        for (what, bytes, ok) in cases {
+            let d = check(&bytes).expect_err(what);
+            assert!(ok(&d), "{what}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn paths_that_escape_are_refused_before_anything_is_written() {
+        for evil in ["../x", "/etc/x", "a/../../x", "C:/x", "a\\\\..\\\\x"] {
+            let m = manifest(&[(evil, 3, SHA_ABC)]);
+            let name = format!("files/{evil}");
+            let z = zip(&[(name.as_str(), b"abc"), ("manifest.json", m.as_bytes())]);
+            assert!(matches!(check(&z), Err(Damage::Manifest(_))), "{evil}");
+        }
+    }
+}
