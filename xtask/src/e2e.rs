@@ -1,9 +1,353 @@
-//! `cargo xtask e2e`.
+//! `cargo xtask e2e`: the silent-install upgrade matrix under Wine's `msiexec`, with the real
+//! MSI and the real Rust custom-action DLL.
+//!
+//! Flow: find Wine (loud message when missing; an error under `CI`), build every MSI the
+//! selected scenarios need from the same sources as a release (`cargo xtask dist` with other
+//! versions and payloads, plus a test variant with `wix/test/fault-injection.wxs`), create one
+//! template prefix (`wineboot -i` + the `ProcessPrng` shim), then per scenario copy the template,
+//! run `msiexec /qn` through the exit-code batch file and assert the effects: exit code, files,
+//! installed products, the service's registry configuration, and the verbose log. Finally every
+//! log and every MSI table is scanned for every secret used, and a summary table is printed
+//! (`--record` also writes it into `docs/e2e.md`). See `docs/e2e.md`.
 
-use anyhow::Result;
-use xshell::Shell;
+mod build;
+mod prereqs;
+mod product;
+mod registry;
+mod scenarios;
+mod secrets;
+mod snapshot;
+mod wine;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+use crate::{project_root, target_dir};
+use build::{Build, Builds};
+use product::Product;
+use scenarios::{Scenario, SCENARIOS};
+use wine::{Prefix, Wine};
+
+const HELP: &str = "\
+cargo xtask e2e [options]
+
+Installs, upgrades and uninstalls the MSI under Wine's msiexec (/qn) and asserts the effects.
+
+Options:
+  --only NAME[,NAME]   run only these scenarios (repeatable); see --list
+  --list               list the scenarios and exit
+  --keep               keep the Wine prefixes (target/e2e/prefixes/<scenario>) for inspection
+  --prebuilt DIR       use DIR/<build>.msi (current, current-test, previous, previous-plain,
+                       next) instead of building them with `cargo xtask dist`
+  --record             write the summary table into docs/e2e.md
+  -h, --help           this text
+
+Wine missing: a loud message and exit 0, but an error when CI is set.
+";
+
+/// Parsed command-line options.
+#[derive(Debug, Default)]
+struct Options {
+    only: Vec<String>,
+    list: bool,
+    keep: bool,
+    record: bool,
+    prebuilt: Option<PathBuf>,
+}
+
+impl Options {
+    fn parse(args: Vec<String>) -> Result<Option<Options>> {
+        let mut o = Options::default();
+        let mut it = args.into_iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "-h" | "--help" => {
+                    print!("{HELP}");
+                    return Ok(None);
+                }
+                "--only" => {
+                    let v = it.next().context("--only needs a scenario name (see --list)")?;
+                    o.only.extend(v.split(',').map(str::to_string));
+                }
+                "--list" => o.list = true,
+                "--keep" => o.keep = true,
+                "--record" => o.record = true,
+                "--prebuilt" => o.prebuilt = Some(PathBuf::from(it.next().context("--prebuilt needs a folder")?)),
+                other => bail!("unknown option `{other}`\n\n{HELP}"),
+            }
+        }
+        Ok(Some(o))
+    }
+}
+
+/// Everything a scenario needs from the run: the product, the built MSIs, the template prefix.
+pub struct Env {
+    /// The product configuration.
+    pub product: Product,
+    /// The MSIs and the payloads they were built from.
+    pub builds: Builds,
+    /// `<target>/e2e`.
+    pub root: PathBuf,
+    /// The run's template prefix.
+    pub template: Prefix,
+    /// Keep prefixes after the run.
+    pub keep: bool,
+    /// The host (Linux) `migrateEmbeddedConnector`, built on demand.
+    pub migrate_tool: std::cell::OnceCell<std::result::Result<PathBuf, String>>,
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Scenario name.
+    pub name: String,
+    /// Every msiexec exit code, in order.
+    pub codes: Vec<u32>,
+    /// Wall time.
+    pub seconds: f64,
+    /// Failed checks (empty = pass).
+    pub failures: Vec<String>,
+    /// Verbose logs written (Linux paths, kept under `<target>/e2e/logs`).
+    pub logs: Vec<PathBuf>,
+    /// Secrets used: (name, value).
+    pub secrets: Vec<(String, String)>,
+}
 
 /// Runs the step with its command-line arguments.
-pub fn run(_sh: &Shell, _args: Vec<String>) -> Result<()> {
-    anyhow::bail!("`cargo xtask e2e` is not implemented yet")
+pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
+    let Some(opts) = Options::parse(args)? else { return Ok(()) };
+    let selected = select(&opts.only)?;
+    if opts.list {
+        for s in SCENARIOS {
+            println!("{:<28} {}", s.name, s.about);
+        }
+        return Ok(());
+    }
+    let wine = match Wine::detect(sh)? {
+        Ok(w) => w,
+        Err(why) => {
+            let msg = format!(
+                "\n==================== E2E NOT RUN ====================\n\
+                 cargo xtask e2e needs Wine: {why}.\n\
+                 The upgrade matrix was NOT run; nothing about msiexec behaviour is proven.\n\
+                 =====================================================\n"
+            );
+            eprintln!("{msg}");
+            if under_ci() {
+                bail!("Wine is missing under CI: {why}");
+            }
+            return Ok(());
+        }
+    };
+    eprintln!("e2e: {} ({}), {} scenario(s)", wine.version, wine.wine.display(), selected.len());
+    let started = Instant::now();
+    let root = target_dir().join("e2e");
+    std::fs::create_dir_all(&root)?;
+    let product = Product::load(&project_root().join("wix/product.toml"))?;
+
+    let mut needed: Vec<Build> = selected.iter().flat_map(|s| s.needs.iter().copied()).collect();
+    needed.sort();
+    needed.dedup();
+    let builds = Builds::prepare(sh, &product, &root, &needed, opts.prebuilt.as_deref())?;
+
+    let template = template_prefix(sh, &wine, &root)?;
+    let env = Env { product, builds, root: root.clone(), template, keep: opts.keep, migrate_tool: Default::default() };
+
+    let mut outcomes = Vec::new();
+    for s in &selected {
+        eprintln!("e2e: --- {} ---", s.name);
+        let o = scenarios::run_one(sh, &env, s);
+        for f in &o.failures {
+            eprintln!("e2e: {}: FAIL: {f}", s.name);
+        }
+        eprintln!("e2e: {} {} in {:.1} s (exit codes {:?})", s.name, if o.failures.is_empty() { "passed" } else { "FAILED" }, o.seconds, o.codes);
+        outcomes.push(o);
+    }
+    outcomes.push(secret_scan(sh, &env, &outcomes));
+
+    let table = summary_table(&outcomes, started.elapsed().as_secs_f64(), &wine.version);
+    println!("\n{table}");
+    if opts.record {
+        record(&project_root().join("docs/e2e.md"), &table)?;
+        eprintln!("e2e: summary written to docs/e2e.md");
+    }
+    if !opts.keep {
+        let _ = std::fs::remove_dir_all(&env.template.path);
+    }
+    let failed: Vec<&str> = outcomes.iter().filter(|o| !o.failures.is_empty()).map(|o| o.name.as_str()).collect();
+    if !failed.is_empty() {
+        bail!("{} e2e scenario(s) failed: {}; logs under {}", failed.len(), failed.join(", "), root.join("logs").display());
+    }
+    Ok(())
+}
+
+fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+fn select(only: &[String]) -> Result<Vec<&'static Scenario>> {
+    if only.is_empty() {
+        return Ok(SCENARIOS.iter().collect());
+    }
+    only.iter()
+        .map(|n| {
+            SCENARIOS.iter().find(|s| s.name == n.as_str()).with_context(|| {
+                format!("no scenario `{n}`; known: {}", SCENARIOS.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))
+            })
+        })
+        .collect()
+}
+
+/// Compiles the `ProcessPrng` shim and creates the template prefix (once per run).
+fn template_prefix(sh: &Shell, wine: &Wine, root: &Path) -> Result<Prefix> {
+    let src = project_root().join("tests/wine/bcryptprimitives.c");
+    let dll = root.join("shim/bcryptprimitives.dll");
+    std::fs::create_dir_all(root.join("shim"))?;
+    cmd!(sh, "x86_64-w64-mingw32-gcc -shared -O2 -Wall -o {dll} {src} -ladvapi32")
+        .quiet()
+        .run()
+        .context("compiling tests/wine/bcryptprimitives.c (needs mingw-w64: apt-get install gcc-mingw-w64-x86-64)")?;
+    let batch = project_root().join("tests/wine/msiexec-exit.cmd");
+    let t = Instant::now();
+    let prefix = wine.create_template(sh, &root.join("template"), &dll, &batch)?;
+    eprintln!("e2e: template prefix ready in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(prefix)
+}
+
+/// The last row: every log of every scenario and every table of every MSI, scanned for every
+/// secret any scenario used.
+fn secret_scan(sh: &Shell, env: &Env, outcomes: &[Outcome]) -> Outcome {
+    let t = Instant::now();
+    let mut secrets: Vec<(String, String)> = outcomes.iter().flat_map(|o| o.secrets.iter().cloned()).collect();
+    secrets.sort();
+    secrets.dedup();
+    let mut failures = Vec::new();
+    let mut scanned = 0;
+    for log in outcomes.iter().flat_map(|o| o.logs.iter()) {
+        match std::fs::read(log) {
+            Ok(bytes) => {
+                scanned += 1;
+                for hit in secrets::scan(&bytes, &secrets) {
+                    failures.push(format!("{} found as {} in {} (byte {})", hit.secret_name, hit.form, log.display(), hit.offset));
+                }
+            }
+            Err(e) => failures.push(format!("cannot read log {}: {e}", log.display())),
+        }
+    }
+    for (build, msi) in env.builds.msis() {
+        match build::table_dumps(sh, msi, &env.root.join("tables").join(build.name())) {
+            Ok(dumps) => {
+                for (table, text) in &dumps {
+                    for hit in secrets::scan(text.as_bytes(), &secrets) {
+                        failures.push(format!("{} found as {} in table {table} of {}", hit.secret_name, hit.form, msi.display()));
+                    }
+                }
+                if let Some(property) = dumps.iter().find(|(t, _)| t == "Property") {
+                    for line in property.1.lines().skip(3) {
+                        let mut cols = line.splitn(2, '\t');
+                        let (name, value) = (cols.next().unwrap_or(""), cols.next().unwrap_or(""));
+                        if ["EXPORT_PASSWORD", "SERVICE_PASSWORD"].contains(&name) && !value.is_empty() {
+                            failures.push(format!("{} has a default value in the Property table of {}", name, msi.display()));
+                        }
+                    }
+                } else {
+                    failures.push(format!("{}: msiinfo exported no Property table", msi.display()));
+                }
+                scanned += dumps.len();
+            }
+            Err(e) => failures.push(format!("{}: {e:#}", msi.display())),
+        }
+    }
+    if secrets.is_empty() {
+        failures.push("no scenario that uses a secret ran, so the scan proves nothing (run the full matrix)".into());
+    }
+    eprintln!("e2e: secret scan: {} secret(s) over {scanned} log(s)/table(s), {} hit(s)", secrets.len(), failures.len());
+    Outcome {
+        name: "secret-scan".into(),
+        codes: vec![],
+        seconds: t.elapsed().as_secs_f64(),
+        failures,
+        logs: vec![],
+        secrets: vec![],
+    }
+}
+
+/// The summary as a Markdown table.
+fn summary_table(outcomes: &[Outcome], total: f64, wine_version: &str) -> String {
+    let mut s = String::from("| scenario | exit codes | seconds | result |\n| --- | --- | ---: | --- |\n");
+    for o in outcomes {
+        let codes = if o.codes.is_empty() { "-".to_string() } else { o.codes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ") };
+        let result = if o.failures.is_empty() {
+            "pass".to_string()
+        } else {
+            let first = o.failures[0].replace('|', "\\|");
+            let more = if o.failures.len() > 1 { format!(" (+{} more)", o.failures.len() - 1) } else { String::new() };
+            format!("FAIL: {first}{more}")
+        };
+        s.push_str(&format!("| {} | {} | {:.1} | {} |\n", o.name, codes, o.seconds, result));
+    }
+    let passed = outcomes.iter().filter(|o| o.failures.is_empty()).count();
+    s.push_str(&format!("\n{passed}/{} passed in {total:.0} s ({wine_version}).\n", outcomes.len()));
+    s
+}
+
+const RECORD_START: &str = "<!-- e2e-summary:start -->";
+const RECORD_END: &str = "<!-- e2e-summary:end -->";
+
+/// Replaces the text between the summary markers in `docs/e2e.md`.
+fn record(doc: &Path, table: &str) -> Result<()> {
+    let text = std::fs::read_to_string(doc).with_context(|| format!("reading {}", doc.display()))?;
+    let (Some(a), Some(b)) = (text.find(RECORD_START), text.find(RECORD_END)) else {
+        bail!("{} lacks the markers {RECORD_START} / {RECORD_END}", doc.display());
+    };
+    let new = format!("{}{RECORD_START}\n{table}{}", &text[..a], &text[b..]);
+    std::fs::write(doc, new).with_context(|| format!("writing {}", doc.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse() {
+        let o = Options::parse(vec!["--only".into(), "a,b".into(), "--keep".into(), "--only".into(), "c".into()]).unwrap().unwrap();
+        assert_eq!(o.only, vec!["a", "b", "c"]);
+        assert!(o.keep && !o.record);
+        assert!(Options::parse(vec!["--bogus".into()]).is_err());
+        assert!(Options::parse(vec!["--only".into()]).is_err());
+    }
+
+    #[test]
+    fn unknown_scenario_names_the_known_ones() {
+        let e = select(&["nope".into()]).err().expect("unknown name is an error").to_string();
+        assert!(e.contains("fresh-install"), "{e}");
+    }
+
+    #[test]
+    fn summary_marks_failures() {
+        let o = |name: &str, failures: Vec<String>| Outcome {
+            name: name.into(),
+            codes: vec![0, 1603],
+            seconds: 1.25,
+            failures,
+            logs: vec![],
+            secrets: vec![],
+        };
+        let t = summary_table(&[o("a", vec![]), o("b", vec!["x|y".into(), "z".into()])], 3.0, "wine-8.0");
+        assert!(t.contains("| a | 0, 1603 | 1.2 | pass |") || t.contains("| a | 0, 1603 | 1.3 | pass |"), "{t}");
+        assert!(t.contains("FAIL: x\\|y (+1 more)"), "{t}");
+        assert!(t.contains("1/2 passed"), "{t}");
+    }
+
+    #[test]
+    fn record_replaces_between_markers() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("e2e.md");
+        std::fs::write(&doc, format!("intro\n{RECORD_START}\nold\n{RECORD_END}\nafter\n")).unwrap();
+        record(&doc, "| new |\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&doc).unwrap(), format!("intro\n{RECORD_START}\n| new |\n{RECORD_END}\nafter\n"));
+    }
 }

@@ -1,0 +1,261 @@
+//! Wine prefixes for the end-to-end matrix: one template prefix per run (with the
+//! `ProcessPrng` shim), copied per scenario, and `msiexec` runs whose full Windows exit code is
+//! read through a batch file (Wine truncates exit codes to 8 bits on the way to Linux).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use xshell::{cmd, Shell};
+
+use super::registry::Registry;
+
+/// How long one `msiexec` run may take before the harness kills the prefix's processes.
+/// A silent install of the sample product takes a few seconds; a hung dialog never ends.
+pub const MSIEXEC_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The folder inside every prefix where the harness puts MSIs, the batch file and logs.
+pub const WORK_DIR_WIN: &str = r"C:\e2e";
+
+/// The Wine programs the harness needs, found on `PATH`.
+#[derive(Debug, Clone)]
+pub struct Wine {
+    /// `wine` (the 64-bit loader through Debian's wrapper).
+    pub wine: PathBuf,
+    /// `wineserver`, used to wait for a prefix to settle (and to save its registry).
+    pub wineserver: PathBuf,
+    /// `wine --version`.
+    pub version: String,
+}
+
+impl Wine {
+    /// Finds Wine; `Ok(None)` with the reason when it is not installed.
+    pub fn detect(sh: &Shell) -> Result<std::result::Result<Wine, String>> {
+        let Some(wine) = which("wine") else {
+            return Ok(Err("`wine` is not on PATH (Debian: apt-get install wine wine64)".into()));
+        };
+        let wineserver = match which("wineserver").or_else(|| {
+            ["/usr/lib/wine/wineserver64", "/usr/lib/wine/wineserver"].iter().map(PathBuf::from).find(|p| p.exists())
+        }) {
+            Some(p) => p,
+            None => return Ok(Err("`wineserver` is not on PATH nor in /usr/lib/wine".into())),
+        };
+        let version = cmd!(sh, "{wine} --version").quiet().ignore_stderr().read().unwrap_or_default();
+        if version.is_empty() {
+            return Ok(Err(format!("`{} --version` did not answer", wine.display())));
+        }
+        Ok(Ok(Wine { wine, wineserver, version }))
+    }
+
+    /// Creates the run's template prefix at `path` (removing an old one): `wineboot -i`, the
+    /// `bcryptprimitives.dll` shim in system32, the exit-code batch file in `C:\e2e`.
+    pub fn create_template(&self, sh: &Shell, path: &Path, shim_dll: &Path, batch: &Path) -> Result<Prefix> {
+        if path.exists() {
+            std::fs::remove_dir_all(path).with_context(|| format!("removing old template prefix {}", path.display()))?;
+        }
+        let prefix = Prefix { wine: self.clone(), path: path.to_path_buf(), runs: 0 };
+        let wine = &self.wine;
+        prefix
+            .env(cmd!(sh, "{wine} wineboot -i"))
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .with_context(|| format!("`wineboot -i` failed creating the template prefix {}", path.display()))?;
+        prefix.settle(sh)?;
+        let system32 = path.join("drive_c/windows/system32");
+        if !system32.join("msiexec.exe").exists() {
+            bail!("`wineboot -i` left no {}: the prefix is not usable", system32.join("msiexec.exe").display());
+        }
+        std::fs::copy(shim_dll, system32.join("bcryptprimitives.dll"))
+            .with_context(|| format!("copying the ProcessPrng shim into {}", system32.display()))?;
+        let work = prefix.c(WORK_DIR_WIN);
+        std::fs::create_dir_all(work.join("logs"))?;
+        std::fs::create_dir_all(work.join("msi"))?;
+        std::fs::copy(batch, work.join("msiexec-exit.cmd")).context("copying the exit-code batch file")?;
+        Ok(prefix)
+    }
+}
+
+/// The result of one `msiexec` run.
+#[derive(Debug, Clone)]
+pub struct MsiRun {
+    /// The full Windows exit code (e.g. 1603), as the batch file printed it.
+    pub code: u32,
+    /// The verbose log on the Linux side.
+    pub log: PathBuf,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+impl MsiRun {
+    /// The verbose log as text (Wine writes it in the ANSI code page; UTF-16 is decoded too).
+    pub fn log_text(&self) -> String {
+        read_log(&self.log)
+    }
+}
+
+/// Reads a verbose log whatever its encoding (UTF-16LE with BOM, else lossy UTF-8/ANSI).
+pub fn read_log(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// A Wine prefix used by one scenario (or the template).
+#[derive(Debug)]
+pub struct Prefix {
+    wine: Wine,
+    /// The prefix folder (`WINEPREFIX`).
+    pub path: PathBuf,
+    runs: u32,
+}
+
+impl Prefix {
+    /// Copies the template to `path` (`cp -a`: a fresh prefix in ~2 s instead of ~20-60 s).
+    pub fn clone_from(sh: &Shell, template: &Prefix, path: &Path) -> Result<Prefix> {
+        if path.exists() {
+            std::fs::remove_dir_all(path).with_context(|| format!("removing old prefix {}", path.display()))?;
+        }
+        let from = &template.path;
+        cmd!(sh, "cp -a {from} {path}").quiet().run().with_context(|| format!("copying the template prefix to {}", path.display()))?;
+        Ok(Prefix { wine: template.wine.clone(), path: path.to_path_buf(), runs: 0 })
+    }
+
+    /// Adds the Wine environment of this prefix to a command.
+    pub fn env<'a>(&self, cmd: xshell::Cmd<'a>) -> xshell::Cmd<'a> {
+        cmd.env("WINEPREFIX", &self.path)
+            .env("WINEARCH", "win64")
+            .env("WINEDEBUG", "-all")
+            // No Mono/Gecko download prompts; nothing here needs .NET or HTML.
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            // `/qn` needs no display; an empty DISPLAY keeps Wine off any X server.
+            .env("DISPLAY", "")
+    }
+
+    /// The Linux path of a `C:\...` path in this prefix (`C:` is `<prefix>/drive_c`).
+    pub fn c(&self, windows_path: &str) -> PathBuf {
+        let rest = windows_path
+            .strip_prefix("C:\\")
+            .or_else(|| windows_path.strip_prefix("c:\\"))
+            .unwrap_or_else(|| panic!("`{windows_path}` is not a C:\\ path"));
+        let mut p = self.path.join("drive_c");
+        for part in rest.split('\\').filter(|s| !s.is_empty()) {
+            p.push(part);
+        }
+        p
+    }
+
+    /// Waits until every process of the prefix has ended and `wineserver` has exited, which
+    /// also writes the registry files (`system.reg`) to disk.
+    pub fn settle(&self, sh: &Shell) -> Result<()> {
+        let ws = &self.wine.wineserver;
+        self.env(cmd!(sh, "timeout 120 {ws} -w")).quiet().ignore_stderr().run().context("waiting for wineserver to exit")?;
+        Ok(())
+    }
+
+    /// Kills every process of the prefix (after a timeout).
+    pub fn kill(&self, sh: &Shell) {
+        let ws = &self.wine.wineserver;
+        let _ = self.env(cmd!(sh, "{ws} -k")).quiet().ignore_status().ignore_stderr().run();
+    }
+
+    /// Copies an MSI into `C:\e2e\msi\` and returns its Windows path.
+    pub fn stage_msi(&self, msi: &Path) -> Result<String> {
+        let name = msi.file_name().context("MSI path has no file name")?.to_string_lossy().into_owned();
+        let dest = self.c(WORK_DIR_WIN).join("msi").join(&name);
+        if !dest.exists() {
+            std::fs::copy(msi, &dest).with_context(|| format!("copying {} into the prefix", msi.display()))?;
+        }
+        Ok(format!(r"{WORK_DIR_WIN}\msi\{name}"))
+    }
+
+    /// Runs `msiexec <args> /l*v <log>` through the exit-code batch file and returns the full
+    /// exit code. `label` names the log (`C:\e2e\logs\<n>-<label>.log`). `secret` hides the
+    /// command line from xshell's echo (it carries passwords).
+    pub fn msiexec(&mut self, sh: &Shell, args: &[String], label: &str) -> Result<MsiRun> {
+        self.runs += 1;
+        let log_win = format!(r"{WORK_DIR_WIN}\logs\{:02}-{label}.log", self.runs);
+        let log = self.c(&log_win);
+        let batch = format!(r"{WORK_DIR_WIN}\msiexec-exit.cmd");
+        let wine = &self.wine.wine;
+        let secs = MSIEXEC_TIMEOUT.as_secs().to_string();
+        let start = Instant::now();
+        let out = self
+            .env(cmd!(sh, "timeout -k 10 {secs} {wine} cmd /c {batch} {args...} /l*v {log_win}"))
+            .quiet()
+            .secret()
+            .ignore_status()
+            .output()
+            .context("running wine cmd /c msiexec-exit.cmd")?;
+        let seconds = start.elapsed().as_secs_f64();
+        if out.status.code() == Some(124) || out.status.code() == Some(137) {
+            self.kill(sh);
+            bail!("msiexec {label} did not finish within {secs} s (killed); log: {}", log.display());
+        }
+        self.settle(sh)?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let code = parse_exit(&stdout).with_context(|| {
+            format!(
+                "the exit-code batch printed no EXIT= line for msiexec {label} (wine exit status {:?}); stdout: {}",
+                out.status.code(),
+                stdout.trim()
+            )
+        })?;
+        Ok(MsiRun { code, log, seconds })
+    }
+
+    /// Runs a Windows program in the prefix (e.g. `reg`, `regedit`), waiting for it.
+    pub fn wine(&self, sh: &Shell, args: &[&str]) -> Result<String> {
+        let wine = &self.wine.wine;
+        let out = self.env(cmd!(sh, "timeout -k 10 120 {wine} {args...}")).quiet().ignore_stderr().read()?;
+        self.settle(sh)?;
+        Ok(out)
+    }
+
+    /// The prefix's machine registry (`system.reg`, i.e. `HKEY_LOCAL_MACHINE`), read after the
+    /// prefix settled.
+    pub fn hklm(&self) -> Result<Registry> {
+        let file = self.path.join("system.reg");
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        Ok(Registry::parse(&text))
+    }
+}
+
+/// The exit code from the batch file's `EXIT=<n>` line (the last one wins).
+pub fn parse_exit(stdout: &str) -> Option<u32> {
+    stdout.lines().rev().find_map(|l| l.trim().strip_prefix("EXIT=").and_then(|n| n.trim().parse().ok()))
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_is_parsed_in_full() {
+        assert_eq!(parse_exit("EXIT=1603\r\n"), Some(1603));
+        assert_eq!(parse_exit("noise\r\nEXIT=0\r\n"), Some(0));
+        assert_eq!(parse_exit("EXIT=3010"), Some(3010));
+        assert_eq!(parse_exit("EXIT=\r\n"), None);
+        assert_eq!(parse_exit("67"), None);
+    }
+
+    #[test]
+    fn utf16_logs_are_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.log");
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("Return value 3.".encode_utf16().flat_map(|u| u.to_le_bytes()));
+        std::fs::write(&p, bytes).unwrap();
+        assert_eq!(read_log(&p), "Return value 3.");
+    }
+}
