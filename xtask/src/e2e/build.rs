@@ -128,8 +128,8 @@ fn dist(sh: &Shell, product: &Product, root: &Path, b: Build, payload: &Path) ->
         args.extend(["--payload".to_string(), payload.display().to_string()]);
     }
     if b == Build::CurrentTest {
-        args.extend(["--variant".to_string(), "test".into(), "--extra-wxs".into()]);
-        args.push(project_root().join("wix/test/fault-injection.wxs").display().to_string());
+        // The test variant links every wix/test/*.wxs (the fault-injection fragment).
+        args.extend(["--variant".to_string(), "test".into()]);
     } else {
         args.extend(["--variant".to_string(), "release".into()]);
     }
@@ -142,10 +142,17 @@ fn dist(sh: &Shell, product: &Product, root: &Path, b: Build, payload: &Path) ->
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "msi"))
         .collect();
-    match msis.as_slice() {
-        [one] => Ok(one.clone()),
+    let msi = match msis.as_slice() {
+        [one] => one.clone(),
         _ => bail!("`cargo xtask dist --out {}` left {} MSI(s) there, expected one", out.display(), msis.len()),
+    };
+    // The prerequisites' packages travel in the bundle beside the MSI (`prerequisites/`); the
+    // prerequisite action looks for them next to the MSI, so unpack them there.
+    let zip = msi.with_extension("zip");
+    if zip.is_file() {
+        let _ = cmd!(sh, "unzip -q -o {zip} prerequisites/* -d {out}").quiet().ignore_status().ignore_stderr().run();
     }
+    Ok(msi)
 }
 
 /// Stages the payload of a build under `<root>/payloads/<build>`: the sample payload, plus

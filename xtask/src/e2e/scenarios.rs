@@ -599,26 +599,37 @@ fn connector_short_password(ctx: &mut Ctx<'_>) -> Result<()> {
 
 fn connector_unwritable(ctx: &mut Ctx<'_>) -> Result<()> {
     let before = install_previous_with_connector(ctx)?;
-    let dir = ctx.product_dir();
-    // The harness runs as root, for whom permission bits mean nothing; the immutable attribute
-    // stops root too (no file can be created in the folder). Needs CAP_LINUX_IMMUTABLE.
+    // EXPORT_FOLDER (custom-actions connector::EXPORT_FOLDER) names where the package goes. The
+    // harness runs as root, for whom permission bits mean nothing; the immutable attribute stops
+    // root too (no file can be created in the folder). Needs CAP_LINUX_IMMUTABLE.
+    let folder_win = format!(r"{WORK_DIR_WIN}\readonly");
+    let folder = ctx.prefix.c(&folder_win);
+    std::fs::create_dir_all(&folder)?;
     let sh = ctx.sh;
-    cmd!(sh, "chattr +i {dir}")
+    cmd!(sh, "chattr +i {folder}")
         .quiet()
         .run()
-        .context("`chattr +i` on PRODUCTDIR (to make the export folder unwritable) failed; this scenario needs CAP_LINUX_IMMUTABLE")?;
+        .context("`chattr +i` (to make the export folder unwritable) failed; this scenario needs CAP_LINUX_IMMUTABLE")?;
+    let export_folder = format!(r"{folder_win}\");
     let run = ctx.install(
         Build::Current,
-        &[("EMBEDDED_CONNECTOR_ACTION", "export-continue"), ("EXPORT_PASSWORD", EXPORT_PASSWORD)],
+        &[
+            ("EMBEDDED_CONNECTOR_ACTION", "export-continue"),
+            ("EXPORT_PASSWORD", EXPORT_PASSWORD),
+            ("EXPORT_FOLDER", &export_folder),
+        ],
         "unwritable",
     );
-    let undo = cmd!(sh, "chattr -i {dir}").quiet().run();
+    let undo = cmd!(sh, "chattr -i {folder}").quiet().run();
     let run = run?;
-    undo.context("`chattr -i` on PRODUCTDIR")?;
+    undo.context("`chattr -i` on the export folder")?;
     ctx.expect_code(&run, 1603, "export into an unwritable folder");
+    ctx.expect_log(&run, &folder_win, "the log must name the folder that cannot be written");
     expect_untouched(ctx, &before, "export into an unwritable folder")?;
     let encs = ctx.enc_files();
     ctx.check(encs.is_empty(), || format!("an export into an unwritable folder left {encs:?}"));
+    let in_folder = std::fs::read_dir(&folder).map(|rd| rd.count()).unwrap_or(0);
+    ctx.check(in_folder == 0, || format!("{in_folder} file(s) appeared in the immutable export folder"));
     Ok(())
 }
 
