@@ -2,6 +2,7 @@
 //! `msi` and `cab` crates, validates MSI databases (ICE-style checks), and writes the release bundle.
 
 pub mod bundle;
+pub mod cabinet;
 pub mod harvest;
 pub mod prerequisites;
 pub mod product;

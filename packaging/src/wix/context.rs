@@ -291,6 +291,11 @@ impl Model {
         Ok(())
     }
 
+    /// Creates an empty table from a standard definition (for `EnsureTable`).
+    pub fn define_table_unchecked(&mut self, def: TableDef) {
+        self.tables.entry(def.name.clone()).or_insert_with(|| TableData::new(def));
+    }
+
     /// Adds a row to `table`, checking column count, each value against the column's type and
     /// category, and primary-key uniqueness. Errors point at `loc`.
     pub fn add_row(&mut self, loc: &Loc, table: &str, cells: Vec<Cell>) -> Result<(), Error> {

@@ -1350,15 +1350,11 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     ctx.add_row(c, "CustomAction", vec![id.into(), ty.into(), source.into(), target.into(), ext])
 }
 
-/// `<SetProperty>`: a type-51 action scheduled in the UI and/or execute sequence.
+/// `<SetProperty Id="PROPERTY">`: a type-51 action scheduled in the UI and/or execute sequence.
 fn set_property(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
-    let a = ctx.attrs(c, &["Id", "Property", "Value", "Action", "After", "Before", "Sequence"])?;
-    let prop = a.required_id("Property")?;
-    let action = match (a.identifier("Id")?, a.identifier("Action")?) {
-        (_, Some(x)) => x,
-        (Some(x), None) => format!("Set{x}"),
-        (None, None) => format!("Set{prop}"),
-    };
+    let a = ctx.attrs(c, &["Id", "Value", "Action", "After", "Before", "Sequence"])?;
+    let prop = a.required_id("Id")?;
+    let action = a.identifier("Action")?.unwrap_or_else(|| format!("Set{prop}"));
     let value = a.required("Value")?;
     ctx.add_row(c, "CustomAction", vec![action.clone().into(), (ca_bits::TEXT | ca_bits::PROPERTY).into(), prop.into(), value.into(), Cell::Null])?;
     set_schedule(ctx, c, &a, &action, None)
