@@ -19,6 +19,7 @@ mod custom_actions;
 mod db;
 mod product;
 mod props;
+mod schema;
 mod secrets;
 mod sequence;
 
@@ -203,6 +204,7 @@ pub fn validate<F: Read + Seek>(package: &mut msi::Package<F>) -> Result<Report,
 /// Runs every check on a loaded database snapshot.
 pub fn validate_db(db: &Db) -> Report {
     let mut findings = Vec::new();
+    schema::check(db, &mut findings);
     components::check(db, &mut findings);
     product::check(db, &mut findings);
     sequence::check(db, &mut findings);
