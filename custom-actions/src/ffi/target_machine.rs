@@ -1,1 +1,325 @@
 //! Exports of the target-machine actions (prerequisites, service account, CEIP): one-line shims over the logic modules.
+//!
+//! Also the real Windows implementations of the machine traits those modules are written
+//! against: [`WinSystem`] (registry, file versions, Windows version, processes), [`WinLogon`]
+//! (`LogonUserW`) and [`LsaRights`] (LSA account rights). They report what Windows says; none of
+//! them invents a result. Under Wine, `LogonUserW` and the LSA rights calls are stubs (see
+//! docs/target-machine.md), so what they report there is Wine's, not the logic's.
+//!
+//! Each export name equals the `DllEntry` of its `CustomAction` in `wix/target-machine.wxs.tera`.
+
+use std::os::windows::process::CommandExt;
+use std::ptr::{null, null_mut};
+
+use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_MORE_DATA, ERROR_SUCCESS, HANDLE, NTSTATUS};
+use windows_sys::Win32::Security::Authentication::Identity::{
+    LsaAddAccountRights, LsaClose, LsaEnumerateAccountRights, LsaFreeMemory, LsaOpenPolicy, LsaRemoveAccountRights, LSA_HANDLE,
+    LSA_OBJECT_ATTRIBUTES, LSA_UNICODE_STRING, POLICY_CREATE_ACCOUNT, POLICY_LOOKUP_NAMES,
+};
+use windows_sys::Win32::Security::{LogonUserW, LookupAccountNameW, LOGON32_LOGON_NETWORK, LOGON32_PROVIDER_DEFAULT, SID_NAME_USE};
+use windows_sys::Win32::Storage::FileSystem::{GetFileVersionInfoSizeW, GetFileVersionInfoW, VerQueryValueW, VS_FIXEDFILEINFO};
+use windows_sys::Win32::System::Registry::{
+    RegGetValueW, HKEY, HKEY_CLASSES_ROOT, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, HKEY_USERS, REG_DWORD, REG_EXPAND_SZ, REG_QWORD,
+    REG_SZ, RRF_RT_ANY, RRF_SUBKEY_WOW6464KEY,
+};
+use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
+
+use super::{wide, MsiSession};
+use crate::account::{self, AccountRights, Logon, LogonFailure, Password, RightsError, SERVICE_LOGON_RIGHT};
+use crate::prereq::{self, FileProbe, RegValue, Root, System, SystemError, Version};
+use crate::session::ActionResult;
+
+// --- exports -----------------------------------------------------------------------------
+
+export_action!(EvaluatePrerequisites => evaluate_prerequisites);
+export_action!(InstallPrerequisites => install_prerequisites);
+export_action!(CheckPrerequisites => check_prerequisites);
+export_action!(ValidateServiceAccount => validate_service_account);
+export_action!(CheckServiceAccount => check_service_account);
+export_action!(GrantLogonAsServiceData => grant_logon_data);
+export_action!(GrantLogonAsService => grant_logon);
+export_action!(GrantLogonAsServiceRollback => revoke_logon_rollback);
+export_action!(PrepareCeip => crate::ceip::prepare_ceip);
+export_action!(ApplyCeipCheckbox => crate::ceip::apply_ceip_checkbox);
+
+// The logic takes the machine as a parameter; these bind the real one.
+fn evaluate_prerequisites(s: &mut MsiSession) -> ActionResult {
+    prereq::evaluate_prerequisites(s, &WinSystem)
+}
+fn install_prerequisites(s: &mut MsiSession) -> ActionResult {
+    prereq::install_prerequisites(s, &mut WinSystem)
+}
+fn check_prerequisites(s: &mut MsiSession) -> ActionResult {
+    prereq::check_prerequisites(s, &mut WinSystem)
+}
+fn validate_service_account(s: &mut MsiSession) -> ActionResult {
+    account::validate_service_account(s, &WinLogon)
+}
+fn check_service_account(s: &mut MsiSession) -> ActionResult {
+    account::check_service_account(s, &WinLogon)
+}
+fn grant_logon_data(s: &mut MsiSession) -> ActionResult {
+    account::grant_logon_data(s, &LsaRights)
+}
+fn grant_logon(s: &mut MsiSession) -> ActionResult {
+    account::grant_logon(s, &mut LsaRights)
+}
+fn revoke_logon_rollback(s: &mut MsiSession) -> ActionResult {
+    account::revoke_logon_rollback(s, &mut LsaRights)
+}
+
+// --- the machine -------------------------------------------------------------------------
+
+/// The real machine for the prerequisite logic.
+pub(crate) struct WinSystem;
+
+#[link(name = "ntdll")]
+extern "system" {
+    /// `RtlGetVersion` (ntdll): the true version, not subject to the manifest-based lies of
+    /// `GetVersionEx` (nor to the `VersionNT`/`WindowsBuild` properties, which msiexec reports
+    /// as 603/9600 on Windows 10 and later).
+    fn RtlGetVersion(info: *mut OSVERSIONINFOW) -> NTSTATUS;
+}
+
+impl System for WinSystem {
+    fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
+        let hive: HKEY = match root {
+            Root::LocalMachine => HKEY_LOCAL_MACHINE,
+            Root::CurrentUser => HKEY_CURRENT_USER,
+            Root::ClassesRoot => HKEY_CLASSES_ROOT,
+            Root::Users => HKEY_USERS,
+        };
+        let (key, name) = (wide(key), wide(name));
+        let mut buf: Vec<u8> = vec![0; 512];
+        loop {
+            let (mut kind, mut len) = (0u32, buf.len() as u32);
+            // SAFETY: key and name are NUL-terminated and alive; buf has `len` writable bytes;
+            // kind and len are valid out pointers. RRF_SUBKEY_WOW6464KEY reads the 64-bit view.
+            let rc = unsafe {
+                RegGetValueW(hive, key.as_ptr(), name.as_ptr(), RRF_RT_ANY | RRF_SUBKEY_WOW6464KEY, &mut kind, buf.as_mut_ptr().cast(), &mut len)
+            };
+            match rc {
+                ERROR_SUCCESS => {
+                    let data = &buf[..len as usize];
+                    return Ok(Some(match kind {
+                        REG_DWORD if data.len() >= 4 => RegValue::Number(u32::from_le_bytes([data[0], data[1], data[2], data[3]]).into()),
+                        REG_QWORD if data.len() >= 8 => RegValue::Number(u64::from_le_bytes(data[..8].try_into().expect("8 bytes"))),
+                        REG_SZ | REG_EXPAND_SZ => {
+                            let units: Vec<u16> = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+                            let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+                            RegValue::Text(String::from_utf16_lossy(&units[..end]))
+                        }
+                        _ => RegValue::Other,
+                    }));
+                }
+                ERROR_MORE_DATA => buf = vec![0; len as usize + 2],
+                ERROR_FILE_NOT_FOUND => return Ok(None),
+                code => return Err(SystemError { call: "RegGetValueW", code }),
+            }
+        }
+    }
+
+    fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
+        if !std::path::Path::new(path).is_file() {
+            return Ok(FileProbe::Missing);
+        }
+        let wpath = wide(path);
+        let mut handle = 0u32;
+        // SAFETY: wpath is NUL-terminated; handle is a valid out pointer.
+        let size = unsafe { GetFileVersionInfoSizeW(wpath.as_ptr(), &mut handle) };
+        if size == 0 {
+            return Ok(FileProbe::NoVersion);
+        }
+        let mut block = vec![0u8; size as usize];
+        // SAFETY: block has `size` writable bytes, as GetFileVersionInfoSizeW asked for.
+        if unsafe { GetFileVersionInfoW(wpath.as_ptr(), 0, size, block.as_mut_ptr().cast()) } == 0 {
+            // SAFETY: plain call.
+            return Err(SystemError { call: "GetFileVersionInfoW", code: unsafe { GetLastError() } });
+        }
+        let root = wide("\\");
+        let (mut info, mut len) = (null_mut(), 0u32);
+        // SAFETY: block holds a version resource filled above; info/len are valid out pointers;
+        // the returned pointer points into `block`, which outlives its use below.
+        let ok = unsafe { VerQueryValueW(block.as_ptr().cast(), root.as_ptr(), &mut info, &mut len) };
+        if ok == 0 || info.is_null() || (len as usize) < std::mem::size_of::<VS_FIXEDFILEINFO>() {
+            return Ok(FileProbe::NoVersion);
+        }
+        // SAFETY: VerQueryValueW returned a VS_FIXEDFILEINFO of at least its size inside `block`;
+        // read_unaligned because the resource gives no alignment promise.
+        let fixed = unsafe { std::ptr::read_unaligned(info.cast::<VS_FIXEDFILEINFO>()) };
+        let (ms, ls) = (fixed.dwFileVersionMS, fixed.dwFileVersionLS);
+        Ok(FileProbe::Version(Version(vec![(ms >> 16).into(), (ms & 0xFFFF).into(), (ls >> 16).into(), (ls & 0xFFFF).into()])))
+    }
+
+    fn os_version(&self) -> Result<Version, SystemError> {
+        // SAFETY: an all-zero OSVERSIONINFOW is a valid value of this plain C struct.
+        let mut info: OSVERSIONINFOW = unsafe { std::mem::zeroed() };
+        info.dwOSVersionInfoSize = std::mem::size_of::<OSVERSIONINFOW>() as u32;
+        // SAFETY: info is a properly sized OSVERSIONINFOW with its size field set.
+        let status = unsafe { RtlGetVersion(&mut info) };
+        if status != 0 {
+            return Err(SystemError { call: "RtlGetVersion", code: status as u32 });
+        }
+        Ok(Version(vec![info.dwMajorVersion.into(), info.dwMinorVersion.into(), info.dwBuildNumber.into()]))
+    }
+
+    fn run(&mut self, program: &str, args: &str) -> Result<u32, SystemError> {
+        let mut command = std::process::Command::new(program);
+        if !args.is_empty() {
+            // Verbatim: installers have their own argument syntax (e.g. `/q`, `cmd /s /c "..."`).
+            command.raw_arg(args);
+        }
+        match command.status() {
+            Ok(status) => Ok(status.code().map_or(u32::MAX, |c| c as u32)),
+            Err(e) => Err(SystemError { call: "CreateProcessW", code: e.raw_os_error().map_or(0, |c| c as u32) }),
+        }
+    }
+}
+
+/// `LogonUserW` with a network logon: checks the credentials without loading a profile.
+pub(crate) struct WinLogon;
+
+impl Logon for WinLogon {
+    fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
+        let user = wide(user);
+        let domain = domain.map(wide);
+        // Zeroized after the call, like the Password it comes from.
+        let secret = zeroize::Zeroizing::new(wide(password.expose()));
+        let mut token: HANDLE = null_mut();
+        // SAFETY: all strings are NUL-terminated and alive for the call (a NULL domain is
+        // allowed with a UPN user name); token is a valid out pointer.
+        let ok = unsafe {
+            LogonUserW(
+                user.as_ptr(),
+                domain.as_ref().map_or(null(), |d| d.as_ptr()),
+                secret.as_ptr(),
+                LOGON32_LOGON_NETWORK,
+                LOGON32_PROVIDER_DEFAULT,
+                &mut token,
+            )
+        };
+        if ok == 0 {
+            // SAFETY: plain call, right after the failing one.
+            return Err(LogonFailure(unsafe { GetLastError() }));
+        }
+        if !token.is_null() {
+            // SAFETY: LogonUserW succeeded and gave us this token; closed once.
+            unsafe { CloseHandle(token) };
+        }
+        Ok(())
+    }
+}
+
+/// Account rights through the local LSA policy.
+pub(crate) struct LsaRights;
+
+/// An open LSA policy handle, closed on drop.
+struct Policy(LSA_HANDLE);
+
+impl Drop for Policy {
+    fn drop(&mut self) {
+        // SAFETY: opened by LsaOpenPolicy, closed once.
+        unsafe { LsaClose(self.0) };
+    }
+}
+
+fn open_policy() -> Result<Policy, RightsError> {
+    // SAFETY: an all-zero LSA_OBJECT_ATTRIBUTES is what LsaOpenPolicy expects (all fields
+    // reserved); a null system name means the local machine.
+    let attributes: LSA_OBJECT_ATTRIBUTES = unsafe { std::mem::zeroed() };
+    let mut handle: LSA_HANDLE = 0;
+    // SAFETY: attributes and handle are valid pointers for the call.
+    let status = unsafe { LsaOpenPolicy(null(), &attributes, (POLICY_LOOKUP_NAMES | POLICY_CREATE_ACCOUNT) as u32, &mut handle) };
+    if status != 0 {
+        return Err(RightsError { call: "LsaOpenPolicy", code: status as u32 });
+    }
+    Ok(Policy(handle))
+}
+
+/// The SID of `account` (bytes), through `LookupAccountNameW`.
+fn lookup_sid(account: &str) -> Result<Vec<u8>, RightsError> {
+    let name = wide(account);
+    let (mut sid_len, mut domain_len, mut kind): (u32, u32, SID_NAME_USE) = (0, 0, 0);
+    // SAFETY: size query: null buffers with zero sizes; the size pointers are valid.
+    unsafe { LookupAccountNameW(null(), name.as_ptr(), null_mut(), &mut sid_len, null_mut(), &mut domain_len, &mut kind) };
+    // SAFETY: plain call, right after the sizing call.
+    let code = unsafe { GetLastError() };
+    if code != ERROR_INSUFFICIENT_BUFFER || sid_len == 0 {
+        return Err(RightsError { call: "LookupAccountNameW", code });
+    }
+    let mut sid = vec![0u8; sid_len as usize];
+    let mut domain = vec![0u16; domain_len as usize + 1];
+    domain_len = domain.len() as u32;
+    // SAFETY: both buffers have the sizes passed alongside them.
+    let ok = unsafe { LookupAccountNameW(null(), name.as_ptr(), sid.as_mut_ptr().cast(), &mut sid_len, domain.as_mut_ptr(), &mut domain_len, &mut kind) };
+    if ok == 0 {
+        // SAFETY: plain call.
+        return Err(RightsError { call: "LookupAccountNameW", code: unsafe { GetLastError() } });
+    }
+    Ok(sid)
+}
+
+/// `SeServiceLogonRight` as an `LSA_UNICODE_STRING` over `buf` (which must outlive it).
+fn right_string(buf: &mut [u16]) -> LSA_UNICODE_STRING {
+    let bytes = ((buf.len() - 1) * 2) as u16; // without the NUL
+    LSA_UNICODE_STRING { Length: bytes, MaximumLength: bytes + 2, Buffer: buf.as_mut_ptr() }
+}
+
+/// `STATUS_OBJECT_NAME_NOT_FOUND`: LsaEnumerateAccountRights' answer for "no rights at all".
+const STATUS_OBJECT_NAME_NOT_FOUND: u32 = 0xC000_0034;
+
+impl AccountRights for LsaRights {
+    fn has_service_logon(&self, account: &str) -> Result<bool, RightsError> {
+        let policy = open_policy()?;
+        let mut sid = lookup_sid(account)?;
+        let (mut rights, mut count): (*mut LSA_UNICODE_STRING, u32) = (null_mut(), 0);
+        // SAFETY: policy is open; sid is a SID from LookupAccountNameW; out pointers are valid.
+        let status = unsafe { LsaEnumerateAccountRights(policy.0, sid.as_mut_ptr().cast(), &mut rights, &mut count) };
+        if status as u32 == STATUS_OBJECT_NAME_NOT_FOUND {
+            return Ok(false);
+        }
+        if status != 0 {
+            return Err(RightsError { call: "LsaEnumerateAccountRights", code: status as u32 });
+        }
+        let mut found = false;
+        for i in 0..count as usize {
+            // SAFETY: LSA returned `count` strings at `rights`; each Buffer holds Length bytes.
+            let text = unsafe {
+                let s = &*rights.add(i);
+                String::from_utf16_lossy(std::slice::from_raw_parts(s.Buffer, s.Length as usize / 2))
+            };
+            found |= text == SERVICE_LOGON_RIGHT;
+        }
+        if !rights.is_null() {
+            // SAFETY: memory allocated by LSA for this call, freed once.
+            unsafe { LsaFreeMemory(rights.cast()) };
+        }
+        Ok(found)
+    }
+
+    fn add_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
+        let policy = open_policy()?;
+        let mut sid = lookup_sid(account)?;
+        let mut buf = wide(SERVICE_LOGON_RIGHT);
+        let right = right_string(&mut buf);
+        // SAFETY: policy open; sid valid; one right string whose buffer `buf` is alive.
+        let status = unsafe { LsaAddAccountRights(policy.0, sid.as_mut_ptr().cast(), &right, 1) };
+        if status != 0 {
+            return Err(RightsError { call: "LsaAddAccountRights", code: status as u32 });
+        }
+        Ok(())
+    }
+
+    fn remove_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
+        let policy = open_policy()?;
+        let mut sid = lookup_sid(account)?;
+        let mut buf = wide(SERVICE_LOGON_RIGHT);
+        let right = right_string(&mut buf);
+        // SAFETY: as above; AllRights = FALSE removes only this right.
+        let status = unsafe { LsaRemoveAccountRights(policy.0, sid.as_mut_ptr().cast(), 0, &right, 1) };
+        if status != 0 {
+            return Err(RightsError { call: "LsaRemoveAccountRights", code: status as u32 });
+        }
+        Ok(())
+    }
+}
