@@ -149,6 +149,8 @@ pub struct Ctx<'a> {
     codes: Vec<u32>,
     secrets: Vec<(String, String)>,
     logs: Vec<PathBuf>,
+    /// Where the logs are kept after the run (`<target>/e2e/logs/<scenario>`).
+    log_dir: PathBuf,
 }
 
 /// Runs one scenario in a fresh prefix; never panics, never returns early: every problem is a
@@ -159,8 +161,18 @@ pub fn run_one(sh: &Shell, env: &Env, s: &Scenario) -> Outcome {
     let log_dir = env.root.join("logs").join(s.name);
     let _ = std::fs::remove_dir_all(&log_dir);
     let mut failures = Vec::new();
+    // A scenario whose MSI could not be built fails at once, naming the build error.
+    for b in s.needs {
+        if let Err(e) = env.builds.msi(*b) {
+            failures.push(format!("{e:#}"));
+        }
+    }
+    if !failures.is_empty() {
+        return Outcome { name: s.name.into(), codes: vec![], seconds: 0.0, failures, logs: vec![], secrets: vec![] };
+    }
+    let _ = std::fs::create_dir_all(env.root.join("prefixes"));
     let mut ctx = match Prefix::clone_from(sh, &env.template, &prefix_path) {
-        Ok(prefix) => Ctx { sh, env, prefix, failures: vec![], codes: vec![], secrets: vec![], logs: vec![] },
+        Ok(prefix) => Ctx { sh, env, prefix, failures: vec![], codes: vec![], secrets: vec![], logs: vec![], log_dir: log_dir.clone() },
         Err(e) => {
             failures.push(format!("{e:#}"));
             return Outcome { name: s.name.into(), codes: vec![], seconds: 0.0, failures, logs: vec![], secrets: vec![] };
@@ -241,16 +253,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Where a log of this scenario is kept after the run (the prefix may be deleted).
+    fn kept(&self, log: &Path) -> String {
+        self.log_dir.join(log.file_name().unwrap_or_default()).display().to_string()
+    }
+
     fn expect_code(&mut self, run: &MsiRun, want: u32, step: &str) {
         let got = run.code;
-        let log = run.log.display().to_string();
+        let log = self.kept(&run.log);
         self.check(got == want, || format!("{step}: exit code {got}, expected {want} (log {log})"));
     }
 
     /// The log of `run` contains `needle` (case-insensitive).
     fn expect_log(&mut self, run: &MsiRun, needle: &str, why: &str) {
         let text = run.log_text().to_lowercase();
-        let log = run.log.display().to_string();
+        let log = self.kept(&run.log);
         self.check(text.contains(&needle.to_lowercase()), || format!("log {log} does not mention `{needle}` ({why})"));
     }
 
