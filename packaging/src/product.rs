@@ -367,32 +367,18 @@ impl Default for Refs {
     }
 }
 
-/// Code signing (`[signing]`): off unless `enabled`. Secrets never live in this file: the
-/// password is read from the environment variable named here.
+/// Code signing (`[signing]`): a command template run on the custom-action DLL before it goes
+/// into the MSI and on the MSI after (see `xtask/src/sign.rs`); empty = no signing. `{input}` is
+/// the file to sign, `{output}` a temporary path for the signed copy. Secrets never live in this
+/// file: point the command at a password file or let it read the environment; the environment
+/// variable `IDM_SIGN_COMMAND` overrides the template.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Signing {
-    /// Sign the custom-action DLL before it goes into the MSI, and the MSI after.
+    /// The program and its arguments, e.g. `["osslsigncode", "sign", "-pkcs12", "release.p12",
+    /// "-readpass", "pass.txt", "-in", "{input}", "-out", "{output}"]`.
     #[serde(default)]
-    pub enabled: bool,
-    /// The certificate (PKCS#12 `.pfx`/`.p12`, or PEM with `key`).
-    #[serde(default)]
-    pub certificate: Option<PathBuf>,
-    /// The private key (PEM), when the certificate does not hold it.
-    #[serde(default)]
-    pub key: Option<PathBuf>,
-    /// The environment variable holding the certificate/key password.
-    #[serde(default)]
-    pub password_env: Option<String>,
-    /// An RFC 3161 timestamp server URL.
-    #[serde(default)]
-    pub timestamp_url: Option<String>,
-    /// The description embedded in the signature (defaults to the product name).
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The URL embedded in the signature.
-    #[serde(default)]
-    pub url: Option<String>,
+    pub command: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -591,8 +577,8 @@ impl ProductConfig {
         crate::prerequisites::validate(&self.prerequisite).map_err(|e| {
             invalid(&format!("prerequisite[{}].{}", e.index, e.key), format!("(id \"{}\") {}", e.id, e.reason))
         })?;
-        if self.signing.enabled && self.signing.certificate.is_none() {
-            return Err(invalid("signing.certificate", "signing is enabled but no certificate is given".into()));
+        if !self.signing.command.is_empty() && !self.signing.command.iter().any(|a| a.contains("{input}")) {
+            return Err(invalid("signing.command", "the command must contain the placeholder `{input}` (the file to sign)".into()));
         }
         Ok(())
     }
@@ -633,7 +619,7 @@ dir = "sample-payload"
         assert_eq!(c.refs.ui, "IdmUI");
         assert_eq!(c.features[0].component_groups, ["Payload", "SupportTools"]);
         assert_eq!(c.artefact_stem(), "vmware-identity-manager-3.3.2-x64");
-        assert!(!c.signing.enabled);
+        assert!(c.signing.command.is_empty());
     }
 
     #[test]
@@ -694,7 +680,7 @@ dir = "sample-payload"
             (format!("{GOOD}\n[[feature]]\nid = \"1bad\"\ntitle = \"t\"\ncomponent_groups = [\"Payload\"]\n"), "feature[0].id"),
             (format!("{GOOD}\n[[feature]]\nid = \"F\"\ntitle = \"t\"\ncomponent_groups = [\"Other\"]\n"), "feature"),
             (format!("{GOOD}\n[embedded_connector]\npaths = [\"C:\\\\x\"]\n"), "embedded_connector.paths[0]"),
-            (format!("{GOOD}\n[signing]\nenabled = true\n"), "signing.certificate"),
+            (format!("{GOOD}\n[signing]\ncommand = [\"osslsigncode\", \"sign\"]\n"), "signing.command"),
             (
                 format!("{GOOD}\n[[prerequisite]]\nid = \"9x\"\nname = \"n\"\ndetect = {{ windows = {{ min_version = \"10.0\" }} }}\n"),
                 "prerequisite[0].id",

@@ -96,13 +96,16 @@ pub fn expect_present(ctx: &mut Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The CEIP decision the install recorded (docs/target-machine.md).
-pub fn expect_ceip(ctx: &mut Ctx<'_>, opted_in: bool) -> Result<()> {
-    let _ = ctx.hklm()?;
-    ctx.fail(format!(
-        "CEIP_OPTIN={}: the harness does not yet know where the CEIP decision is recorded (waiting for docs/target-machine.md)",
-        u8::from(opted_in)
-    ));
+/// The CEIP decision the install recorded: `HKLM\SOFTWARE\<manufacturer>\<name>\CEIP`,
+/// `Enabled` = 1 or 0 (wix/target-machine.wxs.tera, component `CeipSetting`).
+pub fn expect_ceip(ctx: &mut Ctx<'_>, opted_in: bool, step: &str) -> Result<()> {
+    let key = ctx.product().ceip_key();
+    let reg = ctx.hklm()?;
+    let got = reg.key(&key).and_then(|k| k.get("Enabled")).cloned();
+    let want = super::registry::Value::Dword(u32::from(opted_in));
+    if got.as_ref() != Some(&want) {
+        ctx.fail(format!("{step}: HKLM\\{key}\\Enabled is {got:?}, expected {want:?}"));
+    }
     Ok(())
 }
 

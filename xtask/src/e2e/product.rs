@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub struct Product {
     /// `name` (Add/Remove Programs `DisplayName`).
     pub name: String,
+    /// `manufacturer` (the product's registry key is `SOFTWARE\<manufacturer>\<name>`).
+    pub manufacturer: String,
     /// `version`: the current version, `major.minor.build`.
     pub version: [u32; 3],
     /// `install.folder` (`INSTALLFOLDER` under Program Files).
@@ -37,6 +39,7 @@ pub struct Product {
 #[serde(default)]
 struct Raw {
     name: String,
+    manufacturer: String,
     slug: String,
     version: String,
     install: RawInstall,
@@ -98,6 +101,7 @@ impl Product {
         let payload_dir = if raw.payload.dir.as_os_str().is_empty() { PathBuf::from("payload") } else { raw.payload.dir };
         Ok(Product {
             name: raw.name,
+            manufacturer: raw.manufacturer,
             version,
             install_folder: raw.install.folder,
             product_dir: raw.install.product_dir,
@@ -107,6 +111,12 @@ impl Product {
             payload_dir: base.join(payload_dir),
             connector_paths: raw.embedded_connector.paths.iter().map(|p| p.replace('\\', "/")).collect(),
         })
+    }
+
+    /// `SOFTWARE\<manufacturer>\<name>\CEIP`: where the CEIP decision is recorded (value
+    /// `Enabled`, a DWORD; wix/target-machine.wxs.tera).
+    pub fn ceip_key(&self) -> String {
+        format!(r"SOFTWARE\{}\{}\CEIP", self.manufacturer, self.name)
     }
 
     /// The current version as text.

@@ -76,6 +76,13 @@ pub static SCENARIOS: &[Scenario] = &[
         run: connector_discard,
     },
     Scenario {
+        name: "connector-discard-runtime",
+        about: "4b: as 4, with the configuration written at run time (owned by no MSI component); backup deleted on commit",
+        needs: &[Build::PreviousPlain, Build::Current],
+        prerequisites: true,
+        run: connector_discard_runtime,
+    },
+    Scenario {
         name: "connector-export",
         about: "5: export + EXPORT_PASSWORD: 1602, a .enc the Linux tool decrypts to the originals, old install untouched",
         needs: &[Build::Previous, Build::Current],
@@ -105,10 +112,17 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "connector-rollback",
-        about: "8: failure injected after the configuration was moved: 1603, configuration restored byte-identical",
+        about: "8: failure injected after the configuration (installed by the previous MSI) was moved: 1603, restored byte-identical",
         needs: &[Build::Previous, Build::CurrentTest],
         prerequisites: true,
         run: connector_rollback,
+    },
+    Scenario {
+        name: "connector-rollback-runtime",
+        about: "8b: as 8, with the configuration written at run time (owned by no MSI component), as the service does",
+        needs: &[Build::PreviousPlain, Build::CurrentTest],
+        prerequisites: true,
+        run: connector_rollback_runtime,
     },
     Scenario {
         name: "service-account-ceip",
@@ -470,6 +484,7 @@ fn fresh_install(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_payload(Build::Current, "install")?;
     ctx.expect_installed(&[version], "install")?;
     ctx.expect_service("LocalSystem", "install")?;
+    super::prereqs::expect_ceip(ctx, true, "install (CEIP_OPTIN defaults to 1)")?;
 
     let run = ctx.uninstall(Build::Current, "uninstall")?;
     ctx.expect_code(&run, 0, "uninstall");
@@ -490,10 +505,11 @@ fn fresh_install(ctx: &mut Ctx<'_>) -> Result<()> {
 
 fn upgrade_plain(ctx: &mut Ctx<'_>) -> Result<()> {
     let (prev, cur) = (ctx.env.product.previous_version(), ctx.env.product.version_text());
-    let run = ctx.install(Build::PreviousPlain, &[], "install-previous")?;
+    let run = ctx.install(Build::PreviousPlain, &[("CEIP_OPTIN", "0")], "install-previous")?;
     ctx.expect_code(&run, 0, "install previous");
     ctx.expect_payload(Build::PreviousPlain, "install previous")?;
     ctx.expect_installed(&[prev], "install previous")?;
+    super::prereqs::expect_ceip(ctx, false, "install previous with CEIP_OPTIN=0")?;
     let settings = ctx.product_dir().join(ADMIN_SETTINGS);
     let content = b"# written after install by the admin; an upgrade keeps it\r\nproxy=http://proxy.example:3128\r\n";
     std::fs::write(&settings, content).context("writing the admin settings file")?;
@@ -509,6 +525,8 @@ fn upgrade_plain(ctx: &mut Ctx<'_>) -> Result<()> {
     let kept = std::fs::read(&settings).ok();
     ctx.check(kept.as_deref() == Some(&content[..]), || format!("upgrade: {ADMIN_SETTINGS} was not kept byte-identical"));
     ctx.expect_service("LocalSystem", "upgrade")?;
+    // No CEIP_OPTIN on the upgrade's command line: the previous decision stands.
+    super::prereqs::expect_ceip(ctx, false, "upgrade keeps the CEIP decision")?;
     Ok(())
 }
 
@@ -519,6 +537,29 @@ fn install_previous_with_connector(ctx: &mut Ctx<'_>) -> Result<Snapshot> {
     ctx.expect_code(&run, 0, "install previous");
     ctx.expect_payload(Build::Previous, "install previous")?;
     ctx.expect_installed(&[prev], "install previous")?;
+    ctx.expect_connector_present()?;
+    snapshot::take(&ctx.product_dir())
+}
+
+/// Installs the previous version without a configuration in its MSI, then writes the fixture
+/// configuration into `PRODUCTDIR` as the previous version's service does at run time (files no
+/// MSI component owns, so the old product's uninstall leaves them). Returns the snapshot.
+fn install_previous_with_runtime_connector(ctx: &mut Ctx<'_>) -> Result<Snapshot> {
+    let prev = ctx.env.product.previous_version();
+    let run = ctx.install(Build::PreviousPlain, &[], "install-previous")?;
+    ctx.expect_code(&run, 0, "install previous");
+    ctx.expect_installed(&[prev], "install previous")?;
+    let fixture = build::fixture_dir();
+    for p in ctx.env.product.connector_paths.clone() {
+        let from = fixture.join(&p);
+        let to = ctx.product_dir().join(&p);
+        if from.is_dir() {
+            build::copy_tree(&from, &to)?;
+        } else {
+            std::fs::create_dir_all(to.parent().context("connector path has no parent")?)?;
+            std::fs::copy(&from, &to).with_context(|| format!("writing the runtime configuration {}", to.display()))?;
+        }
+    }
     ctx.expect_connector_present()?;
     snapshot::take(&ctx.product_dir())
 }
@@ -545,6 +586,17 @@ fn connector_no_action(ctx: &mut Ctx<'_>) -> Result<()> {
 
 fn connector_discard(ctx: &mut Ctx<'_>) -> Result<()> {
     install_previous_with_connector(ctx)?;
+    expect_discard_upgrades(ctx)
+}
+
+fn connector_discard_runtime(ctx: &mut Ctx<'_>) -> Result<()> {
+    install_previous_with_runtime_connector(ctx)?;
+    expect_discard_upgrades(ctx)
+}
+
+/// Upgrades with `discard`: exit 0, the current version in place, the configuration and its
+/// backup gone (the commit action deletes the backup), no export.
+fn expect_discard_upgrades(ctx: &mut Ctx<'_>) -> Result<()> {
     let cur = ctx.env.product.version_text();
     let run = ctx.install(Build::Current, &[("EMBEDDED_CONNECTOR_ACTION", "discard")], "upgrade-discard")?;
     ctx.expect_code(&run, 0, "upgrade with discard");
@@ -552,6 +604,11 @@ fn connector_discard(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_installed(&[cur], "upgrade with discard")?;
     let left = ctx.connector_snapshot()?;
     ctx.check(left.is_empty(), || format!("discard: the configuration is still there: {:?}", left.keys().collect::<Vec<_>>()));
+    let backups: Vec<String> = snapshot::take(&ctx.product_dir())?
+        .into_keys()
+        .filter(|p| p.starts_with("embedded-connector-backup"))
+        .collect();
+    ctx.check(backups.is_empty(), || format!("discard: the backup was not deleted after the upgrade: {}", summarise(&backups)));
     let encs = ctx.enc_files();
     ctx.check(encs.is_empty(), || format!("discard wrote an export: {encs:?}"));
     ctx.expect_service("LocalSystem", "upgrade with discard")?;
@@ -651,7 +708,18 @@ fn connector_unwritable(ctx: &mut Ctx<'_>) -> Result<()> {
 }
 
 fn connector_rollback(ctx: &mut Ctx<'_>) -> Result<()> {
-    let before = install_previous_with_connector(ctx)?;
+    install_previous_with_connector(ctx)?;
+    expect_rollback_restores(ctx)
+}
+
+fn connector_rollback_runtime(ctx: &mut Ctx<'_>) -> Result<()> {
+    install_previous_with_runtime_connector(ctx)?;
+    expect_rollback_restores(ctx)
+}
+
+/// Upgrades to the test variant with `discard` and the fault injected after the move: 1603,
+/// the fault action ran, the configuration is back byte-identical.
+fn expect_rollback_restores(ctx: &mut Ctx<'_>) -> Result<()> {
     let conn_before = ctx.connector_snapshot()?;
     let run = ctx.install(
         Build::CurrentTest,
@@ -660,10 +728,17 @@ fn connector_rollback(ctx: &mut Ctx<'_>) -> Result<()> {
     )?;
     ctx.expect_code(&run, 1603, "injected failure after the move");
     ctx.expect_log(&run, FAULT_ACTION, "the fault-injection action must have run");
+    ctx.expect_log(&run, "MoveEmbeddedConnector", "the move must have run before the fault");
     let conn_after = ctx.connector_snapshot()?;
     let d = snapshot::diff(&conn_before, &conn_after);
     ctx.check(d.is_empty(), || format!("rollback: the configuration was not restored byte-identical: {}", summarise(&d)));
-    expect_untouched(ctx, &before, "rollback")?;
+    let current = ctx.env.product.version_text();
+    let installed = ctx.installed()?;
+    ctx.check(!installed.contains(&current), || format!("rollback: the failed version {current} is registered as installed"));
+    // RemoveExistingProducts after InstallValidate removes the old product in a transaction of
+    // its own, so a later failure leaves neither version installed (MSI SDK,
+    // "RemoveExistingProducts Action"); the contract asks that the configuration survive.
+    eprintln!("e2e:   after the failed upgrade, installed versions: {installed:?}");
     Ok(())
 }
 
@@ -677,7 +752,7 @@ fn service_account_ceip(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_code(&run, 0, "install with a service account");
     ctx.expect_installed(&[version], "install with a service account")?;
     ctx.expect_service(SERVICE_ACCOUNT, "install with a service account")?;
-    super::prereqs::expect_ceip(ctx, false)?;
+    super::prereqs::expect_ceip(ctx, false, "install with CEIP_OPTIN=0")?;
     Ok(())
 }
 
@@ -724,6 +799,11 @@ impl Ctx<'_> {
     /// The prefix's machine registry.
     pub(super) fn hklm(&self) -> Result<super::registry::Registry> {
         self.prefix.hklm()
+    }
+
+    /// The product configuration.
+    pub(super) fn product(&self) -> &super::product::Product {
+        &self.env.product
     }
 
     /// Records a failed check (for sibling modules).

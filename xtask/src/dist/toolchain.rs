@@ -1,0 +1,113 @@
+//! The Windows cross-compilation toolchain: the rustup target and the mingw-w64 linker, checked
+//! (and installed when that is safe) before `dist` cross-compiles the Windows binaries.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use xshell::{cmd, Shell};
+
+/// The Rust target the Windows binaries are built for.
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
+/// The linker `.cargo/config.toml` names for that target.
+pub const MINGW_LINKER: &str = "x86_64-w64-mingw32-gcc";
+/// The Debian/Ubuntu package that provides it.
+pub const MINGW_PACKAGE: &str = "gcc-mingw-w64-x86-64";
+
+/// Where a program is on `PATH`, if anywhere.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// Whether we run as root on a Debian-like system (so installing with apt-get is our call).
+fn root_with_apt(sh: &Shell) -> bool {
+    let root = cmd!(sh, "id -u").quiet().ignore_stderr().read().map(|s| s.trim() == "0").unwrap_or(false);
+    root && Path::new("/usr/bin/apt-get").is_file()
+}
+
+/// Installs Debian packages with apt-get (only called when running as root), saying so first.
+pub fn apt_install(sh: &Shell, packages: &[&str], why: &str) -> Result<()> {
+    eprintln!("    installing {} with apt-get ({why}; running as root on Debian/Ubuntu)", packages.join(" "));
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    cmd!(sh, "apt-get update -qq").run().context("apt-get update failed")?;
+    cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
+        .run()
+        .with_context(|| format!("apt-get install {} failed", packages.join(" ")))
+}
+
+/// Makes sure a host tool is there: if not, installs its package when running as root on
+/// Debian, else fails with how to install it.
+pub fn ensure_tool(sh: &Shell, program: &str, package: &str, why: &str) -> Result<()> {
+    if find_on_path(program).is_some() {
+        return Ok(());
+    }
+    if root_with_apt(sh) {
+        apt_install(sh, &[package], why)?;
+        if find_on_path(program).is_some() {
+            return Ok(());
+        }
+    }
+    bail!(
+        "`{program}` is not installed; it is needed {why}.\n\
+         Install it: `sudo apt-get install {package}` (Debian/Ubuntu){}",
+        if program == MINGW_LINKER {
+            ", `sudo dnf install mingw64-gcc` (Fedora), `brew install mingw-w64` (macOS)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Checks the rustup target (normally installed by rustup from `rust-toolchain.toml`) and the
+/// mingw-w64 linker.
+pub fn ensure_windows_toolchain(sh: &Shell) -> Result<()> {
+    let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read().context("cannot run rustc")?;
+    let target_lib = Path::new(sysroot.trim()).join("lib/rustlib").join(WINDOWS_TARGET);
+    if !target_lib.is_dir() {
+        if find_on_path("rustup").is_none() {
+            bail!("the Rust target {WINDOWS_TARGET} is not installed and rustup is not available: install it for your toolchain");
+        }
+        eprintln!("    adding the Rust target {WINDOWS_TARGET} with rustup");
+        cmd!(sh, "rustup target add {WINDOWS_TARGET}").run().context("rustup target add failed")?;
+    }
+    ensure_tool(sh, MINGW_LINKER, MINGW_PACKAGE, "to link the Windows binaries (custom-action DLL, service)")
+}
+
+/// The Windows binaries `dist` needs, once built.
+#[derive(Debug, Clone)]
+pub struct WindowsBinaries {
+    /// `custom_actions.dll`.
+    pub custom_actions_dll: PathBuf,
+    /// `migrateEmbeddedConnector.exe`.
+    pub migration_tool: PathBuf,
+    /// `idm-sample-service.exe`, when it was built.
+    pub sample_service: Option<PathBuf>,
+}
+
+/// Cross-compiles the custom actions (DLL and migration tool) and, when asked, the sample
+/// service, in release mode into `<target>/x86_64-pc-windows-gnu/release/`.
+pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service: bool) -> Result<WindowsBinaries> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut packages = vec!["-p", "custom-actions"];
+    if with_sample_service {
+        packages.extend(["-p", "idm-sample-service"]);
+    }
+    let _env = sh.push_env("CARGO_TARGET_DIR", target_dir);
+    cmd!(sh, "{cargo} build --quiet --release --target {WINDOWS_TARGET} {packages...}")
+        .run()
+        .context("cross-compiling the Windows binaries failed (see the compiler output above)")?;
+    let out = target_dir.join(WINDOWS_TARGET).join("release");
+    let must = |name: &str| -> Result<PathBuf> {
+        let p = out.join(name);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            bail!("cargo build succeeded but {} is missing", p.display())
+        }
+    };
+    Ok(WindowsBinaries {
+        custom_actions_dll: must("custom_actions.dll")?,
+        migration_tool: must("migrateEmbeddedConnector.exe")?,
+        sample_service: if with_sample_service { Some(must("idm-sample-service.exe")?) } else { None },
+    })
+}
