@@ -323,3 +323,57 @@ impl AccountRights for LsaRights {
         Ok(())
     }
 }
+
+/// The real implementations against the running Windows (or Wine:
+/// `CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test -p custom-actions --lib
+/// --target x86_64-pc-windows-gnu target_machine`, with a `bcryptprimitives.dll` in the prefix,
+/// see tests/wine/bcryptprimitives.c). Only facts every Windows has are asserted.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_windows_version() {
+        let v = WinSystem.os_version().unwrap();
+        assert!(v >= Version(vec![6, 1]), "{v}");
+        println!("RtlGetVersion: {v}");
+    }
+
+    #[test]
+    fn reads_registry_values_and_reports_absence() {
+        let key = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
+        let build = WinSystem.registry_value(Root::LocalMachine, key, "CurrentBuildNumber").unwrap();
+        assert!(matches!(build, Some(RegValue::Text(ref t)) if t.parse::<u32>().is_ok()), "{build:?}");
+        assert_eq!(WinSystem.registry_value(Root::LocalMachine, key, "NoSuchValue-IdmTest").unwrap(), None);
+        assert_eq!(WinSystem.registry_value(Root::LocalMachine, r"SOFTWARE\NoSuchKey-IdmTest", "x").unwrap(), None);
+    }
+
+    #[test]
+    fn reads_file_versions() {
+        let windir = std::env::var("SystemRoot").unwrap_or_else(|_| r"C:\Windows".into());
+        let probe = WinSystem.file_version(&format!(r"{windir}\System32\kernel32.dll")).unwrap();
+        assert!(matches!(probe, FileProbe::Version(ref v) if v.0[0] >= 5), "{probe:?}");
+        assert_eq!(WinSystem.file_version(&format!(r"{windir}\System32\no-such-file.dll")).unwrap(), FileProbe::Missing);
+    }
+
+    #[test]
+    fn runs_a_process_and_returns_its_exit_code() {
+        let windir = std::env::var("SystemRoot").unwrap_or_else(|_| r"C:\Windows".into());
+        assert_eq!(WinSystem.run(&format!(r"{windir}\System32\cmd.exe"), "/d /c exit 3010").unwrap(), 3010);
+        assert!(WinSystem.run(r"C:\no\such\installer.exe", "").is_err());
+    }
+
+    /// Prints what LogonUserW and the LSA calls answer here (for docs/target-machine.md); it
+    /// asserts nothing because the answer is the platform's, not ours.
+    #[test]
+    fn report_logon_and_lsa_behaviour() {
+        let user = std::env::var("USERNAME").unwrap_or_default();
+        let machine = std::env::var("COMPUTERNAME").unwrap_or_default();
+        let logon = WinLogon.network_logon(&user, Some(&machine), &Password::new("certainly-wrong-password".into()));
+        println!("LogonUserW({machine}\\{user}, wrong password): {logon:?}");
+        let account = format!("{machine}\\{user}");
+        println!("LookupAccountNameW({account}): {:?}", lookup_sid(&account).map(|s| s.len()));
+        println!("LookupAccountNameW(NOSUCHDOMAIN\\nobody): {:?}", lookup_sid(r"NOSUCHDOMAIN\nobody").map(|s| s.len()));
+        println!("has_service_logon({account}): {:?}", LsaRights.has_service_logon(&account));
+    }
+}
