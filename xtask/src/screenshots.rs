@@ -1,9 +1,575 @@
-//! `cargo xtask screenshots`.
+//! `cargo xtask screenshots`: runs the release MSI with its full UI under Wine on a virtual
+//! display (Xvfb), walks every path of the seed procedure with xdotool, asserts each path's
+//! outcome on disk and its exit code, and writes a screenshot of every dialog to `docs/dialogs/`.
+//!
+//! The paths: `fresh` (no embedded-connector configuration: install to Finish), `discard` (a
+//! configuration, answer Yes: the upgrade continues), `export` (a configuration, answer No:
+//! password, export, Exit, Yes, Finish; the installer ends with 1602 and a `.enc` that the Linux
+//! `migrateEmbeddedConnector decrypt` opens with the password). docs/dialogs.md lists the
+//! pictures.
 
-use anyhow::Result;
-use xshell::Shell;
+mod display;
+mod layout;
+mod walk;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use xshell::{cmd, Shell};
+
+use crate::{project_root, target_dir};
+use display::{Screen, Xvfb};
+use layout::Layout;
+use walk::{Walker, STEP_TIMEOUT};
+
+const HELP: &str = "\
+cargo xtask screenshots [--msi FILE] [--out DIR] [--only fresh|discard|export] [--keep]
+
+Runs the MSI (default: the one in <target>/dist; run `cargo xtask dist` first) with its full UI
+under Wine on an Xvfb display, walks each path of the dialogs with xdotool, checks the outcome
+(files on disk, exit code) and writes docs/dialogs/NN-name.png.
+
+  --msi FILE   the MSI to run
+  --out DIR    where the PNGs go (default: docs/dialogs)
+  --only PATH  run one path only
+  --keep       keep the Wine prefixes under <target>/screenshots for inspection
+";
+
+/// The Windows folder inside each prefix with the MSI, the batch file and the logs.
+const WORK_WIN: &str = r"C:\shots";
+
+/// How long the whole `msiexec` may run after the last click before it is considered hung.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The password typed into the export dialog (a test value; the prefix is thrown away).
+const EXPORT_PASSWORD: &str = "Screenshot-Pass-42";
+
+/// The parts of `wix/product.toml` the walks need (the full schema is `packaging::product`).
+#[derive(Debug, Deserialize)]
+struct ProductToml {
+    install: Install,
+    embedded_connector: EmbeddedConnector,
+}
+
+#[derive(Debug, Deserialize)]
+struct Install {
+    folder: String,
+    product_dir: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EmbeddedConnector {
+    paths: Vec<String>,
+}
 
 /// Runs the step with its command-line arguments.
-pub fn run(_sh: &Shell, _args: Vec<String>) -> Result<()> {
-    anyhow::bail!("`cargo xtask screenshots` is not implemented yet")
+pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
+    let mut msi: Option<PathBuf> = None;
+    let mut out = project_root().join("docs/dialogs");
+    let mut only: Option<String> = None;
+    let mut keep = false;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            "--msi" => msi = Some(it.next().context("--msi needs a file")?.into()),
+            "--out" => out = it.next().context("--out needs a folder")?.into(),
+            "--only" => only = Some(it.next().context("--only needs a path name")?),
+            "--keep" => keep = true,
+            other => bail!("unknown option {other}\n\n{HELP}"),
+        }
+    }
+    if let Some(o) = &only {
+        if !["fresh", "discard", "export"].contains(&o.as_str()) {
+            bail!("--only {o}: the paths are fresh, discard, export");
+        }
+    }
+    let msi = match msi {
+        Some(m) => m,
+        None => single_msi(&target_dir().join("dist"))?,
+    };
+    std::fs::create_dir_all(&out)?;
+
+    let layout = Layout::read(sh, &msi)?;
+    let product_name = layout.properties.get("ProductName").context("the MSI has no ProductName")?.clone();
+    let product: ProductToml = toml::from_str(
+        &std::fs::read_to_string(project_root().join("wix/product.toml")).context("reading wix/product.toml")?,
+    )
+    .context("parsing wix/product.toml")?;
+    let product_dir_win = format!(r"C:\Program Files\{}\{}", product.install.folder, product.install.product_dir);
+
+    let root = target_dir().join("screenshots");
+    std::fs::create_dir_all(&root)?;
+    let tool = build_decrypt_tool(sh)?;
+    let template = template_prefix(sh, &root)?;
+    let xvfb = Xvfb::start()?;
+    eprintln!("screenshots: Xvfb on {}, MSI {}", xvfb.display, msi.display());
+    let screen = Screen::new(sh, &xvfb.display);
+    // xdotool matches the title as a regular expression: the dialogs' title is "<name> Setup".
+    let title = format!("^{} Setup$", regex_escape(&product_name));
+
+    let env = Env { sh, screen: &screen, layout: &layout, title, out, msi, product_dir_win, product, tool, root };
+    let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
+    for (name, path) in [("fresh", fresh as PathFn), ("discard", discard), ("export", export)] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        eprintln!("screenshots: path `{name}`");
+        let t = Instant::now();
+        let prefix = env.root.join(format!("prefix-{name}"));
+        let r = copy_prefix(sh, &template, &prefix).and_then(|()| path(&env, &prefix));
+        eprintln!("screenshots: path `{name}` {} in {:.0} s", if r.is_ok() { "passed" } else { "FAILED" }, t.elapsed().as_secs_f64());
+        kill_prefix(sh, &prefix);
+        if !keep && r.is_ok() {
+            let _ = std::fs::remove_dir_all(&prefix);
+        }
+        results.push((name, r));
+    }
+    drop(xvfb);
+
+    let mut failed = 0;
+    for (name, r) in &results {
+        match r {
+            Ok(checks) => {
+                println!("PASS {name}");
+                for c in checks {
+                    println!("     - {c}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {name}: {e:#}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} dialog paths failed (prefixes kept under {})", results.len(), env.root.display());
+    }
+    println!("screenshots in {}", env.out.display());
+    Ok(())
+}
+
+type PathFn = fn(&Env<'_>, &Path) -> Result<Vec<String>>;
+
+/// What every path needs.
+struct Env<'a> {
+    sh: &'a Shell,
+    screen: &'a Screen<'a>,
+    layout: &'a Layout,
+    title: String,
+    out: PathBuf,
+    msi: PathBuf,
+    product_dir_win: String,
+    product: ProductToml,
+    tool: PathBuf,
+    root: PathBuf,
+}
+
+/// The one `.msi` in `dir`.
+fn single_msi(dir: &Path) -> Result<PathBuf> {
+    let msis: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("no {}: run `cargo xtask dist` first (or pass --msi)", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msi")))
+        .collect();
+    match msis.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("no .msi in {}: run `cargo xtask dist` first (or pass --msi)", dir.display()),
+        _ => bail!("several .msi files in {}: pass --msi", dir.display()),
+    }
+}
+
+/// Escapes regular-expression characters in a window title.
+fn regex_escape(s: &str) -> String {
+    s.chars().fold(String::new(), |mut out, c| {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// Builds the Linux `migrateEmbeddedConnector`, which checks the exported `.enc`.
+fn build_decrypt_tool(sh: &Shell) -> Result<PathBuf> {
+    cmd!(sh, "cargo build -q -p custom-actions --bin migrateEmbeddedConnector")
+        .run()
+        .context("building the Linux migrateEmbeddedConnector")?;
+    let tool = target_dir().join("debug/migrateEmbeddedConnector");
+    if !tool.exists() {
+        bail!("cargo built no {}", tool.display());
+    }
+    Ok(tool)
+}
+
+/// Environment of every Wine command of a prefix.
+fn wine_env<'a>(cmd: xshell::Cmd<'a>, prefix: &Path, display: &str) -> xshell::Cmd<'a> {
+    cmd.env("WINEPREFIX", prefix)
+        .env("WINEARCH", "win64")
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("DISPLAY", display)
+}
+
+/// `C:\...` in a prefix, as a Linux path.
+fn c_path(prefix: &Path, windows_path: &str) -> PathBuf {
+    let rest = windows_path.strip_prefix("C:\\").expect("a C:\\ path");
+    rest.split('\\').filter(|s| !s.is_empty()).fold(prefix.join("drive_c"), |p, part| p.join(part))
+}
+
+/// The template prefix: `wineboot -i`, the `ProcessPrng` shim that Rust DLLs need under Wine 8
+/// (tests/wine/bcryptprimitives.c, test harness only), and the exit-code batch file. Made once
+/// and reused while its inputs are unchanged.
+fn template_prefix(sh: &Shell, root: &Path) -> Result<PathBuf> {
+    let template = root.join("template");
+    let ready = template.join(".screenshots-ready");
+    let shim_src = project_root().join("tests/wine/bcryptprimitives.c");
+    let batch = project_root().join("tests/wine/msiexec-exit.cmd");
+    if ready.exists() {
+        return Ok(template);
+    }
+    if template.exists() {
+        std::fs::remove_dir_all(&template)?;
+    }
+    let dll = root.join("bcryptprimitives.dll");
+    cmd!(sh, "x86_64-w64-mingw32-gcc -shared -O2 -Wall -o {dll} {shim_src} -ladvapi32")
+        .quiet()
+        .run()
+        .context("compiling tests/wine/bcryptprimitives.c (needs mingw-w64)")?;
+    eprintln!("screenshots: creating the template Wine prefix (wineboot, about a minute)");
+    wine_env(cmd!(sh, "wine wineboot -i"), &template, "").quiet().ignore_stdout().ignore_stderr().run()?;
+    wine_env(cmd!(sh, "timeout 180 wineserver -w"), &template, "").quiet().run()?;
+    let system32 = template.join("drive_c/windows/system32");
+    std::fs::copy(&dll, system32.join("bcryptprimitives.dll")).context("installing the ProcessPrng shim")?;
+    let work = c_path(&template, WORK_WIN);
+    std::fs::create_dir_all(work.join("logs"))?;
+    std::fs::copy(&batch, work.join("msiexec-exit.cmd"))?;
+    std::fs::write(&ready, b"")?;
+    Ok(template)
+}
+
+fn copy_prefix(sh: &Shell, template: &Path, prefix: &Path) -> Result<()> {
+    if prefix.exists() {
+        std::fs::remove_dir_all(prefix)?;
+    }
+    cmd!(sh, "cp -a {template} {prefix}").quiet().run()?;
+    Ok(())
+}
+
+/// Ends the Wine processes of one prefix (only this run's: `wineserver -k` is per prefix).
+fn kill_prefix(sh: &Shell, prefix: &Path) {
+    let _ = wine_env(cmd!(sh, "wineserver -k"), prefix, "").quiet().ignore_status().ignore_stderr().run();
+}
+
+/// A running `msiexec /i` with the full UI, and what it printed.
+struct MsiRun {
+    child: std::process::Child,
+    stdout: PathBuf,
+    log: PathBuf,
+}
+
+impl Env<'_> {
+    /// Starts `msiexec /i <msi> /l*v <log>` with the full UI through the exit-code batch file.
+    fn start(&self, prefix: &Path, name: &str) -> Result<MsiRun> {
+        let work = c_path(prefix, WORK_WIN);
+        std::fs::copy(&self.msi, work.join("product.msi"))?;
+        let log_win = format!(r"{WORK_WIN}\logs\{name}.log");
+        let stdout = work.join(format!("{name}.out"));
+        // In the background while xdotool drives it: `cmd!` runs processes to completion only.
+        let child = Command::new("wine")
+            .args(["cmd", "/c", &format!(r"{WORK_WIN}\msiexec-exit.cmd"), "/i", &format!(r"{WORK_WIN}\product.msi"), "/l*v", &log_win])
+            .env("WINEPREFIX", prefix)
+            .env("WINEARCH", "win64")
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env("DISPLAY", self.screen.display())
+            .stdout(std::fs::File::create(&stdout)?)
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting wine cmd /c msiexec-exit.cmd")?;
+        Ok(MsiRun { child, stdout, log: c_path(prefix, &log_win) })
+    }
+
+    /// Waits for the run to end and returns the full Windows exit code.
+    fn finish(&self, run: &mut MsiRun, prefix: &Path) -> Result<u32> {
+        let start = Instant::now();
+        while run.child.try_wait()?.is_none() {
+            if start.elapsed() > EXIT_TIMEOUT {
+                kill_prefix(self.sh, prefix);
+                bail!("msiexec did not end within {} s after the last dialog", EXIT_TIMEOUT.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let text = std::fs::read_to_string(&run.stdout).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("EXIT="))
+            .filter_map(|v| v.trim().parse().ok())
+            .last()
+            .with_context(|| format!("the batch file printed no EXIT= line: {text:?}"))
+    }
+
+    fn walker<'w>(&'w self, run: &'w mut MsiRun) -> Walker<'w> {
+        Walker::new(self.screen, self.layout, &self.title, &self.out, &run.log, &mut run.child)
+    }
+
+    /// The product folder of a prefix on the Linux side.
+    fn product_dir(&self, prefix: &Path) -> PathBuf {
+        c_path(prefix, &self.product_dir_win)
+    }
+
+    /// Creates a previous version's embedded-connector configuration in the prefix: each path
+    /// of product.toml's `[embedded_connector]` (a folder with two files, or a file).
+    fn plant_configuration(&self, prefix: &Path) -> Result<BTreeMap<PathBuf, String>> {
+        let dir = self.product_dir(prefix);
+        let mut files = BTreeMap::new();
+        for rel in &self.product.embedded_connector.paths {
+            let path = rel.split('\\').fold(dir.clone(), |p, part| p.join(part));
+            let targets = if Path::new(&rel.replace('\\', "/")).extension().is_some() {
+                vec![path]
+            } else {
+                vec![path.join("config-state.json"), path.join("keystore.txt")]
+            };
+            for t in targets {
+                std::fs::create_dir_all(t.parent().expect("has a parent"))?;
+                let content = format!("# embedded-connector setting for screenshots: {}\nhost=idm.example.test\n", t.display());
+                std::fs::write(&t, &content)?;
+                files.insert(t, content);
+            }
+        }
+        Ok(files)
+    }
+
+    /// Whether the product's files were installed (the product folder has a file other than
+    /// the planted configuration).
+    fn installed_files(&self, prefix: &Path, planted: &BTreeMap<PathBuf, String>) -> usize {
+        walk_files(&self.product_dir(prefix)).into_iter().filter(|f| !planted.contains_key(f)).count()
+    }
+}
+
+/// Every file below `dir`.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The install steps shared by `fresh` and `discard`, from the welcome dialog to Finish.
+/// With `shots`, every dialog is photographed (and the detours: cancel, browse, a service
+/// account that does not log on).
+fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
+    if shots {
+        w.shot("01-welcome")?;
+        w.click("Cancel")?;
+        w.spawned("CancelDlg")?;
+        w.shot("12-cancel")?;
+        w.click("No")?;
+        w.closed()?;
+    }
+    w.click("Next")?;
+    w.show("LicenseDlg", STEP_TIMEOUT)?;
+    w.click("Accept")?;
+    if shots {
+        w.shot("02-license")?;
+    }
+    w.click("Next")?;
+    w.show("CeipDlg", STEP_TIMEOUT)?;
+    if shots {
+        w.shot("03-ceip")?;
+    }
+    w.click("Next")?;
+    w.show("PrerequisitesDlg", STEP_TIMEOUT)?;
+    if shots {
+        w.shot("04-prerequisites")?;
+    }
+    w.click("Next")?;
+    w.show("InstallFolderDlg", STEP_TIMEOUT)?;
+    if shots {
+        w.shot("05-install-folder")?;
+        w.click("Browse")?;
+        w.spawned("BrowseDlg")?;
+        w.shot("06-browse")?;
+        w.click("Cancel")?;
+        w.closed()?;
+    }
+    w.click("Next")?;
+    w.show("ServiceAccountDlg", STEP_TIMEOUT)?;
+    if shots {
+        w.shot("07-service-account")?;
+        w.click("UseDomain")?;
+        w.type_into("User", r"NOSUCHDOMAIN\nobody")?;
+        w.type_into("Password", "not-a-password")?;
+        w.click("Next")?;
+        // A failed logon shows the dialog again with SERVICE_ACCOUNT_ERROR.
+        w.show("ServiceAccountDlg", STEP_TIMEOUT)?;
+        w.shot("08-service-account-error")?;
+        w.click("UseDomain")?;
+    }
+    w.click("Next")?;
+    w.show("ReadyDlg", STEP_TIMEOUT)?;
+    if shots {
+        w.shot("09-ready")?;
+    }
+    w.click("Install")?;
+    // The progress dialog may come and go quickly; the finish dialog is the one the log names.
+    if w.maybe_show("ProgressDlg", Duration::from_secs(60))? && !w.log_mentions("ExitDlg") {
+        if shots {
+            w.shot("10-progress")?;
+        }
+        w.show("ExitDlg", Duration::from_secs(600))?;
+    } else {
+        eprintln!("screenshots:   (the progress dialog was not caught; treating the window as ExitDlg)");
+    }
+    if shots {
+        w.shot("11-finish")?;
+    }
+    w.click("Finish")?;
+    Ok(())
+}
+
+/// No configuration: the plain install, photographing every install dialog.
+fn fresh(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    let mut run = env.start(prefix, "fresh")?;
+    {
+        let mut w = env.walker(&mut run);
+        w.show("WelcomeDlg", Duration::from_secs(240))?;
+        install_steps(&mut w, true)?;
+    }
+    let code = env.finish(&mut run, prefix)?;
+    let mut checks = Vec::new();
+    if code != 0 && code != 3010 {
+        bail!("exit code {code}, expected 0 (log: {})", run.log.display());
+    }
+    checks.push(format!("exit code {code}"));
+    let n = env.installed_files(prefix, &BTreeMap::new());
+    if n == 0 {
+        bail!("nothing was installed in {}", env.product_dir(prefix).display());
+    }
+    checks.push(format!("{n} files installed in {}", env.product_dir_win));
+    Ok(checks)
+}
+
+/// A configuration, answer Yes: the configuration goes, the product is installed.
+fn discard(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    let planted = env.plant_configuration(prefix)?;
+    let mut run = env.start(prefix, "discard")?;
+    {
+        let mut w = env.walker(&mut run);
+        w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
+        w.shot("13-embedded-connector")?;
+        w.click("Yes")?;
+        w.show("WelcomeDlg", STEP_TIMEOUT)?;
+        install_steps(&mut w, false)?;
+    }
+    let code = env.finish(&mut run, prefix)?;
+    let mut checks = Vec::new();
+    if code != 0 && code != 3010 {
+        bail!("exit code {code}, expected 0 (log: {})", run.log.display());
+    }
+    checks.push(format!("exit code {code}"));
+    let left: Vec<_> = planted.keys().filter(|p| p.exists()).collect();
+    if !left.is_empty() {
+        bail!("Yes must delete the embedded-connector configuration, but these remain: {left:?}");
+    }
+    checks.push(format!("the {} configuration files are gone", planted.len()));
+    let n = env.installed_files(prefix, &planted);
+    if n == 0 {
+        bail!("nothing was installed in {}", env.product_dir(prefix).display());
+    }
+    checks.push(format!("{n} files installed"));
+    Ok(checks)
+}
+
+/// A configuration, answer No: password, export, Exit, Yes, Finish; 1602 and a `.enc` that
+/// decrypts to the planted files.
+fn export(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    let planted = env.plant_configuration(prefix)?;
+    let mut run = env.start(prefix, "export")?;
+    {
+        let mut w = env.walker(&mut run);
+        w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
+        w.click("No")?;
+        w.show("ExportPasswordDlg", STEP_TIMEOUT)?;
+        // Too short: the validation action explains why in a message.
+        w.type_into("Password", "short")?;
+        w.type_into("Confirm", "short")?;
+        w.click("Export")?;
+        w.spawned("ExportPasswordErrorDlg")?;
+        w.shot("15-export-password-error")?;
+        w.click("OK")?;
+        w.closed()?;
+        // The dialog again, with empty fields, then the real password.
+        w.click("Back")?;
+        w.show("EmbeddedConnectorDlg", STEP_TIMEOUT)?;
+        w.click("No")?;
+        w.show("ExportPasswordDlg", STEP_TIMEOUT)?;
+        w.type_into("Password", EXPORT_PASSWORD)?;
+        w.type_into("Confirm", EXPORT_PASSWORD)?;
+        w.shot("14-export-password")?;
+        w.click("Export")?;
+        // Argon2id with 64 MiB under Wine takes a few seconds.
+        w.show("ExportDoneDlg", Duration::from_secs(300))?;
+        w.shot("16-export-done")?;
+        w.click("Exit")?;
+        w.spawned("CancelDlg")?;
+        w.click("Yes")?;
+        w.show("UserExitDlg", STEP_TIMEOUT)?;
+        w.shot("17-user-exit-exported")?;
+        w.click("Finish")?;
+    }
+    let code = env.finish(&mut run, prefix)?;
+    let mut checks = Vec::new();
+    if code != 1602 {
+        bail!("exit code {code}, expected 1602 (stopped on purpose; log: {})", run.log.display());
+    }
+    checks.push("exit code 1602".to_string());
+    let dir = env.product_dir(prefix);
+    let encs: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "enc"))
+        .collect();
+    let [enc] = encs.as_slice() else {
+        bail!("expected one .enc in {}, found {encs:?}", dir.display());
+    };
+    checks.push(format!("{} written", enc.file_name().unwrap_or_default().to_string_lossy()));
+    let still: Vec<_> = planted.keys().filter(|p| !p.exists()).collect();
+    if !still.is_empty() {
+        bail!("No must keep the configuration, but these are gone: {still:?}");
+    }
+    checks.push("the configuration is still in place".to_string());
+    let out = env.root.join("export-decrypted");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    let sh = env.sh;
+    let tool = &env.tool;
+    cmd!(sh, "{tool} decrypt {enc} --out {out} --password-stdin")
+        .stdin(format!("{EXPORT_PASSWORD}\n"))
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .context("migrateEmbeddedConnector decrypt of the exported .enc")?;
+    let decrypted: Vec<String> =
+        walk_files(&out).iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+    for (path, content) in &planted {
+        if !decrypted.contains(content) {
+            bail!("the decrypted package lacks {} (decrypted into {})", path.display(), out.display());
+        }
+    }
+    checks.push(format!("decrypts with the password to the {} planted files", planted.len()));
+    Ok(checks)
 }
