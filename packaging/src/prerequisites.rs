@@ -514,6 +514,23 @@ install = { windows_feature = "IIS-WebServer" }
     }
 
     #[test]
+    fn the_shipped_product_config_and_test_block_are_valid() {
+        let wix = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wix");
+        let config = crate::product::ProductConfig::load(&wix.join("product.toml")).unwrap();
+        let ids: Vec<&str> = config.prerequisite.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["WindowsServer2016", "NetFx48", "VCRedist2022x64"]);
+        validate(&config.prerequisite).unwrap();
+        // Microsoft's packages are not in the repository: dist reports them as "supply this file".
+        let sources = package_sources(&config.prerequisite, &wix.join("prereq-packages"));
+        assert_eq!(sources.iter().map(|s| (s.file.as_str(), s.present)).collect::<Vec<_>>(), [("ndp48-x86-x64-allos-enu.exe", false), ("vc_redist.x64.exe", false)]);
+
+        let test = parse(&std::fs::read_to_string(wix.join("prereq-packages/test-prerequisite.toml")).unwrap()).unwrap();
+        validate(&test).unwrap();
+        let sources = package_sources(&test, &wix.join("prereq-packages"));
+        assert!(sources[0].present, "the test package ships in wix/prereq-packages/");
+    }
+
+    #[test]
     fn package_sources_report_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("here.cmd"), "@exit /b 0").unwrap();
