@@ -234,6 +234,12 @@ fn refused_inputs_leave_nothing_behind() {
         assert!(matches!(&err, EncError::UnsupportedFileType { path } if path.ends_with("link")), "{err}");
     }
     assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+    let cased = tempfile::tempdir().unwrap();
+    write(cased.path(), "conf/Settings.xml", b"1");
+    write(cased.path(), "conf/settings.xml", b"2");
+    let err = enc::export(cased.path(), &[], &meta(), PASSWORD, out.path(), FAST).unwrap_err();
+    assert!(matches!(&err, EncError::InvalidPath { .. }), "{err}");
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
     let missing_out = out.path().join("does-not-exist");
     assert!(matches!(
         enc::export(src.path(), &[PathBuf::from("a")], &meta(), PASSWORD, &missing_out, FAST),

@@ -2,7 +2,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use zeroize::Zeroizing;
 
 use super::header::{KEY_LEN, NONCE_LEN, SALT_LEN, TAG_LEN};
@@ -16,9 +16,12 @@ pub(crate) fn derive_key(
     params: KdfParams,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, argon2::Error> {
     let params = Params::new(params.m_kib, params.t, params.p, Some(KEY_LEN))?;
+    // Our own working memory, wiped afterwards: `hash_password_into` drops its blocks without
+    // wiping them, and the last blocks determine the key.
+    let mut blocks = Zeroizing::new(vec![Block::default(); params.block_count()]);
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    argon.hash_password_into(password, salt, &mut key[..])?;
+    argon.hash_password_into_with_memory(password, salt, &mut key[..], &mut blocks[..])?;
     Ok(key)
 }
 

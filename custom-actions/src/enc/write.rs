@@ -172,6 +172,16 @@ fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>
             out.insert(rel.clone(), Source { full: entry.path().to_owned(), rel });
         }
     }
+    // Readers refuse names equal but for case (one file on Windows): refuse them here already.
+    let mut folded = BTreeMap::new();
+    for s in out.values() {
+        if folded.insert(s.rel.to_lowercase(), ()).is_some() {
+            return Err(EncError::InvalidPath {
+                path: s.full.clone(),
+                reason: "differs from another file's path only in case (one file on Windows)",
+            });
+        }
+    }
     Ok(out.into_values().collect())
 }
 
