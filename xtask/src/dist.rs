@@ -368,13 +368,13 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         })?;
         step(8, TOTAL, "validate the MSI", || validate_msi(&msi))?;
         step(9, TOTAL, "sign the MSI", || crate::sign::sign_file(sh, &msi, &signing))?;
-        let bundle_files = bundle_files(&root, &binaries_in(&bin_dir), &config)?;
-        step(10, TOTAL, "write the release bundle", || {
+        let bundle_files = step(10, TOTAL, "write the release bundle", || {
+            let bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), &config)?;
             let mut entries = vec![Entry::file(msi_name.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
             let report = packaging::bundle::write_bundle(&entries, &zip, epoch)?;
             eprintln!("      {} entries, {} bytes", report.entries.len(), report.bytes);
-            Ok(())
+            Ok(bundle_files)
         })?;
         let record = BuildRecord {
             sources: sources.clone(),
@@ -448,10 +448,6 @@ fn clear_outputs(out_dir: &Path, whole_folder: bool, names: &[&Path]) -> Result<
         }
     }
     Ok(())
-}
-
-fn binaries_in(bin_dir: &Path) -> PathBuf {
-    bin_dir.join("migrateEmbeddedConnector.exe")
 }
 
 /// The bundle's files besides the MSI: the silent-install guide, the migration tool, and the
