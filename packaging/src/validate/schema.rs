@@ -27,7 +27,7 @@ pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
             for (def, value) in standard.columns.iter().zip(row.values()) {
                 ice03_value(name, &key, def, value, out);
                 if let Some(target) = foreign_key(name, &def.name) {
-                    keys.check(db, name, &key, row, &def.name, target, value, out);
+                    keys.check(name, &key, row, &def.name, target, value, out);
                 }
             }
         }
@@ -263,7 +263,6 @@ impl<'a> KeyIndex<'a> {
     #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
-        _db: &Db,
         table: &str,
         key: &str,
         row: super::db::RowRef<'_>,
