@@ -272,3 +272,43 @@ fn dll_entry_must_be_exported() {
     assert_eq!(found.len(), 3, "one per DLL action");
     assert_eq!(found[0].column.as_deref(), Some("Source"));
 }
+
+#[test]
+fn companion_file_version_is_not_a_category_error() {
+    let mut f = Fixture::clean();
+    f.set("File", "F2", "Version", s("F1"));
+    assert!(f.report().findings.is_empty(), "{}", show(&f.report()));
+    f.set("File", "F2", "Version", s("1.x"));
+    let found = only(&f.report(), "ICE03");
+    assert_eq!((found[0].row.as_str(), found[0].column.as_deref()), ("F2", Some("Version")));
+}
+
+#[test]
+fn masked_edit_control_property_is_a_secret() {
+    let mut f = Fixture::clean();
+    f.rows(
+        "Dialog",
+        vec![vec![s("PassDlg"), i(50), i(50), i(370), i(270), i(3), s("[ProductName]"), s("Pass"), s("Pass"), s("Pass")]],
+    );
+    // Edit control with the password attribute (0x200000) on a property without PASSWORD in its name.
+    f.rows(
+        "Control",
+        vec![vec![s("PassDlg"), s("Pass"), s("Edit"), i(10), i(10), i(100), i(18), i(0x20_0007), s("ADMIN_SECRET"), N, N, N]],
+    );
+    let report = f.report();
+    assert!(report.by_rule("hidden-secret").any(|x| x.message.contains("ADMIN_SECRET")), "{}", show(&report));
+    assert!(report.by_rule("secure-secret").any(|x| x.message.contains("ADMIN_SECRET")), "{}", show(&report));
+    assert_eq!(report.findings.len(), 2, "{}", show(&report));
+
+    // The same control without the password attribute is not a secret.
+    f.tables.get_mut("Control").unwrap()[0][7] = i(7);
+    assert!(f.report().findings.is_empty(), "{}", show(&f.report()));
+}
+
+#[test]
+fn ice77_deferred_action_in_ui_sequence() {
+    let mut f = Fixture::clean();
+    f.rows("InstallUISequence", vec![vec![s("SvcAction"), N, i(1200)]]);
+    let found = only(&f.report(), "ICE77");
+    assert_eq!((found[0].table.as_str(), found[0].row.as_str()), ("InstallUISequence", "SvcAction"));
+}

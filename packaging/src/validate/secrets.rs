@@ -3,8 +3,9 @@
 //! in its target or CustomActionData hides its target (`hide-target`), and the Property table holds
 //! no default value for it (`secret-default`).
 //!
-//! A property is password-carrying when its name contains `PASSWORD` (any case) or it is listed in
-//! `MsiHiddenProperties`. Messages never include a secret's value.
+//! A property is password-carrying when its name contains `PASSWORD` (any case), it is listed in
+//! `MsiHiddenProperties`, or it is the property of a masked (password) edit control. Messages never
+//! include a secret's value.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +33,13 @@ pub fn secret_properties(db: &Db) -> BTreeSet<String> {
             row.str("Property").map(&mut consider);
         }
     }
+    // The property behind a masked edit control (msidbControlAttributesPassword, 0x200000, MSI
+    // SDK "Edit Control") holds a password whatever its name.
+    let masked: Vec<String> = db
+        .rows("Control")
+        .filter(|r| r.str("Type") == Some("Edit") && r.int("Attributes").unwrap_or(0) & 0x20_0000 != 0)
+        .filter_map(|r| r.str("Property").map(str::to_owned))
+        .collect();
     for row in db.rows("CustomAction") {
         if row.int("Type").map(|t| t & BASE_MASK) == Some(51) {
             row.str("Source").map(&mut consider);
@@ -42,6 +50,7 @@ pub fn secret_properties(db: &Db) -> BTreeSet<String> {
         row.str("Password").map(formatted_refs).unwrap_or_default().into_iter().for_each(&mut consider);
     }
     names.extend(db.property_list("MsiHiddenProperties"));
+    names.extend(masked);
     names
 }
 

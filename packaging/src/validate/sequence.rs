@@ -20,6 +20,31 @@ pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
             ice77(db, table, out);
         }
     }
+    for table in SEQUENCE_TABLES.iter().filter(|t| !EXECUTE_SEQUENCE_TABLES.contains(t)) {
+        ice77_ui(db, table, out);
+    }
+}
+
+/// ICE77, UI side: a UI sequence has no installation script, so an in-script action there fails.
+fn ice77_ui(db: &Db, table: &str, out: &mut Vec<Finding>) {
+    let types: BTreeMap<&str, i32> =
+        db.rows("CustomAction").filter_map(|r| Some((r.str("Action")?, r.int("Type")?))).collect();
+    for (action, _) in db.sequence(table) {
+        if let Some(&ty) = types.get(action.as_str()) {
+            if ty & IN_SCRIPT != 0 {
+                out.push(Finding::error(
+                    "ICE77",
+                    table,
+                    action.as_str(),
+                    Some("Sequence"),
+                    format!(
+                        "{} custom action in a UI sequence, which has no installation script; move it to InstallExecuteSequence",
+                        super::custom_actions::script_kind(ty)
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// Pairs of standard actions where the first must run before the second whenever both are
