@@ -15,8 +15,8 @@ mod crypto;
 mod error;
 mod header;
 mod manifest;
-mod write;
 mod read;
+mod write;
 
 pub use error::{Damage, EncError};
 pub use manifest::{Manifest, ManifestEntry};
@@ -130,10 +130,12 @@ pub fn check_password(password: &str) -> Result<(), EncError> {
 /// Lower-case hex of `bytes`. Hand-written: five lines do not justify a dependency.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -142,21 +144,56 @@ mod tests {
 
     #[test]
     fn default_params_are_the_documented_ones_and_in_range() {
-        assert_eq!(KdfParams::DEFAULT, KdfParams { m_kib: 65536, t: 3, p: 4 });
+        assert_eq!(
+            KdfParams::DEFAULT,
+            KdfParams {
+                m_kib: 65536,
+                t: 3,
+                p: 4
+            }
+        );
         assert!(KdfParams::DEFAULT.in_range());
     }
 
     #[test]
     fn caps() {
-        let ok = KdfParams { m_kib: 8, t: 1, p: 1 };
+        let ok = KdfParams {
+            m_kib: 8,
+            t: 1,
+            p: 1,
+        };
         assert!(ok.in_range());
         for bad in [
-            KdfParams { m_kib: KdfParams::MAX_M_KIB + 1, t: 1, p: 1 },
-            KdfParams { m_kib: 1024, t: 0, p: 1 },
-            KdfParams { m_kib: 1024, t: 17, p: 1 },
-            KdfParams { m_kib: 1024, t: 1, p: 0 },
-            KdfParams { m_kib: 1024, t: 1, p: 17 },
-            KdfParams { m_kib: 31, t: 1, p: 4 },
+            KdfParams {
+                m_kib: KdfParams::MAX_M_KIB + 1,
+                t: 1,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 1024,
+                t: 0,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 1024,
+                t: 17,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 1024,
+                t: 1,
+                p: 0,
+            },
+            KdfParams {
+                m_kib: 1024,
+                t: 1,
+                p: 17,
+            },
+            KdfParams {
+                m_kib: 31,
+                t: 1,
+                p: 4,
+            },
         ] {
             assert!(!bad.in_range(), "{bad:?}");
             assert!(matches!(bad.check(), Err(EncError::KdfParams { .. })));
@@ -165,11 +202,17 @@ mod tests {
 
     #[test]
     fn password_length_counts_characters() {
-        assert!(matches!(check_password("1234567"), Err(EncError::PasswordTooShort)));
+        assert!(matches!(
+            check_password("1234567"),
+            Err(EncError::PasswordTooShort)
+        ));
         assert!(check_password("12345678").is_ok());
         // 8 characters, 16 bytes.
         assert!(check_password("ääääääää").is_ok());
-        assert!(matches!(check_password("äääääää"), Err(EncError::PasswordTooShort)));
+        assert!(matches!(
+            check_password("äääääää"),
+            Err(EncError::PasswordTooShort)
+        ));
     }
 
     #[test]

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use custom_actions::enc::{self, Damage, EncError, ExportMeta, KdfParams};
 use sha2::{Digest, Sha256};
 
-const FAST: KdfParams = KdfParams { m_kib: 64, t: 1, p: 1 };
+const FAST: KdfParams = KdfParams {
+    m_kib: 64,
+    t: 1,
+    p: 1,
+};
 const PASSWORD: &str = "tamper test password";
 /// Header length and field offsets from docs/enc-format.md.
 const HEADER_LEN: usize = 152;
@@ -16,7 +20,12 @@ const CHECKSUM_AT: usize = 120;
 fn package() -> (tempfile::TempDir, Vec<u8>) {
     let src = tempfile::tempdir().unwrap();
     fs::create_dir_all(src.path().join("conf/sub")).unwrap();
-    let text: Vec<u8> = b"<setting name=\"x\" value=\"y\"/>\n".iter().copied().cycle().take(80_000).collect();
+    let text: Vec<u8> = b"<setting name=\"x\" value=\"y\"/>\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(80_000)
+        .collect();
     fs::write(src.path().join("conf/settings.xml"), text).unwrap();
     let mut random = vec![0u8; 70_000];
     getrandom::getrandom(&mut random).unwrap();
@@ -49,8 +58,15 @@ fn refuse(bytes: &[u8], what: &str) -> EncError {
         std::mem::discriminant(&err),
         "{what}: verify said {verify_err}, decrypt said {err}"
     );
-    let left: Vec<PathBuf> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(left, vec![pkg.clone()], "{what}: decrypt left output behind");
+    let left: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        left,
+        vec![pkg.clone()],
+        "{what}: decrypt left output behind"
+    );
     err
 }
 
@@ -77,7 +93,10 @@ fn every_header_byte() {
             let err = refuse(&b, &what);
             match i {
                 0..=7 => assert_eq!(damage(err, &what), Damage::BadMagic, "{what}"),
-                8 | 9 => assert!(matches!(err, EncError::UnsupportedVersion { found, supported: 1, .. } if found != 1), "{what}: {err:?}"),
+                8 | 9 => assert!(
+                    matches!(err, EncError::UnsupportedVersion { found, supported: 1, .. } if found != 1),
+                    "{what}: {err:?}"
+                ),
                 _ => assert_eq!(damage(err, &what), Damage::HeaderChecksum, "{what}"),
             }
         }
@@ -103,7 +122,24 @@ fn a_sample_of_payload_bytes() {
 fn truncated() {
     let (_src, good) = package();
     let len = good.len();
-    for cut in [0, 1, 7, 8, 9, 10, 11, 100, CHECKSUM_AT, HEADER_LEN - 1, HEADER_LEN, HEADER_LEN + 1, len / 2, len - 17, len - 16, len - 1] {
+    for cut in [
+        0,
+        1,
+        7,
+        8,
+        9,
+        10,
+        11,
+        100,
+        CHECKSUM_AT,
+        HEADER_LEN - 1,
+        HEADER_LEN,
+        HEADER_LEN + 1,
+        len / 2,
+        len - 17,
+        len - 16,
+        len - 1,
+    ] {
         let what = format!("truncated to {cut} bytes");
         let d = damage(refuse(&good[..cut], &what), &what);
         match cut {
@@ -120,14 +156,23 @@ fn appended() {
         let mut b = good.clone();
         b.extend_from_slice(extra);
         let what = format!("{} bytes appended", extra.len());
-        assert!(matches!(damage(refuse(&b, &what), &what), Damage::Length { .. }), "{what}");
+        assert!(
+            matches!(damage(refuse(&b, &what), &what), Damage::Length { .. }),
+            "{what}"
+        );
     }
 }
 
 #[test]
 fn not_a_package() {
-    assert_eq!(damage(refuse(b"PK\x03\x04 a zip, not a package", "zip"), "zip"), Damage::BadMagic);
-    assert_eq!(damage(refuse(&[0u8; 4096], "zeros"), "zeros"), Damage::BadMagic);
+    assert_eq!(
+        damage(refuse(b"PK\x03\x04 a zip, not a package", "zip"), "zip"),
+        Damage::BadMagic
+    );
+    assert_eq!(
+        damage(refuse(&[0u8; 4096], "zeros"), "zeros"),
+        Damage::BadMagic
+    );
 }
 
 /// Headers changed *with* a recomputed checksum, i.e. deliberately: the error classes
@@ -143,10 +188,22 @@ fn crafted_headers() {
     };
     // Future version: unsupported, whatever follows.
     let err = refuse(&craft(8, &2u16.to_le_bytes()), "version 2");
-    assert!(matches!(err, EncError::UnsupportedVersion { found: 2, .. }), "{err:?}");
+    assert!(
+        matches!(err, EncError::UnsupportedVersion { found: 2, .. }),
+        "{err:?}"
+    );
     // Unknown algorithm ids in a v1 header.
-    assert!(matches!(damage(refuse(&craft(10, &[2]), "kdf id"), "kdf id"), Damage::UnknownAlgorithm { what: "KDF", id: 2 }));
-    assert!(matches!(damage(refuse(&craft(11, &[9]), "aead id"), "aead id"), Damage::UnknownAlgorithm { what: "AEAD", id: 9 }));
+    assert!(matches!(
+        damage(refuse(&craft(10, &[2]), "kdf id"), "kdf id"),
+        Damage::UnknownAlgorithm { what: "KDF", id: 2 }
+    ));
+    assert!(matches!(
+        damage(refuse(&craft(11, &[9]), "aead id"), "aead id"),
+        Damage::UnknownAlgorithm {
+            what: "AEAD",
+            id: 9
+        }
+    ));
     // KDF parameters beyond the caps are refused before deriving: m = 4 TiB would abort the
     // process if it reached Argon2.
     for (at, value, what) in [
@@ -158,7 +215,10 @@ fn crafted_headers() {
         (20, 0, "p = 0"),
     ] {
         let d = damage(refuse(&craft(at, &value.to_le_bytes()), what), what);
-        assert!(matches!(d, Damage::KdfParamsOutOfRange { .. }), "{what}: {d:?}");
+        assert!(
+            matches!(d, Damage::KdfParamsOutOfRange { .. }),
+            "{what}: {d:?}"
+        );
     }
     // A different salt or KDF cost within the caps derives another key: the wrap fails, which
     // is indistinguishable from a wrong password (documented).
@@ -167,7 +227,13 @@ fn crafted_headers() {
     let err = refuse(&craft(16, &2u32.to_le_bytes()), "t = 2");
     assert!(matches!(err, EncError::WrongPassword { .. }), "{err:?}");
     // The payload nonce or length is bound to the payload: damaged.
-    assert_eq!(damage(refuse(&craft(100, &[0x55; 12]), "payload nonce"), "payload nonce"), Damage::Payload);
+    assert_eq!(
+        damage(
+            refuse(&craft(100, &[0x55; 12]), "payload nonce"),
+            "payload nonce"
+        ),
+        Damage::Payload
+    );
 }
 
 #[test]
@@ -181,7 +247,10 @@ fn header_spliced_onto_another_payload() {
     spliced[112..120].copy_from_slice(&payload_len.to_le_bytes());
     rechecksum(&mut spliced);
     let d = damage(refuse(&spliced, "splice"), "splice");
-    assert!(matches!(d, Damage::Payload | Damage::Length { .. }), "{d:?}");
+    assert!(
+        matches!(d, Damage::Payload | Damage::Length { .. }),
+        "{d:?}"
+    );
 }
 
 #[test]

@@ -132,7 +132,11 @@ impl Header {
                 p: kdf.p,
             }));
         }
-        let payload_len = u64::from_le_bytes(h[OFF_PAYLOAD_LEN..OFF_CHECKSUM].try_into().expect("8 bytes"));
+        let payload_len = u64::from_le_bytes(
+            h[OFF_PAYLOAD_LEN..OFF_CHECKSUM]
+                .try_into()
+                .expect("8 bytes"),
+        );
         let expected = (HEADER_LEN as u64)
             .checked_add(payload_len)
             .and_then(|n| n.checked_add(TAG_LEN as u64));
@@ -145,9 +149,15 @@ impl Header {
         Ok(Header {
             kdf,
             salt: h[OFF_SALT..OFF_WRAP_NONCE].try_into().expect("16 bytes"),
-            wrap_nonce: h[OFF_WRAP_NONCE..OFF_WRAPPED_KEY].try_into().expect("12 bytes"),
-            wrapped_key: h[OFF_WRAPPED_KEY..OFF_PAYLOAD_NONCE].try_into().expect("48 bytes"),
-            payload_nonce: h[OFF_PAYLOAD_NONCE..OFF_PAYLOAD_LEN].try_into().expect("12 bytes"),
+            wrap_nonce: h[OFF_WRAP_NONCE..OFF_WRAPPED_KEY]
+                .try_into()
+                .expect("12 bytes"),
+            wrapped_key: h[OFF_WRAPPED_KEY..OFF_PAYLOAD_NONCE]
+                .try_into()
+                .expect("48 bytes"),
+            payload_nonce: h[OFF_PAYLOAD_NONCE..OFF_PAYLOAD_LEN]
+                .try_into()
+                .expect("12 bytes"),
             payload_len,
         })
     }
@@ -159,7 +169,11 @@ mod tests {
 
     fn sample() -> Header {
         Header {
-            kdf: KdfParams { m_kib: 64, t: 1, p: 1 },
+            kdf: KdfParams {
+                m_kib: 64,
+                t: 1,
+                p: 1,
+            },
             salt: [1; SALT_LEN],
             wrap_nonce: [2; NONCE_LEN],
             wrapped_key: [3; KEY_LEN + TAG_LEN],
@@ -189,7 +203,11 @@ mod tests {
             match i {
                 0..=7 => assert_eq!(err, HeaderError::Damaged(Damage::BadMagic), "byte {i}"),
                 8 | 9 => assert!(matches!(err, HeaderError::Version(_)), "byte {i}"),
-                _ => assert_eq!(err, HeaderError::Damaged(Damage::HeaderChecksum), "byte {i}"),
+                _ => assert_eq!(
+                    err,
+                    HeaderError::Damaged(Damage::HeaderChecksum),
+                    "byte {i}"
+                ),
             }
         }
     }
@@ -201,7 +219,10 @@ mod tests {
         for actual in [len - 1, len + 1, HEADER_LEN as u64] {
             assert_eq!(
                 Header::decode(&bytes, actual),
-                Err(HeaderError::Damaged(Damage::Length { expected: len, actual }))
+                Err(HeaderError::Damaged(Damage::Length {
+                    expected: len,
+                    actual
+                }))
             );
         }
     }
