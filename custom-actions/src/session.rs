@@ -39,6 +39,24 @@ impl ActionResult {
     }
 }
 
+/// Runs one action's logic as the DLL exports do: a panic becomes 1603 with a log line naming
+/// the action (the panic message is logged; the logic never puts a secret in one), and the
+/// result becomes its Win32 code. Platform-independent so the guard itself is tested on Linux.
+pub fn run_guarded<S: Session>(name: &str, session: &mut S, logic: impl FnOnce(&mut S) -> ActionResult) -> u32 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| logic(&mut *session))) {
+        Ok(result) => result.code(),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            session.log(&format!("{name}: internal error ({what}); the action failed and reports 1603"));
+            ActionResult::Failure.code()
+        }
+    }
+}
+
 /// Error talking to the installer session.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -120,5 +138,24 @@ impl Session for FakeSession {
             .map(|c| names.iter().position(|n| n == c).ok_or(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 }))
             .collect::<Result<_, _>>()?;
         Ok(rows.iter().map(|row| index.iter().map(|&i| row[i].clone()).collect()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_guarded_maps_results_and_turns_panics_into_1603() {
+        let mut s = FakeSession::default();
+        assert_eq!(run_guarded("A", &mut s, |_| ActionResult::Success), 0);
+        assert_eq!(run_guarded("A", &mut s, |_| ActionResult::UserExit), 1602);
+        assert_eq!(run_guarded("A", &mut s, |_| ActionResult::Failure), 1603);
+        assert!(s.log.is_empty());
+        assert_eq!(run_guarded("Boom", &mut s, |_| panic!("index out of range")), 1603);
+        assert_eq!(s.log, ["Boom: internal error (index out of range); the action failed and reports 1603"]);
+        let n = 3;
+        assert_eq!(run_guarded("Fmt", &mut s, |_| panic!("bad row {n}")), 1603);
+        assert!(s.log[1].contains("bad row 3"));
     }
 }

@@ -2,7 +2,7 @@
 
 mod connector_support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use connector_support::{logged, snapshot, Product, PATHS};
 use custom_actions::connector::backup::{delete_backup, move_aside, restore, BackupData};
@@ -10,8 +10,8 @@ use custom_actions::connector::parse_paths;
 use custom_actions::session::{ActionResult, FakeSession, Mode};
 
 /// A deferred session carrying the CustomActionData the type-51 actions set.
-fn deferred(product: &Product, backup: &PathBuf, mode: Mode, rollback_enabled: bool) -> FakeSession {
-    let data = BackupData { product_dir: product.dir.clone(), backup_dir: backup.clone(), relative: parse_paths(PATHS).unwrap() };
+fn deferred(product: &Product, backup: &Path, mode: Mode, rollback_enabled: bool) -> FakeSession {
+    let data = BackupData { product_dir: product.dir.clone(), backup_dir: backup.to_path_buf(), relative: parse_paths(PATHS).unwrap() };
     let mut s = FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
     s.modes.push(mode);
     if rollback_enabled {

@@ -3,8 +3,6 @@
 //! Everything here is `cfg(windows)` (see `lib.rs`); the logic it calls is plain Rust tested on
 //! Linux against [`crate::session::FakeSession`]. Only UTF-16 (`W`) entry points are used.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS};
 use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
     MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode,
@@ -39,27 +37,14 @@ macro_rules! export_action {
 mod connector;
 mod target_machine;
 
-/// Runs one action's logic over the installer handle: panics become 1603 with a log line.
+/// Runs one action's logic over the installer handle: panics become 1603 with a log line
+/// ([`crate::session::run_guarded`]).
 pub(crate) fn run_action(
     name: &str,
     install: MSIHANDLE,
     logic: impl FnOnce(&mut MsiSession) -> ActionResult,
 ) -> u32 {
-    let mut session = MsiSession(install);
-    match catch_unwind(AssertUnwindSafe(|| logic(&mut session))) {
-        Ok(result) => result.code(),
-        Err(payload) => {
-            // The logic never formats a secret into a panic message (passwords live in types
-            // whose Debug is redacted), so the message is safe to log and helps the admin.
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            session.log(&format!("{name}: internal error ({what}); the action failed and reports 1603"));
-            ActionResult::Failure.code()
-        }
-    }
+    crate::session::run_guarded(name, &mut MsiSession(install), logic)
 }
 
 /// A NUL-terminated UTF-16 copy of `s` for the `W` APIs.
