@@ -38,15 +38,95 @@ pub fn dist_dir() -> PathBuf {
     }
 }
 
-/// The folder where `cargo xtask dist` keeps the rendered `.wxs` sources (`<target>/wix`).
+/// The folder where `cargo xtask dist` kept its working files (rendered `.wxs`, staged payload,
+/// `build-spec.json`): `<target>/wix` for the default output folder, else `<dist>/wix`.
 pub fn wix_out_dir() -> PathBuf {
-    target_dir().join("wix")
+    let dist = dist_dir();
+    if dist == target_dir().join("dist") {
+        target_dir().join("wix")
+    } else {
+        dist.join("wix")
+    }
 }
 
 /// The staged payload the release MSI was built from (the sample payload plus the
-/// cross-compiled service executable): `<target>/wix/payload`.
+/// cross-compiled service executable): `<wix_out_dir>/payload`.
 pub fn staged_payload_dir() -> PathBuf {
     wix_out_dir().join("payload")
+}
+
+/// What `cargo xtask dist` recorded about its build (`<wix_out_dir>/build-spec.json`): enough
+/// to rebuild the same MSI and zip with the `packaging` API.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct BuildRecord {
+    /// The `.wxs` sources, rendered and static.
+    pub sources: Vec<PathBuf>,
+    /// The `.wxl` files.
+    pub localizations: Vec<PathBuf>,
+    /// The preprocessor variables (`ProductVersion`, `PayloadDir`, ...).
+    pub variables: std::collections::BTreeMap<String, String>,
+    /// The timestamp used for the MSI and the zip.
+    pub source_date_epoch: u64,
+    /// The MSI's file name.
+    pub msi_name: String,
+    /// The zip's file name.
+    pub zip_name: String,
+    /// The staged payload folder.
+    pub payload_dir: PathBuf,
+    /// The bundle's entries besides the MSI: name in the zip -> file.
+    pub bundle_files: std::collections::BTreeMap<String, PathBuf>,
+}
+
+impl BuildRecord {
+    /// The equivalent build spec, writing to `output`.
+    pub fn spec(&self, output: &Path) -> packaging::wix::BuildSpec {
+        packaging::wix::BuildSpec {
+            sources: self.sources.clone(),
+            localizations: self.localizations.clone(),
+            variables: self.variables.clone(),
+            output: output.to_path_buf(),
+            source_date_epoch: Some(self.source_date_epoch),
+        }
+    }
+}
+
+/// Reads the record of the last `cargo xtask dist`.
+///
+/// # Panics
+/// When it is missing or unreadable: run `cargo xtask dist` first.
+pub fn build_record() -> BuildRecord {
+    let path = wix_out_dir().join("build-spec.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}; run `cargo xtask dist` first", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a dist build record: {e}", path.display()))
+}
+
+/// The product config the default build uses (`wix/product.toml`).
+pub fn product_config() -> packaging::product::ProductConfig {
+    let path = project_root().join("wix/product.toml");
+    packaging::product::ProductConfig::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every file under `dir`, as `/`-separated relative path -> bytes, sorted.
+pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap_or_else(|e| panic!("cannot walk {}: {e}", dir.display())))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).expect("under dir");
+            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+            let bytes = std::fs::read(e.path()).unwrap_or_else(|err| panic!("cannot read {}: {err}", e.path().display()));
+            (rel, bytes)
+        })
+        .collect()
+}
+
+/// The `xtask` binary a previous `cargo xtask ...` built (`<target>/debug/xtask`), if any.
+/// Tests run it directly rather than through `cargo run`, which would wait on the build lock.
+pub fn xtask_binary() -> Option<PathBuf> {
+    let exe = target_dir().join("debug").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    exe.is_file().then_some(exe)
 }
 
 /// Whether we run under CI (the `CI` environment variable is set and non-empty).

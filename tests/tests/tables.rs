@@ -1,0 +1,263 @@
+//! Table tests of the release MSI built by `cargo xtask dist`, read with the `msi` crate: the File
+//! rows match the staged payload exactly, every component is in a feature, the upgrade rows and
+//! RemoveExistingProducts placement, properties, directories, the service, summary information.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use installer_tests::{build_record, open_msi, product_config, read_tree, staged_payload_dir, table_maps};
+
+type Row = BTreeMap<String, String>;
+
+/// The long name of a `DefaultDir`/`FileName` value: the target part (before `:`), long half
+/// (after `|`) when there is one.
+fn long_name(value: &str) -> &str {
+    let target = value.split(':').next().unwrap_or(value);
+    target.rsplit('|').next().unwrap_or(target)
+}
+
+/// The path of a directory relative to `ancestor` (`/`-separated), or `None` when it is not
+/// below it.
+fn dir_path_below(dirs: &BTreeMap<String, Row>, id: &str, ancestor: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = id.to_string();
+    for _ in 0..64 {
+        if current == ancestor {
+            parts.reverse();
+            return Some(parts.join("/"));
+        }
+        let row = dirs.get(&current)?;
+        let name = long_name(&row["DefaultDir"]);
+        if name != "." {
+            parts.push(name.to_string());
+        }
+        let parent = &row["Directory_Parent"];
+        if parent.is_empty() || *parent == current {
+            return None;
+        }
+        current = parent.clone();
+    }
+    panic!("Directory table has a cycle at {id}");
+}
+
+fn by_key(rows: Vec<Row>, key: &str) -> BTreeMap<String, Row> {
+    rows.into_iter().map(|r| (r[key].clone(), r)).collect()
+}
+
+fn property(props: &BTreeMap<String, Row>, name: &str) -> String {
+    props.get(name).unwrap_or_else(|| panic!("Property {name} is missing")).get("Value").cloned().unwrap_or_default()
+}
+
+#[test]
+fn file_rows_match_the_payload_exactly() {
+    let mut msi = open_msi();
+    let dirs = by_key(table_maps(&mut msi, "Directory"), "Directory");
+    let components = by_key(table_maps(&mut msi, "Component"), "Component");
+    let files = table_maps(&mut msi, "File");
+    let payload = read_tree(&staged_payload_dir());
+    assert!(payload.len() >= 5, "the staged payload looks empty: {:?}", payload.keys());
+
+    // Every file installed under PRODUCTDIR but outside SUPPORTDIR is a payload file.
+    let mut installed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut support: BTreeMap<String, u64> = BTreeMap::new();
+    for f in &files {
+        let comp = &components[&f["Component_"]];
+        let dir = &comp["Directory_"];
+        let name = long_name(&f["FileName"]).to_string();
+        let size: u64 = f["FileSize"].parse().unwrap();
+        if let Some(rel) = dir_path_below(&dirs, dir, "SUPPORTDIR") {
+            support.insert(if rel.is_empty() { name } else { format!("{rel}/{name}") }, size);
+        } else if let Some(rel) = dir_path_below(&dirs, dir, "PRODUCTDIR") {
+            let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            assert!(installed.insert(path.clone(), size).is_none(), "{path} is installed twice");
+        } else {
+            panic!("File {} installs outside PRODUCTDIR (directory {dir})", f["File"]);
+        }
+    }
+    let expected: BTreeMap<String, u64> = payload.iter().map(|(k, v)| (k.clone(), v.len() as u64)).collect();
+    assert_eq!(installed, expected, "File rows (path, size) under PRODUCTDIR vs the staged payload");
+    // The support tool travels in SUPPORTDIR (wix/fragments/custom-actions.wxs).
+    let tool = support.get("migrateEmbeddedConnector.exe").expect("migrateEmbeddedConnector.exe in SUPPORTDIR");
+    let record = build_record();
+    let built = std::fs::metadata(&record.variables["MigrationTool"]).unwrap().len();
+    assert_eq!(*tool, built, "migrateEmbeddedConnector.exe size");
+}
+
+#[test]
+fn file_sequences_are_one_to_n_and_covered_by_media() {
+    let mut msi = open_msi();
+    let files = table_maps(&mut msi, "File");
+    let sequences: BTreeSet<i64> = files.iter().map(|f| f["Sequence"].parse().unwrap()).collect();
+    assert_eq!(sequences.len(), files.len(), "File.Sequence values must be distinct");
+    assert_eq!(sequences.iter().copied().collect::<Vec<_>>(), (1..=files.len() as i64).collect::<Vec<_>>());
+    let media = table_maps(&mut msi, "Media");
+    assert!(!media.is_empty(), "no Media rows");
+    let last: i64 = media.iter().map(|m| m["LastSequence"].parse::<i64>().unwrap()).max().unwrap();
+    assert_eq!(last, files.len() as i64, "the last Media row must cover every file");
+    for m in &media {
+        assert!(m["Cabinet"].starts_with('#'), "cabinet {} is not embedded (EmbedCab)", m["Cabinet"]);
+        let stream = &m["Cabinet"][1..];
+        assert!(msi.has_stream(stream), "embedded cabinet stream {stream} is missing");
+    }
+}
+
+#[test]
+fn every_component_is_in_a_feature_and_64_bit() {
+    let mut msi = open_msi();
+    let components = table_maps(&mut msi, "Component");
+    let in_features: BTreeSet<String> =
+        table_maps(&mut msi, "FeatureComponents").into_iter().map(|r| r["Component_"].clone()).collect();
+    assert!(!components.is_empty());
+    for c in &components {
+        assert!(in_features.contains(&c["Component"]), "component {} is in no feature", c["Component"]);
+        let attributes: i64 = c["Attributes"].parse().unwrap_or(0);
+        // msidbComponentAttributes64bit = 256 (MSI SDK, Component table).
+        assert_eq!(attributes & 256, 256, "component {} is not 64-bit", c["Component"]);
+    }
+}
+
+#[test]
+fn payload_component_guids_are_derived_from_the_upgrade_code() {
+    let mut msi = open_msi();
+    let config = product_config();
+    let files = by_key(table_maps(&mut msi, "File"), "File");
+    let components = by_key(table_maps(&mut msi, "Component"), "Component");
+    let h = packaging::harvest::harvest(
+        &staged_payload_dir(),
+        "PRODUCTDIR",
+        &config.upgrade_code.0,
+        &config.install.product_dir,
+        &[],
+    )
+    .unwrap();
+    for f in &h.files {
+        let row = files.get(&f.file_id).unwrap_or_else(|| panic!("File {} missing", f.file_id));
+        assert_eq!(row["Component_"], f.component_id);
+        let comp = &components[&f.component_id];
+        assert_eq!(comp["ComponentId"], f.guid, "{}", f.relative_path);
+        assert_eq!(comp["KeyPath"], f.file_id, "{}: the file is the key path", f.relative_path);
+    }
+}
+
+#[test]
+fn major_upgrade_rows_and_remove_existing_products_placement() {
+    let mut msi = open_msi();
+    let config = product_config();
+    let record = build_record();
+    let version = &record.variables["ProductVersion"];
+    let upgrade = table_maps(&mut msi, "Upgrade");
+    let code = config.upgrade_code.braced();
+    let ours: Vec<&Row> = upgrade.iter().filter(|r| r["UpgradeCode"].eq_ignore_ascii_case(&code)).collect();
+    // msidbUpgradeAttributesOnlyDetect = 2 (MSI SDK, Upgrade table).
+    let removes_older = ours.iter().find(|r| {
+        r["VersionMax"] == *version && r["Attributes"].parse::<i64>().unwrap() & 2 == 0 && r["VersionMin"].is_empty()
+    });
+    assert!(removes_older.is_some(), "no Upgrade row removing older versions: {ours:?}");
+    let detects_newer = ours.iter().find(|r| r["VersionMin"] == *version && r["Attributes"].parse::<i64>().unwrap() & 2 == 2);
+    let detects_newer = detects_newer.unwrap_or_else(|| panic!("no Upgrade row detecting newer versions: {ours:?}"));
+
+    // The newer-version property stops the install with the downgrade message: a launch
+    // condition, or (as WiX v3 does it) a type-19 error action conditioned on the property.
+    let downgrade = detects_newer["ActionProperty"].clone();
+    let conditions = table_maps(&mut msi, "LaunchCondition");
+    let by_condition = conditions.iter().any(|c| c["Condition"].contains(&downgrade) && c["Description"].contains("newer version"));
+    let sequence = by_key(table_maps(&mut msi, "InstallExecuteSequence"), "Action");
+    let by_action = table_maps(&mut msi, "CustomAction").iter().any(|ca| {
+        ca["Type"].parse::<i64>().unwrap() & 0x3f == 19
+            && ca["Target"].contains("newer version")
+            && sequence.get(&ca["Action"]).is_some_and(|s| s["Condition"].contains(&downgrade))
+    });
+    assert!(by_condition || by_action, "nothing stops a downgrade on {downgrade}");
+
+    let seq = |a: &str| -> i64 { sequence.get(a).unwrap_or_else(|| panic!("{a} is not sequenced"))["Sequence"].parse().unwrap() };
+    let rep = seq("RemoveExistingProducts");
+    assert!(seq("InstallValidate") < rep && rep < seq("InstallInitialize"), "RemoveExistingProducts at {rep}");
+    // The action properties must be secure to reach the execute sequence.
+    let props = by_key(table_maps(&mut msi, "Property"), "Property");
+    let secure = property(&props, "SecureCustomProperties");
+    for r in &ours {
+        assert!(secure.split(';').any(|p| p == r["ActionProperty"]), "{} not in SecureCustomProperties", r["ActionProperty"]);
+    }
+}
+
+#[test]
+fn properties_and_launch_conditions() {
+    let mut msi = open_msi();
+    let config = product_config();
+    let record = build_record();
+    let props = by_key(table_maps(&mut msi, "Property"), "Property");
+    assert_eq!(property(&props, "ProductName"), config.name);
+    assert_eq!(property(&props, "Manufacturer"), config.manufacturer);
+    assert_eq!(property(&props, "ProductVersion"), record.variables["ProductVersion"]);
+    assert_eq!(property(&props, "UpgradeCode"), config.upgrade_code.braced());
+    assert_eq!(property(&props, "ProductLanguage"), "1033");
+    let product_code = property(&props, "ProductCode");
+    assert!(product_code.parse::<packaging::product::Guid>().is_ok() && product_code.starts_with('{'), "{product_code}");
+    assert_eq!(property(&props, "ALLUSERS"), "1", "per-machine");
+    assert_eq!(property(&props, "EMBEDDED_CONNECTOR_PATHS"), config.embedded_connector.property_value());
+    assert!(!config.embedded_connector.paths.is_empty());
+    assert_eq!(property(&props, "ARPNOMODIFY"), "1");
+    assert_eq!(property(&props, "ARPHELPLINK"), config.arp.help_link);
+
+    let conditions: Vec<String> = table_maps(&mut msi, "LaunchCondition").into_iter().map(|c| c["Condition"].clone()).collect();
+    assert!(conditions.iter().any(|c| c == "Privileged"), "{conditions:?}");
+    assert!(conditions.iter().any(|c| c.contains("NOT RollbackDisabled")), "{conditions:?}");
+}
+
+#[test]
+fn directories_follow_the_install_layout() {
+    let mut msi = open_msi();
+    let config = product_config();
+    let dirs = by_key(table_maps(&mut msi, "Directory"), "Directory");
+    let check = |id: &str, parent: &str, name: &str| {
+        let row = dirs.get(id).unwrap_or_else(|| panic!("Directory {id} missing"));
+        assert_eq!(row["Directory_Parent"], parent, "{id} parent");
+        assert_eq!(long_name(&row["DefaultDir"]), name, "{id} name");
+    };
+    check("INSTALLFOLDER", "ProgramFiles64Folder", &config.install.folder);
+    check("PRODUCTDIR", "INSTALLFOLDER", &config.install.product_dir);
+    check("SUPPORTDIR", "PRODUCTDIR", &config.install.support_dir);
+    assert_eq!(dirs["ProgramFiles64Folder"]["Directory_Parent"], "TARGETDIR");
+}
+
+#[test]
+fn service_is_installed_and_controlled() {
+    let mut msi = open_msi();
+    let config = product_config();
+    let install = table_maps(&mut msi, "ServiceInstall");
+    assert_eq!(install.len(), 1, "{install:?}");
+    let s = &install[0];
+    assert_eq!(s["Name"], config.service.name);
+    assert_eq!(s["DisplayName"], config.service.display_name);
+    assert_eq!(s["StartName"], "[SERVICE_LOGON]");
+    assert_eq!(s["Password"], "[SERVICE_PASSWORD]");
+    // SERVICE_WIN32_OWN_PROCESS = 0x10; SERVICE_AUTO_START = 2 (MSI SDK, ServiceInstall table).
+    assert_eq!(s["ServiceType"].parse::<i64>().unwrap() & 0x10, 0x10);
+    assert_eq!(s["StartType"], "2");
+    // Its component is the one holding the service executable.
+    let files = by_key(table_maps(&mut msi, "File"), "File");
+    let exe_name = config.service.exe.rsplit('/').next().unwrap();
+    let exe = files.values().find(|f| long_name(&f["FileName"]) == exe_name).expect("service exe File row");
+    assert_eq!(s["Component_"], exe["Component_"]);
+    let control = table_maps(&mut msi, "ServiceControl");
+    let c = control.iter().find(|c| c["Name"] == config.service.name).expect("ServiceControl row");
+    assert_eq!(c["Component_"], exe["Component_"]);
+    let events: i64 = c["Event"].parse().unwrap();
+    // msidbServiceControlEvent: Start on install 0x1, Stop on install 0x2, Stop on uninstall 0x20,
+    // Delete on uninstall 0x80.
+    assert_eq!(events & (0x1 | 0x2 | 0x20 | 0x80), 0x1 | 0x2 | 0x20 | 0x80, "Event = {events:#x}");
+}
+
+#[test]
+fn summary_information() {
+    let msi = open_msi();
+    let record = build_record();
+    let info = msi.summary_info();
+    assert_eq!(info.codepage(), msi::CodePage::Windows1252, "summary information codepage");
+    assert_eq!(msi.database_codepage(), msi::CodePage::Windows1252, "database codepage");
+    assert_eq!(info.arch(), Some("x64"));
+    assert_eq!(info.languages().iter().map(|l| l.code()).collect::<Vec<_>>(), [1033]);
+    // Word count 2: long file names, compressed, no admin image (MSI SDK, Word Count summary).
+    assert_eq!(info.word_count(), Some(2));
+    assert!(info.uuid().is_some(), "no package code");
+    assert_eq!(info.subject().map(str::to_string), Some(format!("{} {}", product_config().name, record.variables["ProductVersion"])));
+}
