@@ -164,13 +164,40 @@ pub(crate) fn open_and_check(
         path: package.to_owned(),
         damage,
     };
-    // The buffer holds plaintext after in-place decryption: zeroized on drop.
-    let mut bytes = Zeroizing::new(fs::read(package).map_err(|e| EncError::Io {
+    // The header is checked before the rest is read, so a large file that is not a package
+    // (or announces another length) is refused without reading it into memory.
+    let io = |op, source| EncError::Io {
         path: package.to_owned(),
-        op: "read",
-        source: e,
-    })?);
-    let header = decode(package, &bytes, bytes.len() as u64)?;
+        op,
+        source,
+    };
+    let mut file = fs::File::open(package).map_err(|e| io("open", e))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| io("read the size of", e))?
+        .len();
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    (&mut file)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| io("read", e))?;
+    let header = decode(package, &head, file_len)?;
+    // The buffer holds plaintext after in-place decryption: zeroized on drop, sized up front.
+    let total = usize::try_from(file_len)
+        .map_err(|_| io("read", std::io::ErrorKind::OutOfMemory.into()))?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(total));
+    bytes.extend_from_slice(&head);
+    (&mut file)
+        .take(file_len - HEADER_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io("read", e))?;
+    if bytes.len() != total {
+        // The file changed size while being read.
+        return Err(damaged(Damage::Length {
+            expected: file_len,
+            actual: bytes.len() as u64,
+        }));
+    }
 
     let password_key = derive_key(password.as_bytes(), &header.salt, header.kdf).map_err(|_| {
         damaged(Damage::KdfParamsOutOfRange {
