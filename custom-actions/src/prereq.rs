@@ -646,6 +646,13 @@ pub fn install_prerequisites(session: &mut impl Session, system: &mut impl Syste
                 request_reboot(session);
             }
         }
+        Err(InstallError::Start { name, source: SystemError { code: ERROR_ELEVATION_REQUIRED, .. }, .. }) => {
+            // The dialogs run without elevation under UAC; the execute sequence is elevated and
+            // installs the modules itself, because the button also set INSTALL_PREREQUISITES=1.
+            let text = format!("Installing {name} needs administrator rights: the missing modules will be installed when the installation starts.");
+            session.log(&format!("InstallPrerequisites: {text} (CreateProcess error 740)"));
+            let _ = session.set_property("PREREQUISITES_ERROR", &text);
+        }
         Err(e) => {
             session.log(&format!("InstallPrerequisites: {e}"));
             let _ = session.set_property("PREREQUISITES_ERROR", &e.to_string());
@@ -653,6 +660,10 @@ pub fn install_prerequisites(session: &mut impl Session, system: &mut impl Syste
     }
     ActionResult::Success
 }
+
+/// `ERROR_ELEVATION_REQUIRED` (winerror.h): CreateProcess of an installer that demands
+/// administrator rights from a process that does not have them.
+pub const ERROR_ELEVATION_REQUIRED: u32 = 740;
 
 /// `CheckPrerequisites` (execute sequence, before any change): fail with 1603 when modules
 /// are missing, unless `INSTALL_PREREQUISITES=1`, in which case they are installed first.
@@ -987,6 +998,30 @@ mod tests {
         assert!(!s.properties.contains_key("PREREQUISITES_ERROR"));
         assert!(!s.properties.contains_key("PREREQUISITES_MISSING"));
         assert_eq!(s.properties["PREREQ_VCREDIST2022X64_STATE"], "present");
+    }
+
+    #[test]
+    fn the_dialog_defers_to_the_elevated_sequence_when_elevation_is_needed() {
+        struct NeedsElevation(FakeSystem);
+        impl System for NeedsElevation {
+            fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
+                self.0.registry_value(root, key, name)
+            }
+            fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
+                self.0.file_version(path)
+            }
+            fn os_version(&self) -> Result<Version, SystemError> {
+                self.0.os_version()
+            }
+            fn run(&mut self, _: &str, _: &str) -> Result<u32, SystemError> {
+                Err(SystemError { call: "CreateProcessW", code: ERROR_ELEVATION_REQUIRED })
+            }
+        }
+        let mut s = session(&[("UILevel", "5"), ("INSTALL_PREREQUISITES", "1")]);
+        let mut sys = NeedsElevation(healthy());
+        sys.0.registry.remove(&(VC_KEY.into(), "Version".into()));
+        assert_eq!(install_prerequisites(&mut s, &mut sys), ActionResult::Success);
+        assert!(s.properties["PREREQUISITES_ERROR"].contains("will be installed when the installation starts"));
     }
 
     #[test]
