@@ -1,4 +1,4 @@
-//! The custom-action DLL exports every `DllEntry` the package names: read from the built MSI's Binary table and from the WiX sources.
+//! The custom-action DLL exports every `DllEntry` the package names (read from the built MSI's Binary table and from the WiX sources), and the embedded-connector actions are wired as issue 3 needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -117,4 +117,86 @@ fn dll_entry_scan_finds_each_attribute() {
     let text = r#"<CustomAction Id="A" BinaryKey="B" DllEntry="First" /><CustomAction DllEntry="Second"/>"#;
     assert_eq!(dll_entries(text), ["First", "Second"]);
     assert!(dll_entries("<CustomAction Id=\"X\" Property=\"P\" Value=\"v\"/>").is_empty());
+}
+
+/// Custom action type bits (MSI SDK "Custom Action In-Script Execution Options", "Custom Action
+/// Hidden Target Option").
+const IN_SCRIPT: i64 = 0x400;
+const ROLLBACK: i64 = 0x100;
+const COMMIT: i64 = 0x200;
+const NO_IMPERSONATE: i64 = 0x800;
+const HIDE_TARGET: i64 = 0x2000;
+
+#[test]
+fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
+    let Some(msi) = try_release_msi() else {
+        skip_or_fail("no release MSI in the dist folder; run `cargo xtask dist` first (or `cargo xtask test`)");
+        return;
+    };
+    let mut package = open_msi_at(&msi);
+    let types: BTreeMap<String, i64> = table_maps(&mut package, "CustomAction")
+        .into_iter()
+        .map(|r| (r["Action"].clone(), r["Type"].parse().expect("integer Type")))
+        .collect();
+    let ty = |a: &str| *types.get(a).unwrap_or_else(|| panic!("{}: no CustomAction {a}", msi.display()));
+
+    // Deferred trio: in the script, elevated (no impersonation), rollback and commit flavours.
+    assert_eq!(ty("MoveEmbeddedConnector") & (IN_SCRIPT | ROLLBACK | COMMIT | NO_IMPERSONATE), IN_SCRIPT | NO_IMPERSONATE);
+    assert_eq!(ty("RestoreEmbeddedConnector") & (IN_SCRIPT | ROLLBACK | COMMIT | NO_IMPERSONATE), IN_SCRIPT | ROLLBACK | NO_IMPERSONATE);
+    assert_eq!(ty("DeleteEmbeddedConnectorBackup") & (IN_SCRIPT | ROLLBACK | COMMIT | NO_IMPERSONATE), IN_SCRIPT | COMMIT | NO_IMPERSONATE);
+    // Their CustomActionData comes from type-51 actions setting the property of the same name.
+    let rows = table_maps(&mut package, "CustomAction");
+    for action in ["MoveEmbeddedConnector", "RestoreEmbeddedConnector", "DeleteEmbeddedConnectorBackup"] {
+        let data = rows.iter().find(|r| r["Action"] == format!("{action}Data")).unwrap_or_else(|| panic!("no {action}Data"));
+        assert_eq!(data["Type"], "51", "{action}Data");
+        assert_eq!(data["Source"], action, "{action}Data sets the wrong property");
+    }
+    // Every action that reads EXPORT_PASSWORD hides its target.
+    for action in ["ValidateExportPassword", "ExportEmbeddedConnector", "ApplyEmbeddedConnectorAction"] {
+        assert_ne!(ty(action) & HIDE_TARGET, 0, "{action} lacks HideTarget");
+        assert_eq!(ty(action) & IN_SCRIPT, 0, "{action} must be immediate");
+    }
+
+    let seq: BTreeMap<String, i64> = table_maps(&mut package, "InstallExecuteSequence")
+        .into_iter()
+        .map(|r| (r["Action"].clone(), r["Sequence"].parse().expect("integer Sequence")))
+        .collect();
+    let at = |a: &str| *seq.get(a).unwrap_or_else(|| panic!("{}: {a} is not in InstallExecuteSequence", msi.display()));
+    // Decide (and stop for `export`) after costing, before anything changes.
+    assert!(at("CostFinalize") < at("DetectEmbeddedConnector"));
+    assert!(at("DetectEmbeddedConnector") < at("ApplyEmbeddedConnectorAction"));
+    assert!(at("ApplyEmbeddedConnectorAction") < at("InstallValidate"));
+    if let Some(&rep) = seq.get("RemoveExistingProducts") {
+        assert!(at("ApplyEmbeddedConnectorAction") < rep, "the decision must come before RemoveExistingProducts");
+    }
+    // Rollback registered before the move, both inside the script and before any file is touched.
+    let order = [
+        "InstallInitialize",
+        "RestoreEmbeddedConnectorData",
+        "RestoreEmbeddedConnector",
+        "MoveEmbeddedConnectorData",
+        "MoveEmbeddedConnector",
+        "DeleteEmbeddedConnectorBackupData",
+        "DeleteEmbeddedConnectorBackup",
+        "RemoveFiles",
+        "InstallFiles",
+        "InstallFinalize",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{} ({}) must come before {} ({})", pair[0], at(pair[0]), pair[1], at(pair[1]));
+    }
+
+    // The password property: hidden, secure, and never given a value in the package.
+    let props: BTreeMap<String, String> =
+        table_maps(&mut package, "Property").into_iter().map(|r| (r["Property"].clone(), r["Value"].clone())).collect();
+    assert!(!props.contains_key("EXPORT_PASSWORD"), "EXPORT_PASSWORD must have no default value");
+    let hidden = props.get("MsiHiddenProperties").map(String::as_str).unwrap_or_default();
+    assert!(hidden.split(';').any(|p| p == "EXPORT_PASSWORD"), "MsiHiddenProperties = {hidden:?}");
+    let secure = props.get("SecureCustomProperties").map(String::as_str).unwrap_or_default();
+    for p in ["EXPORT_PASSWORD", "EMBEDDED_CONNECTOR_ACTION"] {
+        assert!(secure.split(';').any(|s| s == p), "{p} is not in SecureCustomProperties = {secure:?}");
+    }
+    // The package refuses to run with rollback disabled.
+    let conditions: Vec<String> = table_maps(&mut package, "LaunchCondition").into_iter().map(|r| r["Condition"].clone()).collect();
+    assert!(conditions.iter().any(|c| c.contains("NOT RollbackDisabled")), "no RollbackDisabled launch condition: {conditions:?}");
 }
