@@ -32,6 +32,10 @@ pub enum Build {
     PreviousPlain,
     /// The next version (for the downgrade scenario).
     Next,
+    /// The current version built from a copy of `product.toml` that also lists the test
+    /// prerequisite (`wix/prereq-packages/test-prerequisite.toml`), whose package the bundle
+    /// then carries (docs/target-machine.md).
+    CurrentPrereq,
 }
 
 impl Build {
@@ -43,13 +47,14 @@ impl Build {
             Build::Previous => "previous",
             Build::PreviousPlain => "previous-plain",
             Build::Next => "next",
+            Build::CurrentPrereq => "current-prereq",
         }
     }
 
     /// Its product version.
     pub fn version(self, p: &Product) -> String {
         match self {
-            Build::Current | Build::CurrentTest => p.version_text(),
+            Build::Current | Build::CurrentTest | Build::CurrentPrereq => p.version_text(),
             Build::Previous | Build::PreviousPlain => p.previous_version(),
             Build::Next => p.next_version(),
         }
@@ -124,7 +129,9 @@ fn dist(sh: &Shell, product: &Product, root: &Path, b: Build, payload: &Path) ->
     }
     std::fs::create_dir_all(&out)?;
     let mut args = vec!["--version".to_string(), b.version(product), "--out".into(), out.display().to_string()];
-    if b != Build::Current && b != Build::CurrentTest {
+    if b == Build::CurrentPrereq {
+        args.extend(["--config".to_string(), prereq_config(root)?.display().to_string()]);
+    } else if b != Build::Current && b != Build::CurrentTest {
         args.extend(["--payload".to_string(), payload.display().to_string()]);
     }
     if b == Build::CurrentTest {
@@ -164,7 +171,7 @@ fn stage_payload(product: &Product, root: &Path, b: Build) -> Result<PathBuf> {
     }
     copy_tree(&product.payload_dir, &dir)
         .with_context(|| format!("copying the sample payload {}", product.payload_dir.display()))?;
-    if matches!(b, Build::Current | Build::CurrentTest) {
+    if matches!(b, Build::Current | Build::CurrentTest | Build::CurrentPrereq) {
         // The release payload, untouched: what `cargo xtask dist` builds by default.
         return Ok(dir);
     }
@@ -185,6 +192,43 @@ fn stage_payload(product: &Product, root: &Path, b: Build) -> Result<PathBuf> {
         std::fs::write(dir.join(PREVIOUS_ONLY), "only in the previous version; an upgrade removes it\r\n")?;
     }
     Ok(dir)
+}
+
+/// `wix/prereq-packages/test-prerequisite.toml`: the test prerequisite's `[[prerequisite]]` block.
+pub fn test_prerequisite_toml() -> PathBuf {
+    project_root().join("wix/prereq-packages/test-prerequisite.toml")
+}
+
+/// Writes `<root>/config-prereq/product.toml`: `wix/product.toml` with the test prerequisite
+/// appended and its relative folders made absolute (they are taken from the config's folder).
+fn prereq_config(root: &Path) -> Result<PathBuf> {
+    let wix = project_root().join("wix");
+    let read = |p: &Path| -> Result<toml::Table> {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        text.parse::<toml::Table>().with_context(|| format!("parsing {}", p.display()))
+    };
+    let mut config = read(&wix.join("product.toml"))?;
+    let extra = read(&test_prerequisite_toml())?;
+    let absolute = |v: Option<&toml::Value>, default: &str| -> toml::Value {
+        let rel = v.and_then(toml::Value::as_str).unwrap_or(default);
+        toml::Value::String(wix.join(rel).display().to_string())
+    };
+    let packages = absolute(config.get("prerequisite_packages"), "prereq-packages");
+    config.insert("prerequisite_packages".into(), packages);
+    if let Some(toml::Value::Table(payload)) = config.get_mut("payload") {
+        let dir = absolute(payload.get("dir"), "payload");
+        payload.insert("dir".into(), dir);
+    }
+    let list = config.entry("prerequisite").or_insert_with(|| toml::Value::Array(vec![]));
+    let (toml::Value::Array(list), Some(toml::Value::Array(more))) = (list, extra.get("prerequisite")) else {
+        bail!("{} has no [[prerequisite]] block", test_prerequisite_toml().display());
+    };
+    list.extend(more.iter().cloned());
+    let dir = root.join("config-prereq");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("product.toml");
+    std::fs::write(&file, toml::to_string(&config)?)?;
+    Ok(file)
 }
 
 /// `tests/fixtures/previous-payload`: the embedded-connector configuration of the previous version.

@@ -82,9 +82,9 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// After `INSTALL_PREREQUISITES=1`: every registry-detected prerequisite is now present.
-pub fn expect_present(ctx: &mut Ctx<'_>) -> Result<()> {
-    let list = load(&crate::project_root().join("wix/product.toml"))?;
+/// After `INSTALL_PREREQUISITES=1`: every registry-detected prerequisite of `toml` is present.
+pub fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
+    let list = load(toml)?;
     let reg = ctx.hklm()?;
     for (name, detect) in list {
         let Some(d) = detect else { continue };

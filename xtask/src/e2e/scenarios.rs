@@ -140,16 +140,16 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "prereq-missing",
-        about: "prerequisites missing, INSTALL_PREREQUISITES unset: 1603 listing them, nothing installed",
-        needs: &[Build::Current],
-        prerequisites: false,
+        about: "the test prerequisite missing, INSTALL_PREREQUISITES unset: 1603 listing it, nothing installed",
+        needs: &[Build::CurrentPrereq],
+        prerequisites: true,
         run: prereq_missing,
     },
     Scenario {
         name: "prereq-install",
-        about: "prerequisites missing, INSTALL_PREREQUISITES=1: the test package is installed, then the product",
-        needs: &[Build::Current],
-        prerequisites: false,
+        about: "the test prerequisite missing, INSTALL_PREREQUISITES=1: its package runs, then the product installs",
+        needs: &[Build::CurrentPrereq],
+        prerequisites: true,
         run: prereq_install,
     },
 ];
@@ -772,26 +772,33 @@ fn downgrade(ctx: &mut Ctx<'_>) -> Result<()> {
 }
 
 fn prereq_missing(ctx: &mut Ctx<'_>) -> Result<()> {
-    let names = super::prereqs::names(&project_root().join("wix/product.toml"))?;
+    // The default prerequisites are present (provide_prerequisites); the test module is not.
+    let names = super::prereqs::names(&build::test_prerequisite_toml())?;
     if names.is_empty() {
-        bail!("wix/product.toml declares no [[prerequisite]]: nothing to prove");
+        bail!("{} declares no [[prerequisite]]: nothing to prove", build::test_prerequisite_toml().display());
     }
-    let run = ctx.install(Build::Current, &[], "prereq-missing")?;
-    ctx.expect_code(&run, 1603, "install without prerequisites");
+    let run = ctx.install(Build::CurrentPrereq, &[], "prereq-missing")?;
+    ctx.expect_code(&run, 1603, "install without a prerequisite");
+    ctx.expect_log(&run, "missing prerequisites", "the log must say prerequisites are missing");
     for n in &names {
         ctx.expect_log(&run, n, "the log must list each missing prerequisite");
     }
-    ctx.expect_installed(&[], "install without prerequisites")?;
+    ctx.expect_installed(&[], "install without a prerequisite")?;
+    let files = snapshot::take(&ctx.product_dir())?.len();
+    ctx.check(files == 0, || format!("install without a prerequisite: {files} entries under PRODUCTDIR"));
     Ok(())
 }
 
 fn prereq_install(ctx: &mut Ctx<'_>) -> Result<()> {
     let version = ctx.env.product.version_text();
-    let run = ctx.install(Build::Current, &[("INSTALL_PREREQUISITES", "1")], "prereq-install")?;
+    let run = ctx.install(Build::CurrentPrereq, &[("INSTALL_PREREQUISITES", "1")], "prereq-install")?;
     ctx.expect_code(&run, 0, "install with INSTALL_PREREQUISITES=1");
+    for n in super::prereqs::names(&build::test_prerequisite_toml())? {
+        ctx.expect_log(&run, &format!("Installing prerequisite {n}"), "the log must say the package ran");
+    }
     ctx.expect_installed(&[version], "install with INSTALL_PREREQUISITES=1")?;
-    ctx.expect_payload(Build::Current, "install with INSTALL_PREREQUISITES=1")?;
-    super::prereqs::expect_present(ctx)?;
+    ctx.expect_payload(Build::CurrentPrereq, "install with INSTALL_PREREQUISITES=1")?;
+    super::prereqs::expect_present(ctx, &build::test_prerequisite_toml())?;
     Ok(())
 }
 

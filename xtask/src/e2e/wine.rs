@@ -62,6 +62,15 @@ impl Wine {
             .ignore_stderr()
             .run()
             .with_context(|| format!("`wineboot -i` failed creating the template prefix {}", path.display()))?;
+        // A fresh Wine 8 prefix reports Windows 7; the product needs Windows Server 2016 or
+        // later (docs/target-machine.md), so report Windows 10 (10.0).
+        prefix
+            .env(cmd!(sh, "{wine} reg add HKCU\\Software\\Wine /v Version /d win10 /f"))
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .context("setting the template prefix to Windows 10")?;
         prefix.settle(sh)?;
         let system32 = path.join("drive_c/windows/system32");
         if !system32.join("msiexec.exe").exists() {
