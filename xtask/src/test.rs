@@ -1,9 +1,116 @@
-//! `cargo xtask test`.
+//! `cargo xtask test`: every test, in order: host tools, `dist`, `cargo test --workspace`, `e2e`.
+//!
+//! This is the README's test command and what `.ci/run` runs. Host tools are installed with
+//! apt-get when running as root on Debian/Ubuntu (saying so); otherwise a missing tool is
+//! reported with the command that installs it, and the tests that need it skip loudly (or fail
+//! under CI, where `.ci/run` installs everything first).
 
-use anyhow::Result;
-use xshell::Shell;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use xshell::{cmd, Shell};
+
+use crate::dist::toolchain::{apt_install, find_on_path};
+use crate::{dist, e2e, target_dir};
+
+const HELP: &str = "\
+cargo xtask test [options] [-- <cargo test arguments>]
+
+Runs every test: checks the host tools (installing them with apt-get when running as root on
+Debian/Ubuntu), builds the release with `cargo xtask dist`, runs `cargo test --workspace` with
+IDM_DIST_DIR pointing at it, then the Wine end-to-end matrix (`cargo xtask e2e`).
+
+Options:
+  --no-e2e     stop after cargo test
+  -h, --help   this help
+
+Host tools: mingw-w64 (the Windows linker, required), msitools (msiinfo, msiextract), wine
+(end to end), xvfb and xdotool (dialogs), libxml2-utils (xmllint, schema tests).
+";
+
+/// A host tool the tests use: the program, its Debian package, and what needs it.
+struct Tool {
+    program: &'static str,
+    package: &'static str,
+    needed_for: &'static str,
+}
+
+const TOOLS: &[Tool] = &[
+    Tool { program: "msiinfo", package: "msitools", needed_for: "reading the MSI back (tests/tests/msitools.rs)" },
+    Tool { program: "msiextract", package: "msitools", needed_for: "extracting the MSI (tests/tests/msitools.rs)" },
+    Tool { program: "xmllint", package: "libxml2-utils", needed_for: "the WiX schema tests" },
+    Tool { program: "wine", package: "wine", needed_for: "the end-to-end installs under Wine" },
+    Tool { program: "Xvfb", package: "xvfb", needed_for: "the dialog tests" },
+    Tool { program: "xdotool", package: "xdotool", needed_for: "the dialog tests" },
+];
 
 /// Runs the step with its command-line arguments.
-pub fn run(_sh: &Shell, _args: Vec<String>) -> Result<()> {
-    anyhow::bail!("`cargo xtask test` is not implemented yet")
+pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
+    let mut e2e_too = true;
+    let mut cargo_args: Vec<String> = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            "--no-e2e" => e2e_too = false,
+            "--" => cargo_args.extend(args.by_ref()),
+            other => bail!("unknown option `{other}`\n\n{HELP}"),
+        }
+    }
+    let started = Instant::now();
+
+    eprintln!("== host tools");
+    check_host_tools(sh)?;
+
+    eprintln!("== cargo xtask dist");
+    let options = dist::Options::parse(Vec::new())?.context("default dist options")?;
+    let output = dist::dist(sh, &options)?;
+    let dist_dir = output.msi.parent().context("the MSI is in a folder")?.to_path_buf();
+
+    eprintln!("== cargo test --workspace");
+    let t = Instant::now();
+    {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let _dist = sh.push_env("IDM_DIST_DIR", &dist_dir);
+        let _target = sh.push_env("CARGO_TARGET_DIR", target_dir());
+        cmd!(sh, "{cargo} test --workspace {cargo_args...}").run().context("cargo test failed")?;
+    }
+    eprintln!("   cargo test: {:.0}s", t.elapsed().as_secs_f64());
+
+    if e2e_too {
+        eprintln!("== cargo xtask e2e");
+        let t = Instant::now();
+        e2e::run(sh, Vec::new()).context("the end-to-end tests failed")?;
+        eprintln!("   e2e: {:.0}s", t.elapsed().as_secs_f64());
+    }
+    eprintln!("== all tests passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Installs (as root on Debian) or reports the host tools; the Windows linker is required.
+fn check_host_tools(sh: &Shell) -> Result<()> {
+    dist::toolchain::ensure_windows_toolchain(sh)?;
+    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| find_on_path(t.program).is_none()).collect();
+    if missing.is_empty() {
+        eprintln!("   all present (mingw-w64, msitools, libxml2-utils, wine, xvfb, xdotool)");
+        return Ok(());
+    }
+    let mut packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
+    packages.dedup();
+    let root = cmd!(sh, "id -u").quiet().ignore_stderr().read().map(|s| s.trim() == "0").unwrap_or(false);
+    if root && std::path::Path::new("/usr/bin/apt-get").is_file() {
+        apt_install(sh, &packages, "the tests need them")?;
+        return Ok(());
+    }
+    for t in &missing {
+        eprintln!("   MISSING: `{}` (package {}), needed for {}", t.program, t.package, t.needed_for);
+    }
+    eprintln!(
+        "   install them with: sudo apt-get install {}\n   (the tests that need them will print SKIPPED; under CI they fail)",
+        packages.join(" ")
+    );
+    Ok(())
 }
