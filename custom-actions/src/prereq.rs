@@ -713,6 +713,9 @@ mod tests {
     use super::*;
     use crate::session::FakeSession;
 
+    /// What running a program does: its exit code, and the registry value it writes.
+    type Script = (u32, Option<((String, String), RegValue)>);
+
     /// A fake machine: registry and files in maps; `run` looks up a scripted exit code and may
     /// "install" by writing a registry value.
     #[derive(Default)]
@@ -721,7 +724,7 @@ mod tests {
         files: BTreeMap<String, FileProbe>,
         os: Option<Version>,
         /// program path -> (exit code, registry value it writes on success)
-        scripts: BTreeMap<String, (u32, Option<((String, String), RegValue)>)>,
+        scripts: BTreeMap<String, Script>,
         runs: RefCell<Vec<(String, String)>>,
     }
 
@@ -976,7 +979,7 @@ mod tests {
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
         assert!(sys.runs.borrow().is_empty(), "nothing may run when the plan cannot succeed");
         assert!(s.log.last().unwrap().contains("cannot install: Windows Server 2016 or later"), "{:?}", s.log);
-        assert!(s.properties.get("PREREQUISITES_INSTALLABLE").is_none());
+        assert!(!s.properties.contains_key("PREREQUISITES_INSTALLABLE"));
     }
 
     #[test]
