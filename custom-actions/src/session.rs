@@ -85,6 +85,12 @@ pub trait Session {
     /// Every row of `SELECT <columns> FROM <table>` on the running package's database
     /// (`MsiGetActiveDatabase`, immediate actions only); a null cell is `None`.
     fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError>;
+    /// The version string of an installed product (`MsiGetProductInfoW`, `VersionString`), or
+    /// `None` when it is not installed or cannot be read.
+    fn product_version(&self, product_code: &str) -> Option<String> {
+        let _ = product_code;
+        None
+    }
 }
 
 /// In-memory session for unit tests of the logic: properties in a map, log lines in a vector.
@@ -98,6 +104,8 @@ pub struct FakeSession {
     pub modes: Vec<Mode>,
     /// Tables the package "contains": name -> (column names, rows).
     pub tables: BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>,
+    /// Installed products: product code -> version string (for `product_version`).
+    pub products: BTreeMap<String, String>,
 }
 
 impl FakeSession {
@@ -111,6 +119,9 @@ impl FakeSession {
 }
 
 impl Session for FakeSession {
+    fn product_version(&self, product_code: &str) -> Option<String> {
+        self.products.get(product_code).cloned()
+    }
     fn property(&self, name: &str) -> Result<String, SessionError> {
         Ok(self.properties.get(name).cloned().unwrap_or_default())
     }

@@ -183,3 +183,24 @@ fn a_bad_product_configuration_fails_loudly() {
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure);
     assert!(logged(&s, &["EMBEDDED_CONNECTOR_PATHS entry", "wix/product.toml"]), "{:#?}", s.log);
 }
+
+#[test]
+fn the_manifest_records_the_upgraded_products_version() {
+    let product = Product::with_config();
+    let mut s = product.session([(ACTION, "export"), (PW, PASSWORD), (connector::UPGRADE_DETECTED, "{OLD-CODE};{OTHER}")]);
+    s.products.insert("{OLD-CODE}".into(), "3.3.1.0".into());
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
+    let manifest = enc::verify(&product.packages()[0], PASSWORD).unwrap();
+    assert_eq!(manifest.source_version, "3.3.1.0");
+    assert_eq!((manifest.host.as_str(), manifest.domain.as_str(), manifest.cluster.as_str()), ("NODE1", "EXAMPLE.COM", "cluster"));
+
+    // An explicit IDM_PREVIOUS_VERSION wins; nothing known gives "unknown".
+    let product = Product::with_config();
+    let mut s = product.session([(ACTION, "export"), (PW, PASSWORD), (connector::PREVIOUS_VERSION, "3.0.0")]);
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
+    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "3.0.0");
+    let product = Product::with_config();
+    let mut s = product.session([(ACTION, "export"), (PW, PASSWORD)]);
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
+    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "unknown");
+}

@@ -56,8 +56,11 @@ pub const CLUSTER_NAME: &str = "IDM_CLUSTER_NAME";
 /// Domain for the package file name; the fragment fills it from `%USERDNSDOMAIN%` or
 /// `%USERDOMAIN%` when the admin does not set it.
 pub const DOMAIN_NAME: &str = "IDM_DOMAIN_NAME";
-/// Version of the product the configuration comes from, recorded in the manifest.
+/// Version of the product the configuration comes from, recorded in the manifest; when not
+/// set, the version of the product found by the major upgrade ([`UPGRADE_DETECTED`]).
 pub const PREVIOUS_VERSION: &str = "IDM_PREVIOUS_VERSION";
+/// Set by `FindRelatedProducts` for `<MajorUpgrade>`: the product codes being upgraded.
+pub const UPGRADE_DETECTED: &str = "WIX_UPGRADE_DETECTED";
 /// Standard property: the computer's NetBIOS name (MSI SDK "ComputerName property").
 pub const COMPUTER_NAME: &str = "ComputerName";
 /// Standard property: the UI level (MSI SDK "UILevel property": 2 none, 3 basic, 4 reduced, 5 full).
@@ -368,15 +371,23 @@ impl ExportOptions {
 /// The names that go into the package's manifest and file name, from session properties:
 /// cluster = `IDM_CLUSTER_NAME` (else `cluster`), host = `ComputerName`, domain =
 /// `IDM_DOMAIN_NAME` (the fragment fills it from `%USERDNSDOMAIN%`, then `%USERDOMAIN%`),
-/// source version = `IDM_PREVIOUS_VERSION` (else `unknown`). Unsafe characters are replaced when
-/// the file name is made (`enc::package_file_name`).
+/// source version = `IDM_PREVIOUS_VERSION`, else the installed version of the first product in
+/// `WIX_UPGRADE_DETECTED`, else `unknown`. Unsafe characters are replaced when the file name is
+/// made (`enc::package_file_name`).
 pub fn export_meta(session: &impl Session) -> Result<ExportMeta, SessionError> {
     let or = |value: String, default: &str| if value.trim().is_empty() { default.to_owned() } else { value.trim().to_owned() };
+    let mut previous = session.property(PREVIOUS_VERSION)?;
+    if previous.trim().is_empty() {
+        let upgrading = session.property(UPGRADE_DETECTED)?;
+        if let Some(code) = upgrading.split(';').map(str::trim).find(|c| !c.is_empty()) {
+            previous = session.product_version(code).unwrap_or_default();
+        }
+    }
     Ok(ExportMeta {
         cluster: or(session.property(CLUSTER_NAME)?, DEFAULT_CLUSTER),
         host: or(session.property(COMPUTER_NAME)?, "unknown"),
         domain: or(session.property(DOMAIN_NAME)?, "unknown"),
-        source_version: or(session.property(PREVIOUS_VERSION)?, "unknown"),
+        source_version: or(previous, "unknown"),
         created: time::OffsetDateTime::now_utc(),
     })
 }

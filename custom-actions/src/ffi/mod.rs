@@ -6,8 +6,8 @@
 use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS};
 use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
     MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode,
-    MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull, MsiRecordSetStringW,
-    MsiSetPropertyW, MsiViewClose, MsiViewExecute, MsiViewFetch, INSTALLMESSAGE_INFO, MSIHANDLE,
+    MsiGetProductInfoW, MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull, MsiRecordSetStringW,
+    MsiSetPropertyW, MsiViewClose, MsiViewExecute, MsiViewFetch, INSTALLMESSAGE_INFO, INSTALLPROPERTY_VERSIONSTRING, MSIHANDLE,
     MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_ROLLBACKENABLED, MSIRUNMODE_SCHEDULED,
 };
 
@@ -120,6 +120,17 @@ impl Session for MsiSession {
             MsiRecordSetStringW(record.0, 1, text.as_ptr());
             MsiProcessMessage(self.0, INSTALLMESSAGE_INFO, record.0);
         }
+    }
+
+    fn product_version(&self, product_code: &str) -> Option<String> {
+        let code = wide(product_code);
+        read_string("MsiGetProductInfoW", |buf, len| {
+            // SAFETY: `code` is NUL-terminated and alive; INSTALLPROPERTY_VERSIONSTRING is a static
+            // NUL-terminated string; `buf` points to `*len` writable u16s.
+            unsafe { MsiGetProductInfoW(code.as_ptr(), INSTALLPROPERTY_VERSIONSTRING, buf, len) }
+        })
+        .ok()
+        .filter(|v| !v.is_empty())
     }
 
     fn mode(&self, mode: Mode) -> bool {
