@@ -425,14 +425,19 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
         w.shot("09-ready")?;
     }
     w.click("Install")?;
-    // The progress dialog may come and go quickly; the finish dialog is the one the log names.
-    if w.maybe_show("ProgressDlg", Duration::from_secs(60))? && !w.log_mentions("ExitDlg") {
+    // The progress dialog may come and go quickly; the log tells whether the window that
+    // appeared is already the finish dialog (both have the same size).
+    let appeared = w.maybe_show("ProgressDlg", Duration::from_secs(120))?;
+    if appeared && !w.log_mentions("ExitDlg") {
         if shots {
             w.shot("10-progress")?;
         }
         w.show("ExitDlg", Duration::from_secs(600))?;
+    } else if appeared {
+        eprintln!("screenshots:   (that was ExitDlg: the progress dialog came and went too quickly)");
+        w.relabel("ExitDlg");
     } else {
-        eprintln!("screenshots:   (the progress dialog was not caught; treating the window as ExitDlg)");
+        w.show("ExitDlg", Duration::from_secs(600))?;
     }
     if shots {
         w.shot("11-finish")?;

@@ -35,10 +35,31 @@ pub struct Layout {
     pub properties: BTreeMap<String, String>,
 }
 
-/// The data rows of an `msiinfo export` (IDT: three header lines, then one tab-separated row
-/// per line; tabs and line breaks inside values are escaped, so splitting is safe).
-fn idt_rows(text: &str) -> Vec<Vec<&str>> {
-    text.lines().skip(3).filter(|l| !l.is_empty()).map(|l| l.split('\t').collect()).collect()
+/// The data rows of an `msiinfo export` (IDT: three header lines, then tab-separated rows).
+/// msiinfo writes line breaks inside a value as they are, so a row ends only once it has as many
+/// fields as the header names (enough for the Control table, whose multi-line Text is not last).
+fn idt_rows(text: &str) -> Vec<Vec<String>> {
+    let mut lines = text.lines();
+    let columns = lines.next().map_or(0, |h| h.split('\t').count());
+    let mut rows = Vec::new();
+    let mut current: Option<String> = None;
+    for line in lines.skip(2) {
+        let row = match current.take() {
+            Some(mut r) => {
+                r.push('\n');
+                r.push_str(line);
+                r
+            }
+            None if line.is_empty() => continue,
+            None => line.to_string(),
+        };
+        if row.split('\t').count() >= columns {
+            rows.push(row.split('\t').map(str::to_string).collect());
+        } else {
+            current = Some(row);
+        }
+    }
+    rows
 }
 
 impl Layout {
@@ -56,23 +77,23 @@ impl Layout {
             if row.len() < 5 {
                 bail!("short Dialog row: {row:?}");
             }
-            layout.dialogs.insert(row[0].to_string(), (int(row[3], "Dialog.Width")?, int(row[4], "Dialog.Height")?));
+            layout.dialogs.insert(row[0].clone(), (int(&row[3], "Dialog.Width")?, int(&row[4], "Dialog.Height")?));
         }
         for row in idt_rows(&export("Control")?) {
             if row.len() < 7 {
                 bail!("short Control row: {row:?}");
             }
             let rect = Rect {
-                x: int(row[3], "Control.X")?,
-                y: int(row[4], "Control.Y")?,
-                width: int(row[5], "Control.Width")?,
-                height: int(row[6], "Control.Height")?,
+                x: int(&row[3], "Control.X")?,
+                y: int(&row[4], "Control.Y")?,
+                width: int(&row[5], "Control.Width")?,
+                height: int(&row[6], "Control.Height")?,
             };
-            layout.controls.insert((row[0].to_string(), row[1].to_string()), (row[2].to_string(), rect));
+            layout.controls.insert((row[0].clone(), row[1].clone()), (row[2].clone(), rect));
         }
         for row in idt_rows(&export("Property")?) {
             if row.len() >= 2 {
-                layout.properties.insert(row[0].to_string(), row[1].to_string());
+                layout.properties.insert(row[0].clone(), row[1].clone());
             }
         }
         if layout.dialogs.is_empty() {
@@ -117,10 +138,11 @@ mod tests {
 
     #[test]
     fn idt_rows_skip_the_three_header_lines() {
-        let text = "Dialog\tHCentering\nDialog\ti2\nDialog\tDialog\nA\t50\t50\t370\t270\nB\t50\t50\t260\t85\n";
+        let text = "Control\tText\tNext\ns72\tL0\ts50\nControl\tControl\nA\tone\tB\n\nB\ttwo\nlines\tA\n";
         let rows = idt_rows(text);
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1], ["B", "50", "50", "260", "85"]);
+        assert_eq!(rows[0], ["A", "one", "B"]);
+        assert_eq!(rows[1], ["B", "two\nlines", "A"]);
     }
 
     #[test]

@@ -119,6 +119,14 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Renames the dialog on top (when the log shows the window is another dialog of the same
+    /// size than the walk expected).
+    pub fn relabel(&mut self, dialog: &str) {
+        if let Some(top) = self.stack.last_mut() {
+            top.dialog = dialog.to_string();
+        }
+    }
+
     /// A dialog spawned over the current one (`SpawnDialog`, or the cancel question).
     pub fn spawned(&mut self, dialog: &str) -> Result<()> {
         let (window, geometry) = self.new_window(dialog, STEP_TIMEOUT)?;
