@@ -94,15 +94,33 @@ pub fn export(
         return Err(EncError::Exists { path: final_path });
     }
 
-    let sources = collect(source_root, relative_paths)?;
-    let (manifest, mut payload) = build_zip(meta, &sources)?;
+    // The password key depends only on the password and a fresh salt, not on the files: derive
+    // it on a second thread while this one reads, hashes and compresses (the KDF and the zip
+    // are the two big costs of an export).
+    let mut salt = [0u8; SALT_LEN];
+    getrandom::getrandom(&mut salt).map_err(EncError::Random)?;
+    let (password_key, zipped) = std::thread::scope(|scope| {
+        let kdf = scope.spawn(|| derive_key(password.as_bytes(), &salt, params));
+        let zipped =
+            collect(source_root, relative_paths).and_then(|sources| build_zip(meta, &sources));
+        (kdf.join(), zipped)
+    });
+    let (manifest, mut payload) = zipped?;
+    let password_key = password_key
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(|_| EncError::KdfParams {
+            m_kib: params.m_kib,
+            t: params.t,
+            p: params.p,
+        })?;
     if payload.len() as u64 > MAX_PAYLOAD_LEN {
         return Err(EncError::TooLarge {
             size: payload.len() as u64,
             limit: MAX_PAYLOAD_LEN,
         });
     }
-    let (header, tag) = encrypt(password, params, &mut payload)?;
+    let (header, tag) = encrypt(&password_key, params, salt, &mut payload)?;
+    drop(password_key);
 
     let name = final_path
         .file_name()
@@ -375,28 +393,21 @@ fn looks_incompressible(data: &[u8]) -> bool {
 
 /// Encrypts `payload` in place; returns the encoded header and the payload's tag.
 fn encrypt(
-    password: &str,
+    password_key: &[u8; KEY_LEN],
     params: KdfParams,
+    salt: [u8; SALT_LEN],
     payload: &mut Zeroizing<Vec<u8>>,
 ) -> Result<([u8; super::header::HEADER_LEN], [u8; TAG_LEN]), EncError> {
-    let mut salt = [0u8; SALT_LEN];
     let mut wrap_nonce = [0u8; NONCE_LEN];
     let mut payload_nonce = [0u8; NONCE_LEN];
     let mut file_key = Zeroizing::new([0u8; KEY_LEN]);
     for buf in [
-        &mut salt[..],
         &mut wrap_nonce[..],
         &mut payload_nonce[..],
         &mut file_key[..],
     ] {
         getrandom::getrandom(buf).map_err(EncError::Random)?;
     }
-    let password_key =
-        derive_key(password.as_bytes(), &salt, params).map_err(|_| EncError::KdfParams {
-            m_kib: params.m_kib,
-            t: params.t,
-            p: params.p,
-        })?;
 
     let mut header = Header {
         kdf: params,
@@ -409,7 +420,7 @@ fn encrypt(
     // The wrap's AAD is the header up to the wrapped key, which does not depend on it.
     let prefix = header.encode();
     header.wrapped_key = wrap_key(
-        &password_key,
+        password_key,
         &wrap_nonce,
         &file_key,
         &prefix[..WRAP_AAD_END],
