@@ -11,7 +11,11 @@ use custom_actions::session::{ActionResult, FakeSession, Mode};
 
 /// A deferred session carrying the CustomActionData the type-51 actions set.
 fn deferred(product: &Product, backup: &Path, mode: Mode, rollback_enabled: bool) -> FakeSession {
-    let data = BackupData { product_dir: product.dir.clone(), backup_dir: backup.to_path_buf(), relative: parse_paths(PATHS).unwrap() };
+    let data = BackupData {
+        product_dir: product.dir.clone(),
+        backup_dir: backup.to_path_buf(),
+        relative: parse_paths(PATHS).unwrap(),
+    };
     let mut s = FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
     s.modes.push(mode);
     if rollback_enabled {
@@ -34,13 +38,22 @@ fn move_then_rollback_restores_byte_identical() {
     assert_eq!(move_aside(&mut s), ActionResult::Success, "{:#?}", s.log);
     assert!(!product.dir.join("conf/connector").exists());
     assert!(!product.dir.join("conf/connector.properties").exists());
-    assert!(product.dir.join("other/unrelated.txt").exists(), "only configured paths move");
-    assert!(backup.join("conf/connector/keystore/keystore.bks").is_file());
+    assert!(
+        product.dir.join("other/unrelated.txt").exists(),
+        "only configured paths move"
+    );
+    assert!(backup
+        .join("conf/connector/keystore/keystore.bks")
+        .is_file());
     assert!(logged(&s, &["2 paths moved to"]), "{:#?}", s.log);
 
     let mut r = deferred(&product, &backup, Mode::Rollback, true);
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
-    assert_eq!(snapshot(&product.dir), before, "the tree is byte-identical after rollback, and the backup folder is gone");
+    assert_eq!(
+        snapshot(&product.dir),
+        before,
+        "the tree is byte-identical after rollback, and the backup folder is gone"
+    );
 }
 
 #[test]
@@ -56,7 +69,11 @@ fn move_then_commit_deletes_the_backup() {
     assert!(!backup.exists());
     assert!(!product.dir.join("conf/connector").exists());
     assert!(product.dir.join("other/unrelated.txt").exists());
-    assert!(logged(&c, &["deleted", "embedded-connector-backup"]), "{:#?}", c.log);
+    assert!(
+        logged(&c, &["deleted", "embedded-connector-backup"]),
+        "{:#?}",
+        c.log
+    );
 
     // A second commit (nothing left) is harmless.
     let mut again = deferred(&product, &backup, Mode::Commit, true);
@@ -68,7 +85,10 @@ fn rollback_replaces_what_the_failed_install_put_in_the_way() {
     let product = Product::with_config();
     let before = snapshot(&product.dir);
     let backup = backup_of(&product);
-    assert_eq!(move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)), ActionResult::Success);
+    assert_eq!(
+        move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)),
+        ActionResult::Success
+    );
     // The failed install created files where the configuration was.
     std::fs::create_dir_all(product.dir.join("conf/connector")).unwrap();
     std::fs::write(product.dir.join("conf/connector/new.xml"), b"new").unwrap();
@@ -92,14 +112,25 @@ fn a_failed_move_is_put_back_by_the_rollback() {
         relative: vec!["conf/connector.properties".into(), "conf/connector".into()],
     };
     let session = |mode: Mode| {
-        let mut s = FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
+        let mut s =
+            FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
         s.modes = vec![mode, Mode::RollbackEnabled];
         s
     };
     let mut s = session(Mode::Scheduled);
     assert_eq!(move_aside(&mut s), ActionResult::Failure);
-    assert!(logged(&s, &["conf/connector", "RestoreEmbeddedConnector puts back"]), "{:#?}", s.log);
-    assert!(!product.dir.join("conf/connector.properties").exists(), "the first move happened");
+    assert!(
+        logged(
+            &s,
+            &["conf/connector", "RestoreEmbeddedConnector puts back"]
+        ),
+        "{:#?}",
+        s.log
+    );
+    assert!(
+        !product.dir.join("conf/connector.properties").exists(),
+        "the first move happened"
+    );
 
     let mut r = session(Mode::Rollback);
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
@@ -113,7 +144,11 @@ fn refuses_to_move_when_rollback_is_disabled() {
     let backup = backup_of(&product);
     let mut s = deferred(&product, &backup, Mode::Scheduled, false);
     assert_eq!(move_aside(&mut s), ActionResult::Failure);
-    assert!(logged(&s, &["rollback is disabled", "nothing was changed"]), "{:#?}", s.log);
+    assert!(
+        logged(&s, &["rollback is disabled", "nothing was changed"]),
+        "{:#?}",
+        s.log
+    );
     assert_eq!(snapshot(&product.dir), before);
 }
 
@@ -126,7 +161,14 @@ fn refuses_a_non_empty_backup_folder() {
     let before = snapshot(&product.dir);
     let mut s = deferred(&product, &backup, Mode::Scheduled, true);
     assert_eq!(move_aside(&mut s), ActionResult::Failure);
-    assert!(logged(&s, &["already exists and is not empty", "nothing was changed"]), "{:#?}", s.log);
+    assert!(
+        logged(
+            &s,
+            &["already exists and is not empty", "nothing was changed"]
+        ),
+        "{:#?}",
+        s.log
+    );
     assert_eq!(snapshot(&product.dir), before);
 }
 
@@ -145,11 +187,19 @@ fn nothing_configured_on_disk_moves_nothing() {
 #[test]
 fn malformed_custom_action_data_fails_with_a_clear_message() {
     for data in ["", "only-one-field", "a|b|..\\escape"] {
-        for action in [move_aside as fn(&mut FakeSession) -> ActionResult, restore, delete_backup] {
+        for action in [
+            move_aside as fn(&mut FakeSession) -> ActionResult,
+            restore,
+            delete_backup,
+        ] {
             let mut s = FakeSession::with([("CustomActionData", data)]);
             s.modes.push(Mode::RollbackEnabled);
             assert_eq!(action(&mut s), ActionResult::Failure, "{data:?}");
-            assert!(logged(&s, &["CustomActionData is malformed"]), "{:#?}", s.log);
+            assert!(
+                logged(&s, &["CustomActionData is malformed"]),
+                "{:#?}",
+                s.log
+            );
         }
     }
 }

@@ -34,21 +34,36 @@ pub struct BadData {
 impl BackupData {
     /// Formats the data as the type-51 actions do (used by tests and documentation).
     pub fn to_custom_action_data(&self) -> String {
-        format!("{}|{}|{}", self.product_dir.display(), self.backup_dir.display(), self.relative.join(";"))
+        format!(
+            "{}|{}|{}",
+            self.product_dir.display(),
+            self.backup_dir.display(),
+            self.relative.join(";")
+        )
     }
 
     /// Parses `CustomActionData`.
     pub fn parse(data: &str) -> Result<BackupData, BadData> {
-        let bad = |reason: &str| BadData { reason: reason.to_owned() };
+        let bad = |reason: &str| BadData {
+            reason: reason.to_owned(),
+        };
         let mut fields = data.splitn(3, '|');
-        let (Some(product), Some(backup), Some(paths)) = (fields.next(), fields.next(), fields.next()) else {
+        let (Some(product), Some(backup), Some(paths)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
             return Err(bad("fewer than three `|`-separated fields"));
         };
         if product.trim().is_empty() || backup.trim().is_empty() {
             return Err(bad("the product or backup folder is empty"));
         }
-        let relative = parse_paths(paths).map_err(|e| BadData { reason: e.to_string() })?;
-        Ok(BackupData { product_dir: PathBuf::from(product.trim()), backup_dir: PathBuf::from(backup.trim()), relative })
+        let relative = parse_paths(paths).map_err(|e| BadData {
+            reason: e.to_string(),
+        })?;
+        Ok(BackupData {
+            product_dir: PathBuf::from(product.trim()),
+            backup_dir: PathBuf::from(backup.trim()),
+            relative,
+        })
     }
 }
 
@@ -87,7 +102,11 @@ fn read_data(session: &mut impl Session, action: &str) -> Option<BackupData> {
 }
 
 fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> ConnectorError + 'a {
-    move |source| ConnectorError::Io { path: path.to_owned(), op, source }
+    move |source| ConnectorError::Io {
+        path: path.to_owned(),
+        op,
+        source,
+    }
 }
 
 /// Renames `from` to `to`, creating `to`'s parent folders.
@@ -110,7 +129,9 @@ fn rename(from: &Path, to: &Path) -> Result<(), ConnectorError> {
 /// [`restore`], which puts back what was already moved.
 pub fn move_aside(session: &mut impl Session) -> ActionResult {
     const NAME: &str = "MoveEmbeddedConnector";
-    let Some(data) = read_data(session, NAME) else { return ActionResult::Failure };
+    let Some(data) = read_data(session, NAME) else {
+        return ActionResult::Failure;
+    };
     if !session.mode(Mode::RollbackEnabled) {
         session.log(&format!(
             "{NAME}: rollback is disabled (RollbackDisabled / the DisableRollback policy), so a failed upgrade could not put the embedded-connector configuration back; refusing to move it. Enable rollback and run again; nothing was changed"
@@ -139,10 +160,17 @@ pub fn move_aside(session: &mut impl Session) -> ActionResult {
             ));
             return ActionResult::Failure;
         }
-        session.log(&format!("{NAME}: moved {} to {}", from.display(), to.display()));
+        session.log(&format!(
+            "{NAME}: moved {} to {}",
+            from.display(),
+            to.display()
+        ));
         moved += 1;
     }
-    session.log(&format!("{NAME}: {moved} paths moved to {}", data.backup_dir.display()));
+    session.log(&format!(
+        "{NAME}: {moved} paths moved to {}",
+        data.backup_dir.display()
+    ));
     ActionResult::Success
 }
 
@@ -167,7 +195,9 @@ fn remove_empty_up_to(dir: &Path, top: &Path) {
 /// after an error, so as much as possible is put back; each error names what is left where.
 pub fn restore(session: &mut impl Session) -> ActionResult {
     const NAME: &str = "RestoreEmbeddedConnector";
-    let Some(data) = read_data(session, NAME) else { return ActionResult::Failure };
+    let Some(data) = read_data(session, NAME) else {
+        return ActionResult::Failure;
+    };
     let mut result = ActionResult::Success;
     for rel in &data.relative {
         let from = join_relative(&data.backup_dir, rel);
@@ -176,9 +206,16 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
         }
         let to = join_relative(&data.product_dir, rel);
         if let Ok(meta) = std::fs::symlink_metadata(&to) {
-            let removed = if meta.is_dir() { std::fs::remove_dir_all(&to) } else { std::fs::remove_file(&to) };
+            let removed = if meta.is_dir() {
+                std::fs::remove_dir_all(&to)
+            } else {
+                std::fs::remove_file(&to)
+            };
             match removed {
-                Ok(()) => session.log(&format!("{NAME}: removed {} (created after the move) to restore the original", to.display())),
+                Ok(()) => session.log(&format!(
+                    "{NAME}: removed {} (created after the move) to restore the original",
+                    to.display()
+                )),
                 Err(e) => {
                     session.log(&format!(
                         "{NAME}: {}: cannot remove what is in the way ({e}); the original stays in {}: move it back by hand",
@@ -198,7 +235,11 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
                 }
             }
             Err(e) => {
-                session.log(&format!("{NAME}: {e}; the original stays in {}: move it back to {} by hand", from.display(), to.display()));
+                session.log(&format!(
+                    "{NAME}: {e}; the original stays in {}: move it back to {} by hand",
+                    from.display(),
+                    to.display()
+                ));
                 result = ActionResult::Failure;
             }
         }
@@ -212,9 +253,14 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
 /// and does not fail the (already committed) install.
 pub fn delete_backup(session: &mut impl Session) -> ActionResult {
     const NAME: &str = "DeleteEmbeddedConnectorBackup";
-    let Some(data) = read_data(session, NAME) else { return ActionResult::Failure };
+    let Some(data) = read_data(session, NAME) else {
+        return ActionResult::Failure;
+    };
     if std::fs::symlink_metadata(&data.backup_dir).is_err() {
-        session.log(&format!("{NAME}: no backup folder {}; nothing to delete", data.backup_dir.display()));
+        session.log(&format!(
+            "{NAME}: no backup folder {}; nothing to delete",
+            data.backup_dir.display()
+        ));
         return ActionResult::Success;
     }
     match std::fs::remove_dir_all(&data.backup_dir) {
@@ -235,10 +281,15 @@ mod tests {
     fn data_round_trips_and_rejects_garbage() {
         let data = BackupData {
             product_dir: PathBuf::from(r"C:\Program Files\VMware\VMwareIdentityManager\"),
-            backup_dir: PathBuf::from(r"C:\Program Files\VMware\VMwareIdentityManager\embedded-connector-backup"),
+            backup_dir: PathBuf::from(
+                r"C:\Program Files\VMware\VMwareIdentityManager\embedded-connector-backup",
+            ),
             relative: vec!["conf/a".into(), "b".into()],
         };
-        assert_eq!(BackupData::parse(&data.to_custom_action_data()).unwrap(), data);
+        assert_eq!(
+            BackupData::parse(&data.to_custom_action_data()).unwrap(),
+            data
+        );
         assert!(BackupData::parse("").is_err());
         assert!(BackupData::parse("a|b").is_err());
         assert!(BackupData::parse("|b|c").is_err());
@@ -248,9 +299,15 @@ mod tests {
     #[test]
     fn backup_dir_skips_existing_ones() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(choose_backup_dir(dir.path()), dir.path().join("embedded-connector-backup"));
+        assert_eq!(
+            choose_backup_dir(dir.path()),
+            dir.path().join("embedded-connector-backup")
+        );
         std::fs::create_dir(dir.path().join("embedded-connector-backup")).unwrap();
         std::fs::write(dir.path().join("embedded-connector-backup-2"), b"x").unwrap();
-        assert_eq!(choose_backup_dir(dir.path()), dir.path().join("embedded-connector-backup-3"));
+        assert_eq!(
+            choose_backup_dir(dir.path()),
+            dir.path().join("embedded-connector-backup-3")
+        );
     }
 }
