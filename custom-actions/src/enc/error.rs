@@ -81,7 +81,7 @@ pub enum EncError {
     /// Decrypting the freshly written package did not give back what was exported.
     #[error("{path}: verification after writing failed: {reason}; the package was not kept")]
     VerifyFailed {
-        /// The temporary package that failed.
+        /// The package that was being written (it was not kept).
         path: PathBuf,
         /// What differed.
         reason: String,

@@ -137,8 +137,9 @@ pub fn export(
         .suffix(".tmp")
         .tempfile_in(out_dir)
         .map_err(|e| io("create a temporary file in", e))?;
+    let tmp_name = tmp.path().to_owned();
     let tmp_io = |op, source| EncError::Io {
-        path: tmp_path(&final_path),
+        path: tmp_name.clone(),
         op,
         source,
     };
@@ -154,14 +155,14 @@ pub fn export(
         Ok(read_back) if read_back == manifest => {}
         Ok(_) => {
             return Err(EncError::VerifyFailed {
-                path: tmp.path().to_owned(),
+                path: final_path,
                 reason: "the decrypted manifest differs from the exported files".into(),
             })
         }
         Err(e) => {
             return Err(EncError::VerifyFailed {
-                path: tmp.path().to_owned(),
-                reason: e.to_string(),
+                path: final_path,
+                reason: format!("reading back {}: {e}", tmp_name.display()),
             })
         }
     }
@@ -182,10 +183,6 @@ pub fn export(
     })?;
     sync_dir(out_dir);
     Ok(final_path)
-}
-
-fn tmp_path(final_path: &Path) -> PathBuf {
-    final_path.with_extension("enc.tmp")
 }
 
 /// Makes the rename durable (Unix: fsync the folder). Best effort: the package is already
@@ -324,36 +321,32 @@ fn build_zip(
         source: std::io::Error::other(e),
     };
     let mut files = Vec::with_capacity(sources.len());
-    {
-        let mut zip = ZipWriter::new(Cursor::new(&mut *buf));
-        for s in sources {
-            let data = Zeroizing::new(fs::read(&s.full).map_err(|e| EncError::Io {
-                path: s.full.clone(),
-                op: "read",
-                source: e,
-            })?);
-            let sha256 = hex(&Sha256::digest(&data[..]));
-            zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data))
-                .map_err(zip_err)?;
-            zip.write_all(&data).map_err(|e| zip_err(e.into()))?;
-            files.push(ManifestEntry {
-                path: s.rel.clone(),
-                size: data.len() as u64,
-                sha256,
-            });
-        }
-        let manifest = Manifest::new(meta, files);
-        let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
-        zip.start_file(
-            MANIFEST_NAME,
-            SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
-        )
-        .map_err(zip_err)?;
-        zip.write_all(&json).map_err(|e| zip_err(e.into()))?;
-        zip.finish().map_err(zip_err)?;
-        files = manifest.files;
+    let mut zip = ZipWriter::new(Cursor::new(&mut *buf));
+    for s in sources {
+        let data = Zeroizing::new(fs::read(&s.full).map_err(|e| EncError::Io {
+            path: s.full.clone(),
+            op: "read",
+            source: e,
+        })?);
+        let sha256 = hex(&Sha256::digest(&data[..]));
+        zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data))
+            .map_err(zip_err)?;
+        zip.write_all(&data).map_err(|e| zip_err(e.into()))?;
+        files.push(ManifestEntry {
+            path: s.rel.clone(),
+            size: data.len() as u64,
+            sha256,
+        });
     }
     let manifest = Manifest::new(meta, files);
+    let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+    zip.start_file(
+        MANIFEST_NAME,
+        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
+    )
+    .map_err(zip_err)?;
+    zip.write_all(&json).map_err(|e| zip_err(e.into()))?;
+    zip.finish().map_err(zip_err)?;
     Ok((manifest, buf))
 }
 
@@ -367,8 +360,9 @@ fn file_options(data: &[u8]) -> SimpleFileOptions {
     if looks_incompressible(data) {
         base.compression_method(CompressionMethod::Stored)
     } else {
-        // Level 1: on configuration text it is within a few percent of level 6, and 3-4 times
-        // faster, which the 50 MiB in under 3 s target needs.
+        // Level 1: on the benchmark's configuration text (zlib, 5.9 MB) it gives 10.4 % of the
+        // input against 8.7 % for level 6, about 3 times faster; the 50 MiB in under 3 s
+        // target favours speed over that 1.7 % of the input.
         base.compression_method(CompressionMethod::Deflated)
             .compression_level(Some(1))
     }
