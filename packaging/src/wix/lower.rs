@@ -53,7 +53,7 @@ pub struct ProductInfo {
 const COMMON_CHILDREN: &[&str] = &[
     "AdminExecuteSequence",
     "AdminUISequence",
-    "AdvtExecuteSequence",
+    "AdvertiseExecuteSequence",
     "Binary",
     "Component",
     "ComponentGroup",
@@ -222,7 +222,7 @@ fn common_child(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<bool, Error> {
         "Feature" => feature(ctx, c, None)?,
         "FeatureRef" => feature_ref(ctx, c)?,
         "InstallExecuteSequence" | "InstallUISequence" | "AdminExecuteSequence" | "AdminUISequence"
-        | "AdvtExecuteSequence" => sequence(ctx, c)?,
+        | "AdvertiseExecuteSequence" => sequence(ctx, c)?,
         "Media" => media(ctx, c)?,
         "MediaTemplate" => media_template(ctx, c)?,
         "Property" => property(ctx, c)?,
@@ -307,7 +307,7 @@ fn major_upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>, info: &ProductInfo) -> Resu
         c,
         &[
             "AllowDowngrades", "AllowSameVersionUpgrades", "Disallow", "DisallowUpgradeErrorMessage",
-            "DowngradeErrorMessage", "IgnoreRemoveFailure", "IgnoreLanguage", "MigrateFeatures",
+            "DowngradeErrorMessage", "IgnoreRemoveFailure", "MigrateFeatures",
             "RemoveFeatures", "Schedule",
         ],
     )?;
@@ -330,7 +330,7 @@ fn major_upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>, info: &ProductInfo) -> Resu
     if !allow_down && down_msg.is_none() {
         return Err(a.error("DowngradeErrorMessage", "is required unless AllowDowngrades=\"yes\""));
     }
-    let language = if a.is_yes("IgnoreLanguage")? { Cell::Null } else { Cell::Str(info.language.to_string()) };
+    let language = Cell::Str(info.language.to_string());
     // Upgrade table attribute bits (MSI SDK "Upgrade Table").
     const MIGRATE: i32 = 0x1;
     const ONLY_DETECT: i32 = 0x2;
@@ -1394,7 +1394,10 @@ fn set_schedule(ctx: &mut Ctx<'_>, c: Node<'_, '_>, a: &Attrs, action: &str, def
 /// `<InstallExecuteSequence>` and the other sequence elements (also inside `<UI>`).
 pub fn sequence(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     ctx.attrs(c, &[])?;
-    let table = c.tag_name().name().to_string();
+    let table = match c.tag_name().name() {
+        "AdvertiseExecuteSequence" => "AdvtExecuteSequence".to_string(),
+        t => t.to_string(),
+    };
     for ch in ctx.elements(c)? {
         let name = ch.tag_name().name();
         let (action, a) = match name {
@@ -1458,7 +1461,7 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     for ch in children.iter().filter(|n| n.has_tag_name("Column")) {
         let k = ctx.attrs(
             *ch,
-            &["Id", "Type", "Width", "PrimaryKey", "Nullable", "Localizable", "Category", "Description", "KeyTable", "KeyColumn", "MinValue", "MaxValue", "Set", "Modularize", "Escape"],
+            &["Id", "Type", "Width", "PrimaryKey", "Nullable", "Localizable", "Category", "Description", "KeyTable", "KeyColumn", "MinValue", "MaxValue", "Set", "Modularize"],
         )?;
         let name = k.required_id("Id")?;
         let width = k.int("Width")?.unwrap_or(0);
