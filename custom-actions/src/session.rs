@@ -93,6 +93,9 @@ pub trait Session {
     }
 }
 
+/// A table of [`FakeSession`]: column names, then rows (a null cell is `None`).
+pub type FakeTable = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// In-memory session for unit tests of the logic: properties in a map, log lines in a vector.
 #[derive(Debug, Default, Clone)]
 pub struct FakeSession {
@@ -103,7 +106,7 @@ pub struct FakeSession {
     /// Modes that `mode` answers `true` for.
     pub modes: Vec<Mode>,
     /// Tables the package "contains": name -> (column names, rows).
-    pub tables: BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>,
+    pub tables: BTreeMap<String, FakeTable>,
     /// Installed products: product code -> version string (for `product_version`).
     pub products: BTreeMap<String, String>,
 }
