@@ -9,6 +9,8 @@
 mod render;
 pub mod toolchain;
 
+pub use render::xml_escape;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
