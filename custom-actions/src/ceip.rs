@@ -53,29 +53,50 @@ pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
     // command line, or the checkbox written back by ApplyCeipCheckbox): it wins even over a
     // previous "enabled". A 1 on a machine that already participates just keeps the choice.
     let (enabled, already, why) = match (previous, choice) {
-        (true, true) => (true, true, "kept: a previous installation enabled it, the question is skipped"),
-        (true, false) => (false, true, "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given"),
+        (true, true) => (
+            true,
+            true,
+            "kept: a previous installation enabled it, the question is skipped",
+        ),
+        (true, false) => (
+            false,
+            true,
+            "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given",
+        ),
         (false, true) => (true, false, "participating (CEIP_OPTIN=1)"),
         (false, false) => (false, false, "not participating (CEIP_OPTIN=0)"),
     };
     let _ = session.set_property("CEIP_ALREADY_ENABLED", if already { "1" } else { "" });
     let _ = session.set_property("CEIP_CHECKBOX", if enabled { "1" } else { "" });
     let _ = session.set_property("CEIP_OPTIN_NORMALIZED", if enabled { "1" } else { "0" });
-    session.log(&format!("PrepareCeip: Customer Experience Improvement Program {why}; persisting Enabled={}", u8::from(enabled)));
+    session.log(&format!(
+        "PrepareCeip: Customer Experience Improvement Program {why}; persisting Enabled={}",
+        u8::from(enabled)
+    ));
     ActionResult::Success
 }
 
 /// `ApplyCeipCheckbox`: `CEIP_OPTIN` = `1` when `CEIP_CHECKBOX` is set, else `0`. Skipped when
 /// the question was not asked (`CEIP_ALREADY_ENABLED`).
 pub fn apply_ceip_checkbox(session: &mut impl Session) -> ActionResult {
-    if !session.property("CEIP_ALREADY_ENABLED").unwrap_or_default().is_empty() {
+    if !session
+        .property("CEIP_ALREADY_ENABLED")
+        .unwrap_or_default()
+        .is_empty()
+    {
         return ActionResult::Success;
     }
     // Any non-empty value is "checked", exactly as the CheckBox control reads it.
-    let checked = !session.property("CEIP_CHECKBOX").unwrap_or_default().is_empty();
+    let checked = !session
+        .property("CEIP_CHECKBOX")
+        .unwrap_or_default()
+        .is_empty();
     let value = if checked { "1" } else { "0" };
     let _ = session.set_property("CEIP_OPTIN", value);
-    session.log(&format!("ApplyCeipCheckbox: the CEIP checkbox is {}; CEIP_OPTIN={value}", if checked { "checked" } else { "cleared" }));
+    session.log(&format!(
+        "ApplyCeipCheckbox: the CEIP checkbox is {}; CEIP_OPTIN={value}",
+        if checked { "checked" } else { "cleared" }
+    ));
     ActionResult::Success
 }
 
@@ -106,7 +127,10 @@ mod tests {
         let mut s = FakeSession::with([("CEIP_OPTIN", "0")]);
         assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
         assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
-        assert!(!s.properties.contains_key("CEIP_CHECKBOX"), "0 must leave the checkbox unchecked");
+        assert!(
+            !s.properties.contains_key("CEIP_CHECKBOX"),
+            "0 must leave the checkbox unchecked"
+        );
         assert!(!s.properties.contains_key("CEIP_ALREADY_ENABLED"));
         assert!(s.log[0].contains("not participating (CEIP_OPTIN=0)"));
     }
