@@ -1020,16 +1020,17 @@ fn service_control(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
     let a = ctx.attrs(c, &["Id", "Name", "Start", "Stop", "Remove", "Wait"])?;
     let name = a.required("Name")?;
     let id = a.identifier("Id")?.unwrap_or_else(|| gen_id("svcctl", &[component, &name]));
-    // ServiceControl event bits (MSI SDK "ServiceControl Table").
+    // ServiceControl event bits (MSI SDK "ServiceControl Table"): on install Start 0x1, Stop 0x2,
+    // Delete 0x8; the uninstall bits are the same shifted by 4 (0x10, 0x20, 0x80).
     let pick = |attr: &str, install: i32| -> Result<i32, Error> {
         Ok(match a.one_of(attr, &["install", "uninstall", "both"])?.as_deref() {
             Some("install") => install,
-            Some("uninstall") => install << 1,
-            Some(_) => install | (install << 1),
+            Some("uninstall") => install << 4,
+            Some(_) => install | (install << 4),
             None => 0,
         })
     };
-    let event = pick("Start", 0x1)? | pick("Stop", 0x10)? | pick("Remove", 0x40)?;
+    let event = pick("Start", 0x1)? | pick("Stop", 0x2)? | pick("Remove", 0x8)?;
     let mut args = Vec::new();
     for ch in ctx.elements(c)? {
         if !ch.has_tag_name("ServiceArgument") {
