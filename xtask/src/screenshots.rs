@@ -2,7 +2,8 @@
 //! display (Xvfb), walks every path of the seed procedure with xdotool, asserts each path's
 //! outcome on disk and its exit code, and writes a screenshot of every dialog to `docs/dialogs/`.
 //!
-//! The paths: `fresh` (no embedded-connector configuration: install to Finish), `discard` (a
+//! The paths: `fresh` (no embedded-connector configuration, every prerequisite present: install
+//! to Finish), `missing` (prerequisites missing: the prerequisites dialog, then Cancel), `discard` (a
 //! configuration, answer Yes: the upgrade continues), `export` (a configuration, answer No:
 //! password, export, Exit, Yes, Finish; the installer ends with 1602 and a `.enc` that the Linux
 //! `migrateEmbeddedConnector decrypt` opens with the password). docs/dialogs.md lists the
@@ -27,7 +28,7 @@ use layout::Layout;
 use walk::{Walker, STEP_TIMEOUT};
 
 const HELP: &str = "\
-cargo xtask screenshots [--msi FILE] [--out DIR] [--only fresh|discard|export] [--keep]
+cargo xtask screenshots [--msi FILE] [--out DIR] [--only fresh|missing|discard|export] [--keep]
 
 Runs the MSI (default: the one in <target>/dist; run `cargo xtask dist` first) with its full UI
 under Wine on an Xvfb display, walks each path of the dialogs with xdotool, checks the outcome
@@ -53,6 +54,13 @@ const EXPORT_PASSWORD: &str = "Screenshot-Pass-42";
 struct ProductToml {
     install: Install,
     embedded_connector: EmbeddedConnector,
+    #[serde(default)]
+    prerequisite: Vec<Prerequisite>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Prerequisite {
+    detect: toml::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,8 +95,8 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         }
     }
     if let Some(o) = &only {
-        if !["fresh", "discard", "export"].contains(&o.as_str()) {
-            bail!("--only {o}: the paths are fresh, discard, export");
+        if !["fresh", "missing", "discard", "export"].contains(&o.as_str()) {
+            bail!("--only {o}: the paths are fresh, missing, discard, export");
         }
     }
     let msi = match msi {
@@ -117,7 +125,9 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
 
     let env = Env { sh, screen: &screen, layout: &layout, title, out, msi, product_dir_win, product, tool, root };
     let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
-    for (name, path) in [("fresh", fresh as PathFn), ("discard", discard), ("export", export)] {
+    let paths: [(&str, PathFn); 4] =
+        [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export)];
+    for (name, path) in paths {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
@@ -245,6 +255,12 @@ fn template_prefix(sh: &Shell, root: &Path) -> Result<PathBuf> {
         .context("compiling tests/wine/bcryptprimitives.c (needs mingw-w64)")?;
     eprintln!("screenshots: creating the template Wine prefix (wineboot, about a minute)");
     wine_env(cmd!(sh, "wine wineboot -i"), &template, "").quiet().ignore_stdout().ignore_stderr().run()?;
+    // A fresh Wine 8 prefix reports Windows 7; the product needs Windows Server 2016 or later.
+    wine_env(cmd!(sh, "wine reg add HKCU\\Software\\Wine /v Version /d win10 /f"), &template, "")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()?;
     wine_env(cmd!(sh, "timeout 180 wineserver -w"), &template, "").quiet().run()?;
     let system32 = template.join("drive_c/windows/system32");
     std::fs::copy(&dll, system32.join("bcryptprimitives.dll")).context("installing the ProcessPrng shim")?;
@@ -346,6 +362,36 @@ impl Env<'_> {
         Ok(files)
     }
 
+    /// Makes the prefix look like a machine with every registry-detected `[[prerequisite]]` of
+    /// product.toml present (each value at its minimum), as the e2e matrix does.
+    fn install_prerequisites(&self, prefix: &Path) -> Result<()> {
+        let mut reg = String::from("Windows Registry Editor Version 5.00\r\n");
+        for p in &self.product.prerequisite {
+            let Some(r) = p.detect.get("registry") else { continue };
+            let field = |k: &str| r.get(k).and_then(toml::Value::as_str).unwrap_or_default().to_string();
+            if !field("root").eq_ignore_ascii_case("HKLM") {
+                continue;
+            }
+            let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+            let min = field("min_version");
+            // A number is a DWORD (e.g. .NET's Release), anything else a string (a version).
+            let data = match min.parse::<u32>() {
+                Ok(n) => format!("dword:{n:08x}"),
+                Err(_) if min.is_empty() => "\"1\"".to_string(),
+                Err(_) => format!("\"{}\"", escape(&min)),
+            };
+            let value = field("value");
+            let name = if value.is_empty() { "@".to_string() } else { format!("\"{}\"", escape(&value)) };
+            reg.push_str(&format!("\r\n[HKEY_LOCAL_MACHINE\\{}]\r\n{name}={data}\r\n", field("key")));
+        }
+        std::fs::write(c_path(prefix, &format!(r"{WORK_WIN}\prerequisites.reg")), reg)?;
+        let sh = self.sh;
+        let file = format!(r"{WORK_WIN}\prerequisites.reg");
+        wine_env(cmd!(sh, "wine regedit /S {file}"), prefix, "").quiet().ignore_stdout().ignore_stderr().run()?;
+        wine_env(cmd!(sh, "timeout 120 wineserver -w"), prefix, "").quiet().run()?;
+        Ok(())
+    }
+
     /// Whether the product's files were installed (the product folder has a file other than
     /// the planted configuration).
     fn installed_files(&self, prefix: &Path, planted: &BTreeMap<PathBuf, String>) -> usize {
@@ -393,9 +439,6 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
     }
     w.click("Next")?;
     w.show("PrerequisitesDlg", STEP_TIMEOUT)?;
-    if shots {
-        w.shot("04-prerequisites")?;
-    }
     w.click("Next")?;
     w.show("InstallFolderDlg", STEP_TIMEOUT)?;
     if shots {
@@ -411,10 +454,12 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
     if shots {
         w.shot("07-service-account")?;
         w.click("UseDomain")?;
-        w.type_into("User", r"NOSUCHDOMAIN\nobody")?;
-        w.type_into("Password", "not-a-password")?;
+        // No domain: ValidateServiceAccount rejects the format (a logon check cannot fail under
+        // Wine, whose LogonUserW accepts anything).
+        // (No password is typed: Wine 8 does not mask Password edits, Windows does.)
+        w.type_into("User", "svc-idm")?;
         w.click("Next")?;
-        // A failed logon shows the dialog again with SERVICE_ACCOUNT_ERROR.
+        // The dialog shows itself again with SERVICE_ACCOUNT_ERROR.
         w.show("ServiceAccountDlg", STEP_TIMEOUT)?;
         w.shot("08-service-account-error")?;
         w.click("UseDomain")?;
@@ -446,8 +491,9 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
     Ok(())
 }
 
-/// No configuration: the plain install, photographing every install dialog.
+/// No configuration, prerequisites present: the plain install, photographing every dialog.
 fn fresh(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    env.install_prerequisites(prefix)?;
     let mut run = env.start(prefix, "fresh")?;
     {
         let mut w = env.walker(&mut run);
@@ -468,8 +514,46 @@ fn fresh(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
     Ok(checks)
 }
 
+/// Prerequisites missing (a bare prefix): the prerequisites dialog lists them and offers to
+/// install them; then Cancel, Yes: the installer stops with 1602 and installs nothing.
+fn missing(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    let mut run = env.start(prefix, "missing")?;
+    {
+        let mut w = env.walker(&mut run);
+        w.show("WelcomeDlg", Duration::from_secs(240))?;
+        w.click("Next")?;
+        w.show("LicenseDlg", STEP_TIMEOUT)?;
+        w.click("Accept")?;
+        w.click("Next")?;
+        w.show("CeipDlg", STEP_TIMEOUT)?;
+        w.click("Next")?;
+        w.show("PrerequisitesDlg", STEP_TIMEOUT)?;
+        w.shot("04-prerequisites")?;
+        w.click("Cancel")?;
+        w.spawned("CancelDlg")?;
+        w.click("Yes")?;
+        w.show("UserExitDlg", STEP_TIMEOUT)?;
+        w.shot("18-user-exit")?;
+        w.click("Finish")?;
+    }
+    let code = env.finish(&mut run, prefix)?;
+    if code != 1602 {
+        bail!("exit code {code}, expected 1602 (cancelled; log: {})", run.log.display());
+    }
+    let n = env.installed_files(prefix, &BTreeMap::new());
+    if n != 0 {
+        bail!("a cancelled install left {n} files in {}", env.product_dir(prefix).display());
+    }
+    let log = std::fs::read(&run.log).unwrap_or_default();
+    if !String::from_utf8_lossy(&log).contains("Prerequisites missing:") {
+        bail!("the log does not say \"Prerequisites missing:\": did EvaluatePrerequisites run? ({})", run.log.display());
+    }
+    Ok(vec!["exit code 1602".to_string(), "nothing installed".to_string(), "EvaluatePrerequisites logged the missing modules".to_string()])
+}
+
 /// A configuration, answer Yes: the configuration goes, the product is installed.
 fn discard(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    env.install_prerequisites(prefix)?;
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start(prefix, "discard")?;
     {
@@ -509,6 +593,8 @@ fn export(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
         w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
         w.click("No")?;
         w.show("ExportPasswordDlg", STEP_TIMEOUT)?;
+        // Photographed empty: Wine 8 does not mask Password edits (Windows does).
+        w.shot("14-export-password")?;
         // Too short: the validation action explains why in a message.
         w.type_into("Password", "short")?;
         w.type_into("Confirm", "short")?;
@@ -524,7 +610,6 @@ fn export(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
         w.show("ExportPasswordDlg", STEP_TIMEOUT)?;
         w.type_into("Password", EXPORT_PASSWORD)?;
         w.type_into("Confirm", EXPORT_PASSWORD)?;
-        w.shot("14-export-password")?;
         w.click("Export")?;
         // Argon2id with 64 MiB under Wine takes a few seconds.
         w.show("ExportDoneDlg", Duration::from_secs(300))?;
