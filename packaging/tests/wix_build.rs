@@ -205,7 +205,9 @@ fn builds_and_reads_back() {
     let svc = rows(&mut pkg, "ServiceInstall");
     assert_eq!(svc[0][5], (1 | 0x8000).to_string());
     let ctl = rows(&mut pkg, "ServiceControl");
-    assert_eq!(ctl[0][2], (0x1 | 0x10 | 0x20 | 0x80).to_string());
+    // MSI SDK "ServiceControl Table": install Start 0x1; Stop 0x2 + uninstall Stop 0x20;
+    // uninstall Delete 0x80.
+    assert_eq!(ctl[0][2], (0x1 | 0x2 | 0x20 | 0x80).to_string());
     let reg = rows(&mut pkg, "RegLocator");
     assert_eq!(reg[0][4], "18", "raw + 64-bit");
 }

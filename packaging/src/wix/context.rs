@@ -202,6 +202,9 @@ pub struct Model {
     pub embedded_media: BTreeMap<i32, String>,
     /// Component id -> directory id (for default `CreateFolder`/`RemoveFile` directories).
     pub component_dirs: BTreeMap<String, String>,
+    /// Line-start offsets per source file, so a position costs a binary search instead of a
+    /// scan from the top of the file (`roxmltree::Document::text_pos_at` scans).
+    line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<Vec<usize>>>>,
 }
 
 /// A `<File>` whose bytes go into a cabinet.
@@ -487,8 +490,22 @@ impl<'a> Ctx<'a> {
     }
 
     fn loc_at(&self, node: Node<'_, '_>, pos: usize) -> Loc {
-        let p = node.document().text_pos_at(pos);
-        Loc { file: self.file.to_path_buf(), line: p.row, column: p.col }
+        let text = node.document().input_text();
+        let starts = {
+            let mut cache = self.model.line_starts.borrow_mut();
+            cache
+                .entry(self.file.to_path_buf())
+                .or_insert_with(|| {
+                    let mut v = vec![0];
+                    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+                    std::rc::Rc::new(v)
+                })
+                .clone()
+        };
+        let line = starts.partition_point(|&s| s <= pos);
+        let start = starts[line - 1];
+        let column = text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1;
+        Loc { file: self.file.to_path_buf(), line: line as u32, column: column as u32 }
     }
 
     /// An error at `node`.

@@ -13,6 +13,8 @@
 //!   "stream present") and the stream is written with `write_stream`.
 //! - It validates each value against the column category; rows were already checked with the
 //!   same rules when they were added (with source positions), so a failure here is a bug.
+//! - Cabinets are compressed straight into their streams (the stream writer seeks), so the
+//!   payload is read once and written once.
 //! - `cfb` stamps the current time only into storage entries; an MSI has no sub-storages, and
 //!   the root and stream entries carry zero times, so the file is reproducible as is.
 //!
@@ -21,12 +23,12 @@
 //! byte changes it and rebuilding the same inputs gives the same bytes.
 
 use super::context::Cell;
-use super::link::{CabPlan, Linked};
+use super::link::Linked;
 use super::lower::ProductInfo;
 use super::{BuildReport, Error};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Name of the summary information stream in the compound file.
@@ -39,38 +41,18 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
         _ => Path::new(".").to_path_buf(),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let cabs = build_cabinets(&linked.cabinets, &dir, epoch)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".msi-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
+    let (file, content_hash) = write_database(&linked, file, epoch)?;
 
-    // Package code: a hash of everything that goes into the package.
+    // Package code: a hash of everything in the package (rows, streams, summary information).
     let mut h = Sha256::new();
-    let mut put = |b: &[u8]| {
-        h.update((b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
-    put(b"packaging-msi-v1");
-    put(&epoch.to_le_bytes());
-    for (name, t) in &linked.model.tables {
-        put(name.as_bytes());
-        for c in &t.def.columns {
-            put(format!("{c:?}").as_bytes());
-        }
-        for r in &t.rows {
-            for cell in &r.cells {
-                match cell {
-                    Cell::Null => put(b"N"),
-                    Cell::Int(i) => put(&i.to_le_bytes()),
-                    Cell::Str(s) => put(s.as_bytes()),
-                    Cell::Stream(p) => put(&hash_file(p)?),
-                }
-            }
-        }
-    }
-    for (plan, _, hash) in &cabs {
-        put(plan.stream.as_bytes());
-        put(hash);
-    }
-    let summary_probe = summary_stream(product, "{00000000-0000-0000-0000-000000000000}", epoch)?;
-    put(&summary_probe);
+    h.update(content_hash);
+    h.update(summary_stream(product, "{00000000-0000-0000-0000-000000000000}", epoch)?);
     let digest: [u8; 32] = h.finalize().into();
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
@@ -78,16 +60,8 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     b[8] = (b[8] & 0x3f) | 0x80;
     let package_code = format!("{{{}}}", uuid::Uuid::from_bytes(b).hyphenated()).to_ascii_uppercase();
 
-    let tmp = tempfile::Builder::new()
-        .prefix(".msi-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
-    let file = write_database(&linked, &cabs, file)?;
     let summary = summary_stream(product, &package_code, epoch)?;
     write_summary(file, &summary).map_err(|e| Error::Msi { table: "SummaryInformation".into(), source: e })?;
-    drop(cabs);
     tmp.persist(output).map_err(|e| Error::io(output, e.error))?;
     let msi_bytes = std::fs::metadata(output).map_err(|e| Error::io(output, e))?.len();
     Ok(BuildReport {
@@ -102,68 +76,29 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     })
 }
 
-fn hash_file(p: &Path) -> Result<[u8; 32], Error> {
-    let mut f = File::open(p).map_err(|e| Error::io(p, e))?;
-    let mut h = Sha256::new();
-    io::copy(&mut f, &mut h).map_err(|e| Error::io(p, e))?;
-    Ok(h.finalize().into())
-}
-
-/// Builds every cabinet into a temporary file in `dir`, two at a time (cabinets are
-/// independent, and MSZIP at the `cab` crate's fixed best level is CPU-bound).
-fn build_cabinets<'p>(plans: &'p [CabPlan], dir: &Path, epoch: u64) -> Result<Vec<(&'p CabPlan, tempfile::NamedTempFile, [u8; 32])>, Error> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let mut out: Vec<Option<(tempfile::NamedTempFile, [u8; 32])>> = (0..plans.len()).map(|_| None).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(plans.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= plans.len() {
-                    break;
-                }
-                let plan = &plans[i];
-                let r = (|| -> Result<(tempfile::NamedTempFile, [u8; 32]), Error> {
-                    let tmp = tempfile::Builder::new().prefix(".cab-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-                    let f = io::BufWriter::with_capacity(1 << 20, tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?);
-                    let (mut f, hash) = crate::cabinet::write_cabinet(&plan.entries, f, plan.compress, epoch)
-                        .map_err(|e| Error::Cabinet { cabinet: plan.stream.clone(), source: e })?;
-                    f.flush().map_err(|e| Error::io(tmp.path(), e))?;
-                    Ok((tmp, hash))
-                })();
-                let failed = r.is_err();
-                results.lock().expect("no panics while holding the lock").push((i, r));
-                if failed {
-                    next.store(plans.len(), std::sync::atomic::Ordering::SeqCst);
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().expect("threads joined");
-    results.sort_by_key(|(i, _)| *i);
-    for (i, r) in results {
-        out[i] = Some(r?);
-    }
-    Ok(plans
-        .iter()
-        .zip(out)
-        .map(|(p, o)| {
-            let (t, h) = o.expect("every cabinet built");
-            (p, t, h)
-        })
-        .collect())
-}
-
 fn msi_err(table: &str) -> impl Fn(io::Error) -> Error + '_ {
     move |e| Error::Msi { table: table.to_string(), source: e }
 }
 
-/// Writes tables and streams with the `msi` crate; returns the file.
-fn write_database(linked: &Linked, cabs: &[(&CabPlan, tempfile::NamedTempFile, [u8; 32])], file: File) -> Result<File, Error> {
+/// Length-prefixed hashing, so concatenations cannot collide.
+fn put(h: &mut Sha256, b: &[u8]) {
+    h.update((b.len() as u64).to_le_bytes());
+    h.update(b);
+}
+
+/// Writes tables, streams and cabinets (compressed straight into their streams) with the
+/// `msi` crate; returns the file and a SHA-256 of all of it.
+fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8; 32]), Error> {
+    let mut h = Sha256::new();
+    put(&mut h, b"packaging-msi-v1");
+    put(&mut h, &epoch.to_le_bytes());
     let mut pkg = msi::Package::create(msi::PackageType::Installer, file).map_err(msi_err("(create)"))?;
     pkg.set_database_codepage(msi::CodePage::Windows1252);
     for (name, t) in &linked.model.tables {
+        put(&mut h, name.as_bytes());
+        for c in &t.def.columns {
+            put(&mut h, format!("{c:?}").as_bytes());
+        }
         pkg.create_table(name.clone(), t.def.msi_columns()).map_err(msi_err(name))?;
         if t.rows.is_empty() {
             continue;
@@ -175,14 +110,25 @@ fn write_database(linked: &Linked, cabs: &[(&CabPlan, tempfile::NamedTempFile, [
             let mut vals = Vec::with_capacity(r.cells.len());
             for cell in &r.cells {
                 vals.push(match cell {
-                    Cell::Null => msi::Value::Null,
-                    Cell::Int(i) => msi::Value::Int(*i),
-                    Cell::Str(s) => msi::Value::Str(s.clone()),
+                    Cell::Null => {
+                        put(&mut h, b"N");
+                        msi::Value::Null
+                    }
+                    Cell::Int(i) => {
+                        put(&mut h, &i.to_le_bytes());
+                        msi::Value::Int(*i)
+                    }
+                    Cell::Str(s) => {
+                        put(&mut h, s.as_bytes());
+                        msi::Value::Str(s.clone())
+                    }
                     Cell::Stream(p) => {
                         let stream = format!("{name}.{}", key.join("."));
-                        let mut w = pkg.write_stream(&stream).map_err(|e| r.loc.error(format!("stream {stream}: {e}")))?;
+                        let w = pkg.write_stream(&stream).map_err(|e| r.loc.error(format!("stream {stream}: {e}")))?;
+                        let mut w = HashingWriter { inner: w, hash: Sha256::new() };
                         let mut f = File::open(p).map_err(|e| Error::io(p, e))?;
-                        io::copy(&mut f, &mut w).map_err(msi_err(name))?;
+                        io::copy(&mut f, &mut w).map_err(|e| Error::io(p, e))?;
+                        put(&mut h, &w.hash.finalize());
                         msi::Value::Str(stream)
                     }
                 });
@@ -191,20 +137,35 @@ fn write_database(linked: &Linked, cabs: &[(&CabPlan, tempfile::NamedTempFile, [
         }
         pkg.insert_rows(msi::Insert::into(name.clone()).rows(rows)).map_err(msi_err(name))?;
     }
-    for (plan, tmp, _) in cabs {
-        let mut w = pkg.write_stream(&plan.stream).map_err(msi_err(&plan.stream))?;
-        let mut f = File::open(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf).map_err(|e| Error::io(tmp.path(), e))?;
-            if n == 0 {
-                break;
-            }
-            w.write_all(&buf[..n]).map_err(msi_err(&plan.stream))?;
-        }
+    for plan in &linked.cabinets {
+        put(&mut h, plan.stream.as_bytes());
+        let w = pkg.write_stream(&plan.stream).map_err(msi_err(&plan.stream))?;
+        let w = io::BufWriter::with_capacity(1 << 20, w);
+        let (mut w, hash) = crate::cabinet::write_cabinet(&plan.entries, w, plan.compress, epoch)
+            .map_err(|e| Error::Cabinet { cabinet: plan.stream.clone(), source: e })?;
+        w.flush().map_err(msi_err(&plan.stream))?;
+        put(&mut h, &hash);
     }
     pkg.flush().map_err(msi_err("(flush)"))?;
-    pkg.into_inner().map_err(msi_err("(finish)"))
+    let file = pkg.into_inner().map_err(msi_err("(finish)"))?;
+    Ok((file, h.finalize().into()))
+}
+
+/// A writer that hashes what passes through.
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Replaces the summary information stream.
@@ -214,10 +175,10 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<()> {
         let mut s = comp.create_stream(SUMMARY_STREAM)?;
         s.write_all(bytes)?;
     }
-    comp.flush()?;
-    let mut f = comp.into_inner();
-    f.seek(SeekFrom::End(0))?;
-    f.sync_all()
+    // No fsync: the file is renamed into place only after everything was written, so a
+    // failed build never leaves a partial MSI at the output path; durability across a power
+    // loss is the caller's concern (and costs seconds on a 1 GiB package).
+    comp.flush()
 }
 
 /// Encodes `s` in Windows-1252 (the summary information codepage).
