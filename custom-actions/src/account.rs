@@ -283,6 +283,7 @@ impl LogonFailure {
             1909 => "the account is locked out",
             1311 => "no domain controller is reachable to check the account",
             1355 => "the domain does not exist or cannot be contacted",
+            1332 => "no account of that name was found",
             _ => "the logon was refused",
         };
         format!("{text} (Windows error {})", self.0)
@@ -303,6 +304,10 @@ pub trait Logon {
         domain: Option<&str>,
         password: &Password,
     ) -> Result<(), LogonFailure>;
+
+    /// The `DOMAIN\user` form of a UPN, which is what the service manager takes as a service
+    /// account (Windows: `LookupAccountNameW`, then `LookupAccountSidW`).
+    fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure>;
 }
 
 /// Account rights through LSA (Windows: `LsaOpenPolicy`, `LookupAccountNameW`,
@@ -345,6 +350,14 @@ pub enum AccountError {
     /// No password for an account that needs one.
     #[error("SERVICE_PASSWORD is empty; {0} needs its password (or use a group managed service account, or leave SERVICE_ACCOUNT empty for LocalSystem)")]
     PasswordMissing(String),
+    /// A UPN that could not be turned into `DOMAIN\user`.
+    #[error("{account} cannot be resolved to DOMAIN\\Username for the service ({reason}); enter SERVICE_ACCOUNT as DOMAIN\\Username")]
+    Resolve {
+        /// The account.
+        account: String,
+        /// Explanation of the Windows error.
+        reason: String,
+    },
     /// The logon check failed.
     #[error("{account} cannot log on: {reason}; check SERVICE_ACCOUNT and SERVICE_PASSWORD")]
     Logon {
@@ -355,12 +368,14 @@ pub enum AccountError {
     },
 }
 
-/// Checks `SERVICE_ACCOUNT` / `SERVICE_PASSWORD`: format, password rules, logon.
+/// Checks `SERVICE_ACCOUNT` / `SERVICE_PASSWORD`: format, password rules, logon. Returns the
+/// account and the name `ServiceInstall` gets (`SERVICE_LOGON`: empty for LocalSystem, a UPN
+/// resolved to `DOMAIN\user`).
 pub fn check_account(
     input: &str,
     password: &Password,
     logon: &impl Logon,
-) -> Result<Account, AccountError> {
+) -> Result<(Account, String), AccountError> {
     let account = parse_account(input).map_err(|reason| AccountError::Name {
         input: input.to_string(),
         reason,
@@ -378,10 +393,19 @@ pub fn check_account(
             network_logon(&account, logon, user, Some(domain), password)?
         }
         Account::Upn { .. } => {
-            network_logon(&account, logon, &account.logon_name(), None, password)?
+            let upn = account.logon_name();
+            network_logon(&account, logon, &upn, None, password)?;
+            let name = logon
+                .down_level_name(&upn)
+                .map_err(|e| AccountError::Resolve {
+                    account: upn.clone(),
+                    reason: e.explain(),
+                })?;
+            return Ok((account, name));
         }
     }
-    Ok(account)
+    let name = account.logon_name();
+    Ok((account, name))
 }
 
 fn network_logon(
@@ -408,9 +432,9 @@ fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: 
     let input = session.property("SERVICE_ACCOUNT").unwrap_or_default();
     let password = Password::new(session.property("SERVICE_PASSWORD").unwrap_or_default());
     match check_account(&input, &password, logon) {
-        Ok(account) => {
+        Ok((account, logon_name)) => {
             let _ = session.set_property("SERVICE_ACCOUNT_VALID", "1");
-            let _ = session.set_property("SERVICE_LOGON", &account.logon_name());
+            let _ = session.set_property("SERVICE_LOGON", &logon_name);
             let how = match &account {
                 Account::LocalSystem if !password.is_empty() => {
                     // ServiceInstall must not get a password without an account.
@@ -420,6 +444,10 @@ fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: 
                 Account::LocalSystem => "LocalSystem",
                 Account::Gmsa { .. } => {
                     "group managed service account, no password, logon check skipped"
+                }
+                Account::Upn { .. } => {
+                    session.log(&format!("{action}: {account} is {logon_name}"));
+                    "logon check passed"
                 }
                 _ => "logon check passed",
             };
@@ -795,6 +823,13 @@ mod tests {
                 Err(LogonFailure(self.other))
             }
         }
+
+        fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure> {
+            match upn.split_once('@') {
+                Some((user, "corp.example.com")) => Ok(format!("CORP\\{user}")),
+                _ => Err(LogonFailure(1332)),
+            }
+        }
     }
 
     fn logon(other: u32) -> FakeLogon {
@@ -876,7 +911,28 @@ mod tests {
             *l.calls.borrow(),
             [("other@corp.example.com".to_string(), None)]
         );
-        assert_eq!(s.properties["SERVICE_LOGON"], "other@corp.example.com");
+        assert_eq!(
+            s.properties["SERVICE_LOGON"], r"CORP\other",
+            "a UPN is resolved for the SCM"
+        );
+        assert!(
+            s.log[0].contains(r"other@corp.example.com is CORP\other"),
+            "{:?}",
+            s.log
+        );
+
+        let mut s = FakeSession::with([
+            ("SERVICE_ACCOUNT", "other@elsewhere.example.org"),
+            ("SERVICE_PASSWORD", SECRET),
+        ]);
+        assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
+        let error = &s.properties["SERVICE_ACCOUNT_ERROR"];
+        assert!(
+            error.contains(r"enter SERVICE_ACCOUNT as DOMAIN\Username"),
+            "{error}"
+        );
+        assert!(error.contains("Windows error 1332"), "{error}");
+        assert!(!s.properties.contains_key("SERVICE_LOGON"));
     }
 
     #[test]

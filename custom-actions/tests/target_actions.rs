@@ -78,6 +78,13 @@ impl Logon for Domain {
             Err(LogonFailure(1326))
         }
     }
+
+    fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure> {
+        match upn {
+            "svc-idm@corp.example.com" => Ok(r"CORP\svc-idm".to_string()),
+            _ => Err(LogonFailure(1332)),
+        }
+    }
 }
 
 #[derive(Default)]

@@ -21,7 +21,8 @@ use windows_sys::Win32::Security::Authentication::Identity::{
     POLICY_CREATE_ACCOUNT, POLICY_LOOKUP_NAMES,
 };
 use windows_sys::Win32::Security::{
-    LogonUserW, LookupAccountNameW, LOGON32_LOGON_NETWORK, LOGON32_PROVIDER_DEFAULT, SID_NAME_USE,
+    LogonUserW, LookupAccountNameW, LookupAccountSidW, LOGON32_LOGON_NETWORK,
+    LOGON32_PROVIDER_DEFAULT, SID_NAME_USE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileVersionInfoSizeW, GetFileVersionInfoW, VerQueryValueW, VS_FIXEDFILEINFO,
@@ -266,6 +267,33 @@ impl Logon for WinLogon {
             unsafe { CloseHandle(token) };
         }
         Ok(())
+    }
+
+    fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure> {
+        let mut sid = lookup_sid(upn).map_err(|e| LogonFailure(e.code))?;
+        let (mut name, mut domain) = (vec![0u16; 257], vec![0u16; 257]);
+        let (mut name_len, mut domain_len, mut kind): (u32, u32, SID_NAME_USE) =
+            (name.len() as u32, domain.len() as u32, 0);
+        // SAFETY: sid is a SID from LookupAccountNameW; both buffers have the lengths passed
+        // (in characters, 256 + NUL: the limits of an account and a domain name).
+        let ok = unsafe {
+            LookupAccountSidW(
+                null(),
+                sid.as_mut_ptr().cast(),
+                name.as_mut_ptr(),
+                &mut name_len,
+                domain.as_mut_ptr(),
+                &mut domain_len,
+                &mut kind,
+            )
+        };
+        if ok == 0 {
+            // SAFETY: plain call, right after the failing one.
+            return Err(LogonFailure(unsafe { GetLastError() }));
+        }
+        let name = String::from_utf16_lossy(&name[..name_len as usize]);
+        let domain = String::from_utf16_lossy(&domain[..domain_len as usize]);
+        Ok(format!("{domain}\\{name}"))
     }
 }
 
@@ -531,6 +559,11 @@ mod tests {
         println!(
             "has_service_logon({account}): {:?}",
             LsaRights.has_service_logon(&account)
+        );
+        let upn = format!("{user}@example.com");
+        println!(
+            "down_level_name({upn}): {:?}",
+            WinLogon.down_level_name(&upn)
         );
     }
 }
