@@ -391,6 +391,9 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         std::fs::write(work.join("build-spec.json"), serde_json::to_string_pretty(&record)?)?;
         // The release appears in the output folder only now, complete.
         std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+        for built in [&msi, &zip] {
+            readable_by_all(built)?;
+        }
         move_file(&msi, &final_msi)?;
         if let Err(e) = move_file(&zip, &final_zip) {
             let _ = std::fs::remove_file(&final_msi);
@@ -422,6 +425,19 @@ fn validate_msi(msi: &Path) -> Result<()> {
 /// A path as text with `/` separators (what the WiX sources and the backend expect).
 fn slash(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// Release files are world-readable (the backend's temporary file starts private, 0600).
+fn readable_by_all(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Renames, falling back to copy + remove across file systems.
