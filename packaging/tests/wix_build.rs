@@ -346,3 +346,40 @@ fn undefined_variable_and_string() {
     let (e, _) = build_err(&main_wxs("1.2.3").replace("!(loc.ProductName)", "!(loc.Nope)"));
     assert!(e.contains("!(loc.Nope)"), "{e}");
 }
+
+#[test]
+fn deferred_action_outside_the_script_is_an_error() {
+    let wxs = main_wxs("1.2.3").replace(
+        "<Custom Action=\"CommitThing\" After=\"DoThing\">",
+        "<Custom Action=\"CommitThing\" After=\"InstallFinalize\">",
+    );
+    let (e, _) = build_err(&wxs);
+    assert!(e.contains("deferred custom action CommitThing lands at 6601"), "{e}");
+}
+
+#[test]
+fn custom_table_rows_and_validation() {
+    let table = r#"<CustomTable Id="IdmThing">
+      <Column Id="Id" Type="string" Width="72" PrimaryKey="yes" Category="Identifier" />
+      <Column Id="Rank" Type="int" Width="2" MinValue="0" MaxValue="10" />
+      <Column Id="Note" Type="string" Width="0" Nullable="yes" Category="Formatted" />
+      <Row><Data Column="Id">first</Data><Data Column="Rank">3</Data><Data Column="Note">[ProductName]</Data></Row>
+      <Row><Data Column="Id">second</Data><Data Column="Rank">7</Data></Row>
+    </CustomTable>
+  </Fragment>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture(dir.path(), &main_wxs("1.2.3").replacen("</Fragment>", table, 1));
+    build(&spec).unwrap();
+    let mut pkg = open(&spec.output);
+    let r = rows(&mut pkg, "IdmThing");
+    assert_eq!(r, vec![vec!["first".to_string(), "3".into(), "[ProductName]".into()], vec!["second".into(), "7".into(), String::new()]]);
+    let v = rows(&mut pkg, "_Validation");
+    let rank = v.iter().find(|r| r[0] == "IdmThing" && r[1] == "Rank").expect("_Validation row for IdmThing.Rank");
+    assert_eq!((rank[2].as_str(), rank[3].as_str(), rank[4].as_str()), ("N", "0", "10"));
+    let note = v.iter().find(|r| r[0] == "IdmThing" && r[1] == "Note").unwrap();
+    assert_eq!((note[2].as_str(), note[7].as_str()), ("Y", "Formatted"));
+    // A value outside the declared range is an error at the row.
+    let bad = main_wxs("1.2.3").replacen("</Fragment>", &table.replace(">7<", ">70<"), 1);
+    let (e, _) = build_err(&bad);
+    assert!(e.contains("invalid value \"70\" for column IdmThing.Rank"), "{e}");
+}

@@ -40,6 +40,7 @@ pub fn link(mut model: Model, product: &ProductInfo) -> Result<Linked, Error> {
     let with_rows: BTreeSet<String> =
         model.tables.iter().filter(|(_, t)| !t.rows.is_empty()).map(|(n, _)| n.clone()).collect();
     let seqs = sequence::resolve(&model.actions, &with_rows)?;
+    check_deferred_placement(&model, &seqs)?;
     for (table, rows) in seqs {
         let loc = product.loc.clone();
         for r in rows {
@@ -54,6 +55,35 @@ pub fn link(mut model: Model, product: &ProductInfo) -> Result<Linked, Error> {
     }
     let payload_bytes = model.files.iter().map(|f| f.size).sum();
     Ok(Linked { model, cabinets, payload_bytes })
+}
+
+/// A deferred (in-script) custom action only runs between `InstallInitialize` and
+/// `InstallFinalize` (Windows Installer error 2762 otherwise): catch it at build time.
+fn check_deferred_placement(model: &Model, seqs: &BTreeMap<String, Vec<sequence::SequenceRow>>) -> Result<(), Error> {
+    const IN_SCRIPT: i32 = 0x400; // msidbCustomActionTypeInScript
+    for (table, rows) in seqs {
+        let at = |a: &str| rows.iter().find(|r| r.action == a).map(|r| r.sequence);
+        let (lo, hi) = match (at("InstallInitialize"), at("InstallFinalize")) {
+            (Some(lo), Some(hi)) => (lo, hi),
+            _ => (i32::MAX, i32::MIN),
+        };
+        for r in rows {
+            let Some(ca) = model.tables.get("CustomAction").and_then(|t| t.get(&[Cell::Str(r.action.clone())])) else { continue };
+            let ty = ca.cells[1].as_int().unwrap_or(0);
+            if ty & IN_SCRIPT != 0 && !(r.sequence > lo && r.sequence < hi) {
+                let loc = model
+                    .actions
+                    .iter()
+                    .find(|s| &s.table == table && s.action == r.action)
+                    .map_or(&ca.loc, |s| &s.loc);
+                return Err(loc.error(format!(
+                    "deferred custom action {} lands at {} in {table}, outside InstallInitialize..InstallFinalize; schedule it between them",
+                    r.action, r.sequence
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_references(model: &Model) -> Result<(), Error> {

@@ -227,7 +227,7 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
         (3, s("subject", p.description.as_deref().unwrap_or(&p.name))?),
         (4, s("author", &p.author)?),
         (5, s("keywords", &p.keywords)?),
-        (6, s("comments", p.comments.as_deref().unwrap_or(""))?),
+        (6, s("comments", p.comments.as_deref().unwrap_or("This installer database contains the logic and data required to install [ProductName]."))?),
         (7, s("template", &format!("{};{}", if p.win64 { "x64" } else { "Intel" }, p.language))?),
         (9, s("package code", package_code)?),
         (12, V::Time(filetime(epoch))),
