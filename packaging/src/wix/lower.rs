@@ -780,9 +780,55 @@ fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(String, 
     if a.is_yes("Checksum")? { bits |= CHECKSUM }
     let disk_id = a.int("DiskId")?;
     // Sequence is assigned by the linker (cabinet order).
-    ctx.add_row(c, "File", vec![id.clone().into(), component.into(), msi_name(&name, a.get("ShortName")).into(), size.into(), Cell::Null, Cell::Null, bits.into(), 1.into()])?;
+    // Versioned files (PE images with a version resource) get Version and Language, as WiX
+    // fills them, so Windows Installer's file-versioning rules apply to them.
+    let (version, language) = match pe_version(&path, meta.len()) {
+        Some((v, l)) => (Cell::Str(v), Cell::Str(l.to_string())),
+        None => (Cell::Null, Cell::Null),
+    };
+    ctx.add_row(c, "File", vec![id.clone().into(), component.into(), msi_name(&name, a.get("ShortName")).into(), size.into(), version, language, bits.into(), 1.into()])?;
     ctx.model.files.push(PayloadFile { id: id.clone(), source: path, disk_id, size: meta.len(), loc: ctx.loc(c) });
     Ok((id, a.is_yes("KeyPath")?))
+}
+
+/// File version and language from a PE image's `VS_FIXEDFILEINFO` (MS "VS_VERSIONINFO"
+/// resource), for `.exe`/`.dll`-like files of at most 256 MiB; `None` for anything else.
+pub fn pe_version(path: &std::path::Path, size: u64) -> Option<(String, u16)> {
+    use object::read::pe::{ImageNtHeaders, ResourceNameOrId};
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if !["exe", "dll", "sys", "ocx", "cpl", "drv", "scr", "efi", "msm"].contains(&ext.as_str()) || size > 256 << 20 {
+        return None;
+    }
+    let data = std::fs::read(path).ok()?;
+    fn find<'d, Pe: ImageNtHeaders>(data: &'d [u8]) -> Option<(&'d [u8], u16)> {
+        let pe = object::read::pe::PeFile::<Pe, &[u8]>::parse(data).ok()?;
+        let sections = pe.section_table();
+        let rsrc = pe.data_directories().resource_directory(data, &sections).ok()??;
+        let root = rsrc.root().ok()?;
+        let by_type = root.entries.iter().find(|e| matches!(e.name_or_id(), ResourceNameOrId::Id(id) if id == object::pe::RT_VERSION))?;
+        let names = by_type.data(rsrc).ok()?.table()?;
+        let langs = names.entries.first()?.data(rsrc).ok()?.table()?;
+        let entry = langs.entries.first()?;
+        let lang = match entry.name_or_id() {
+            ResourceNameOrId::Id(l) => l,
+            ResourceNameOrId::Name(_) => 0,
+        };
+        let d = entry.data(rsrc).ok()?.data()?;
+        let bytes = sections.pe_data_at(data, d.offset_to_data.get(object::LittleEndian))?;
+        let len = (d.size.get(object::LittleEndian) as usize).min(bytes.len());
+        Some((&bytes[..len], lang))
+    }
+    let (res, lang) = match object::FileKind::parse(&*data).ok()? {
+        object::FileKind::Pe64 => find::<object::pe::ImageNtHeaders64>(&data)?,
+        object::FileKind::Pe32 => find::<object::pe::ImageNtHeaders32>(&data)?,
+        _ => return None,
+    };
+    // VS_FIXEDFILEINFO starts with the signature 0xFEEF04BD, then the structure version, then
+    // the file version (most and least significant 32 bits).
+    let at = res.windows(4).position(|w| w == 0xFEEF_04BDu32.to_le_bytes())?;
+    let word = |i: usize| res.get(at + i..at + i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let (ms, ls) = (word(8)?, word(12)?);
+    Some((format!("{}.{}.{}.{}", ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff), lang))
 }
 
 fn create_folder(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, dir: &str) -> Result<(), Error> {
@@ -1536,4 +1582,40 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(msi_name("README.TXT", None), "README.TXT");
+        assert_eq!(msi_name("a.b", None), "a.b");
+        let n = msi_name("Release Notes.txt", None);
+        let (short, long) = n.split_once('|').unwrap();
+        assert_eq!(long, "Release Notes.txt");
+        assert!(is_short_name(short) && short.ends_with(".txt"), "{short}");
+        assert_eq!(msi_name("x.txt", Some("Y.TXT")), "Y.TXT|x.txt");
+    }
+
+    #[test]
+    fn pe_version_of_a_wine_dll() {
+        // Wine's builtin PE files carry version resources; Wine is a CI requirement.
+        let p = std::path::Path::new("/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/msi.dll");
+        if !p.is_file() {
+            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+                panic!("{} missing (wine64 is a CI requirement)", p.display());
+            }
+            eprintln!("SKIPPED: {} not present (install wine64)", p.display());
+            return;
+        }
+        let size = std::fs::metadata(p).unwrap().len();
+        let (v, _lang) = pe_version(p, size).expect("msi.dll has a version resource");
+        let parts: Vec<u32> = v.split('.').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(parts.len(), 4, "{v}");
+        assert!(parts[0] >= 3, "Windows Installer 3+ ({v})");
+        // Not a PE: no version.
+        assert_eq!(pe_version(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml").as_path(), 10), None);
+    }
 }
