@@ -23,8 +23,6 @@ const EXPORT_PASSWORD: &str = "E2e-Export-Pa55word!";
 const SHORT_PASSWORD: &str = "Sh0rt";
 /// The service account password scenario 9 passes.
 const SERVICE_PASSWORD: &str = "E2e-Svc-Secret#2026";
-/// The account scenario 9 asks for (Wine has no domain; see docs/e2e.md).
-const SERVICE_ACCOUNT: &str = r"E2EDOMAIN\svc-idm";
 /// A file the admin (or the running product) created beside the installed files: an upgrade
 /// keeps it.
 const ADMIN_SETTINGS: &str = "e2e-admin-settings.properties";
@@ -755,14 +753,22 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>) -> Result<()> {
 
 fn service_account_ceip(ctx: &mut Ctx<'_>) -> Result<()> {
     let version = ctx.env.product.version_text();
+    // Wine has no domain: LookupAccountNameW resolves only the prefix's own account, so the
+    // account is %COMPUTERNAME%\%USERNAME% (docs/target-machine.md); LogonUserW is a stub
+    // that accepts any password, so the password check cannot fail here (see docs/e2e.md).
+    let out = ctx.prefix.wine(ctx.sh, &["cmd", "/c", "echo %COMPUTERNAME%\\%USERNAME%"])?;
+    let account = out.lines().map(str::trim).find(|l| l.contains('\\') && !l.contains('%')).map(str::to_string);
+    let Some(account) = account else { bail!("cannot read the prefix's %COMPUTERNAME%\\%USERNAME% (got `{}`)", out.trim()) };
     let run = ctx.install(
         Build::Current,
-        &[("SERVICE_ACCOUNT", SERVICE_ACCOUNT), ("SERVICE_PASSWORD", SERVICE_PASSWORD), ("CEIP_OPTIN", "0")],
+        &[("SERVICE_ACCOUNT", &account), ("SERVICE_PASSWORD", SERVICE_PASSWORD), ("CEIP_OPTIN", "0")],
         "service-account",
     )?;
     ctx.expect_code(&run, 0, "install with a service account");
     ctx.expect_installed(&[version], "install with a service account")?;
-    ctx.expect_service(SERVICE_ACCOUNT, "install with a service account")?;
+    ctx.expect_service(&account, "install with a service account")?;
+    ctx.expect_log(&run, &format!("the service will run as {account}"), "CheckServiceAccount must name the account");
+    ctx.expect_log(&run, "GrantLogonAsService", "the logon right must be granted");
     super::prereqs::expect_ceip(ctx, false, "install with CEIP_OPTIN=0")?;
     Ok(())
 }
