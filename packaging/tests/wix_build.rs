@@ -383,3 +383,12 @@ fn custom_table_rows_and_validation() {
     let (e, _) = build_err(&bad);
     assert!(e.contains("invalid value \"70\" for column IdmThing.Rank"), "{e}");
 }
+
+#[test]
+fn text_outside_windows_1252_is_an_error() {
+    let (e, _) = build_err(&main_wxs("1.2.3").replace("Value=\"1\" Secure", "Value=\"\u{4e2d}\" Secure"));
+    assert!(e.contains("Property.Value") && e.contains("Windows-1252"), "{e}");
+    // Typographic quotes are in Windows-1252 and fine.
+    let dir = tempfile::tempdir().unwrap();
+    build(&fixture(dir.path(), &main_wxs("1.2.3").replace("Value=\"1\" Secure", "Value=\"\u{2019}ok\u{2019}\" Secure"))).unwrap();
+}

@@ -326,6 +326,15 @@ impl Model {
                 Cell::Str(s) if def.kind == tables::ColumnKind::Binary => s.is_empty() && def.nullable,
                 Cell::Str(s) => col.is_valid_value(&msi::Value::Str(s.clone())),
             };
+            if let Cell::Str(s) = cell {
+                if super::writer::cp1252(s).is_none() {
+                    let bad: String = s.chars().filter(|c| super::writer::cp1252(&c.to_string()).is_none()).take(5).collect();
+                    return Err(loc.error(format!(
+                        "{table}.{}: {bad:?} cannot be stored in the database codepage (Windows-1252)",
+                        def.name
+                    )));
+                }
+            }
             if !ok {
                 return Err(loc.error(format!(
                     "invalid value {:?} for column {table}.{} ({:?}{}{})",

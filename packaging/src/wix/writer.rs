@@ -181,8 +181,8 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<()> {
     comp.flush()
 }
 
-/// Encodes `s` in Windows-1252 (the summary information codepage).
-fn cp1252(s: &str) -> Option<Vec<u8>> {
+/// Encodes `s` in Windows-1252 (the database and summary information codepage).
+pub fn cp1252(s: &str) -> Option<Vec<u8>> {
     // The 0x80..0x9F block of Windows-1252 (MS "Windows-1252" code page table).
     const HIGH: [(char, u8); 27] = [
         ('€', 0x80), ('‚', 0x82), ('ƒ', 0x83), ('„', 0x84), ('…', 0x85), ('†', 0x86), ('‡', 0x87),
