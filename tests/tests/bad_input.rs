@@ -166,3 +166,19 @@ fn unknown_config_key_fails() {
     assert!(stderr.contains("unknown field `start_mode`"), "{stderr}");
     assert_no_release(&out);
 }
+
+#[test]
+fn malformed_extra_wxs_fails_at_the_msi_step_leaving_nothing() {
+    // A failure after the payload is staged and the templates rendered: the MSI step names the
+    // file and position, and neither an MSI nor a zip appears in the output folder.
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "version = \"3.3.2\"", "version = \"3.3.2\"");
+    let bad = dir.path().join("broken.wxs");
+    std::fs::write(&bad, "<?xml version=\"1.0\"?>\n<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n  <Fragment>\n    <Property Id=\"X\" Value=\"1\">\n</Wix>\n").unwrap();
+    let out = dir.path().join("out");
+    let Some((ok, stderr)) = dist(&config, &out, &["--extra-wxs", bad.to_str().unwrap()]) else { return };
+    assert!(!ok, "dist succeeded with a malformed source");
+    assert!(stderr.contains("build the MSI") && stderr.contains("broken.wxs:"), "{stderr}");
+    assert_no_release(&out);
+    assert!(!out.join("wix/out").exists(), "the build folder of the failed MSI was left behind");
+}
