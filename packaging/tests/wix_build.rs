@@ -392,3 +392,11 @@ fn text_outside_windows_1252_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     build(&fixture(dir.path(), &main_wxs("1.2.3").replace("Value=\"1\" Secure", "Value=\"\u{2019}ok\u{2019}\" Secure"))).unwrap();
 }
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let wxs = main_wxs("1.2.3").replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}--><Shortcut Id=\"x\" />");
+    let (e, file) = build_err(&wxs);
+    let col = "    <MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}-->".chars().count() + 1;
+    assert!(e.starts_with(&format!("{}:7:{col}: <Shortcut>", file.display())), "{e}");
+}

@@ -155,6 +155,12 @@ impl TableData {
 
     /// Whether a row's first key column equals `first`.
     pub fn has_first_key(&self, first: &str) -> bool {
+        if self.def.key_count() == 1 {
+            // Single-column keys: a hash lookup (10,000-file payloads have 10,000 references).
+            let int_key = first.parse::<i32>().ok().map(Cell::Int);
+            return self.index.contains_key(&[Cell::Str(first.to_string())][..])
+                || int_key.is_some_and(|k| self.index.contains_key(&[k][..]));
+        }
         self.rows.iter().any(|r| r.cells[0].key_text() == first)
     }
 }
@@ -204,7 +210,7 @@ pub struct Model {
     pub component_dirs: BTreeMap<String, String>,
     /// Line-start offsets per source file, so a position costs a binary search instead of a
     /// scan from the top of the file (`roxmltree::Document::text_pos_at` scans).
-    line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<Vec<usize>>>>,
+    line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<(Vec<usize>, bool)>>>,
 }
 
 /// A `<File>` whose bytes go into a cabinet.
@@ -507,13 +513,19 @@ impl<'a> Ctx<'a> {
                 .or_insert_with(|| {
                     let mut v = vec![0];
                     v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-                    std::rc::Rc::new(v)
+                    std::rc::Rc::new((v, text.is_ascii()))
                 })
                 .clone()
         };
+        let (starts, ascii) = (&starts.0, starts.1);
         let line = starts.partition_point(|&s| s <= pos);
         let start = starts[line - 1];
-        let column = text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1;
+        // Columns count characters; for the (usual) ASCII-only file, bytes are characters.
+        let column = if ascii {
+            pos - start + 1
+        } else {
+            text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1
+        };
         Loc { file: self.file.to_path_buf(), line: line as u32, column: column as u32 }
     }
 
