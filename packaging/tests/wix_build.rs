@@ -400,3 +400,29 @@ fn columns_count_characters_not_bytes() {
     let col = "    <MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}-->".chars().count() + 1;
     assert!(e.starts_with(&format!("{}:7:{col}: <Shortcut>", file.display())), "{e}");
 }
+
+#[test]
+fn payload_splits_into_several_cabinets() {
+    let dir = tempfile::tempdir().unwrap();
+    let wxs = main_wxs("1.2.3").replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" CabinetTemplate=\"part{0}.cab\" MaximumUncompressedMediaSize=\"1\" />");
+    let spec = fixture(dir.path(), &wxs);
+    // main.exe (1,050 bytes) and readme come first; a 1.5 MB data.bin cannot share a 1 MB cabinet.
+    std::fs::write(dir.path().join("payload/data.bin"), vec![7u8; 1_500_000]).unwrap();
+    let report = build(&spec).unwrap();
+    assert_eq!(report.cabinets, 2);
+    let mut pkg = open(&spec.output);
+    let media = rows(&mut pkg, "Media");
+    assert_eq!(media.len(), 2);
+    assert_eq!((media[0][0].as_str(), media[0][1].as_str(), media[0][3].as_str()), ("1", "2", "#part1.cab"));
+    assert_eq!((media[1][0].as_str(), media[1][1].as_str(), media[1][3].as_str()), ("2", "3", "#part2.cab"));
+    let files = rows(&mut pkg, "File");
+    assert_eq!(find(&files, "data.bin")[7], "3");
+    // Each cabinet holds exactly its files, in sequence order.
+    for (stream, want) in [("part1.cab", vec!["main.exe", "readme.txt"]), ("part2.cab", vec!["data.bin"])] {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut pkg.read_stream(stream).unwrap(), &mut bytes).unwrap();
+        let cabinet = cab::Cabinet::new(std::io::Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = cabinet.folder_entries().flat_map(|f| f.file_entries().map(|e| e.name().to_string())).collect();
+        assert_eq!(names, want);
+    }
+}
