@@ -218,31 +218,21 @@ pub fn resolve(
             }
             map.entry(anchor.clone()).or_default().push(a.clone());
         }
-        // Expand chains: the ordered list of actions that go right after / right before `x`.
-        fn expand(x: &str, after: &BTreeMap<String, Vec<String>>, before: &BTreeMap<String, Vec<String>>, out: &mut Vec<String>, dir_after: bool, depth: usize) {
+        // Expand chains into execution order, keeping authoring order among siblings: the
+        // actions after `x` are, for each child k in order, (what runs before k, k, what runs
+        // after k); likewise before `x`.
+        fn expand(x: &str, after: &BTreeMap<String, Vec<String>>, before: &BTreeMap<String, Vec<String>>, dir_after: bool, depth: usize) -> Vec<String> {
+            let mut out = Vec::new();
             if depth > 1000 {
-                return;
+                return out;
             }
             let kids = if dir_after { after.get(x) } else { before.get(x) };
             for k in kids.into_iter().flatten() {
-                let mut chain = Vec::new();
-                expand(k, after, before, &mut chain, false, depth + 1);
-                chain.reverse();
-                let mut tail = Vec::new();
-                expand(k, after, before, &mut tail, true, depth + 1);
-                if dir_after {
-                    out.extend(chain);
-                    out.push(k.clone());
-                    out.extend(tail);
-                } else {
-                    // Built outward from x: nearest first.
-                    let mut group = chain;
-                    group.push(k.clone());
-                    group.extend(tail);
-                    group.reverse();
-                    out.extend(group);
-                }
+                out.extend(expand(k, after, before, false, depth + 1));
+                out.push(k.clone());
+                out.extend(expand(k, after, before, true, depth + 1));
             }
+            out
         }
         let absolutes: Vec<(String, i32)> = {
             let mut v: Vec<(String, i32)> = seq.iter().map(|(a, n)| (a.clone(), *n)).collect();
@@ -250,10 +240,8 @@ pub fn resolve(
             v
         };
         for (a, n) in &absolutes {
-            let mut after_list = Vec::new();
-            expand(a, &after, &before, &mut after_list, true, 0);
-            let mut before_list = Vec::new();
-            expand(a, &after, &before, &mut before_list, false, 0);
+            let after_list = expand(a, &after, &before, true, 0);
+            let before_list = expand(a, &after, &before, false, 0);
             let next = absolutes.iter().map(|x| x.1).filter(|m| m > n).min();
             let prev = absolutes.iter().map(|x| x.1).filter(|m| m < n).max();
             for (i, x) in after_list.iter().enumerate() {
@@ -264,8 +252,9 @@ pub fn resolve(
                 }
                 seq.insert(x.clone(), s);
             }
+            let len = before_list.len() as i32;
             for (i, x) in before_list.iter().enumerate() {
-                let s = n - 1 - i as i32;
+                let s = n - len + i as i32;
                 if prev.is_some_and(|m| s <= m) || s < 1 || seq.contains_key(x) {
                     let loc = entries[x].2.clone().expect("relative placements come from sources");
                     return Err(loc.error(format!("no room to schedule {x} before {a} ({n}) in {table}")));
@@ -326,6 +315,8 @@ mod tests {
             at(t, "RollbackA", Placement::Before("DeferredA".into())),
             at(t, "LastOne", Placement::Before("InstallFinalize".into())),
             at(t, "Early", Placement::Sequence(10)),
+            at(t, "FirstBefore", Placement::Before("InstallValidate".into())),
+            at(t, "SecondBefore", Placement::Before("InstallValidate".into())),
         ];
         let tables: BTreeSet<String> = ["File".to_string()].into();
         let r = resolve(&s, &tables).unwrap();
@@ -337,7 +328,9 @@ mod tests {
         assert_eq!(num(ie, "DeferredB"), 4003);
         assert_eq!(num(ie, "LastOne"), 6599);
         assert_eq!(num(ie, "Early"), 10);
+        // Siblings keep their authoring order on both sides of the anchor.
         assert!(num(ie, "DeferredB") > num(ie, "InstallInitialize") && num(ie, "DeferredB") < num(ie, "InstallFinalize"));
+        assert_eq!((num(ie, "FirstBefore"), num(ie, "SecondBefore")), (1398, 1399));
         assert!(!ie.iter().any(|r| r.action == "WriteRegistryValues"));
         assert_eq!(num(&r["InstallUISequence"], "ExecuteAction"), 1300);
     }
