@@ -210,8 +210,11 @@ pub struct Model {
     pub component_dirs: BTreeMap<String, String>,
     /// Line-start offsets per source file, so a position costs a binary search instead of a
     /// scan from the top of the file (`roxmltree::Document::text_pos_at` scans).
-    line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<(Vec<usize>, bool)>>>,
+    line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<LineIndex>>>,
 }
+
+/// Line-start byte offsets of a file, and whether it is all ASCII (then columns are bytes).
+type LineIndex = (Vec<usize>, bool);
 
 /// A `<File>` whose bytes go into a cabinet.
 #[derive(Debug, Clone)]

@@ -800,7 +800,7 @@ pub fn pe_version(path: &std::path::Path, size: u64) -> Option<(String, u16)> {
         return None;
     }
     let data = std::fs::read(path).ok()?;
-    fn find<'d, Pe: ImageNtHeaders>(data: &'d [u8]) -> Option<(&'d [u8], u16)> {
+    fn find<Pe: ImageNtHeaders>(data: &[u8]) -> Option<(&[u8], u16)> {
         let pe = object::read::pe::PeFile::<Pe, &[u8]>::parse(data).ok()?;
         let sections = pe.section_table();
         let rsrc = pe.data_directories().resource_directory(data, &sections).ok()??;
