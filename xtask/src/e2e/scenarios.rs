@@ -233,7 +233,8 @@ impl Ctx<'_> {
             }
             args.push(format!("{k}={v}"));
         }
-        let run = self.prefix.msiexec(self.sh, &args, label)?;
+        let wait = self.installed_service()?;
+        let run = self.prefix.msiexec(self.sh, &args, label, wait.as_deref())?;
         eprintln!("e2e:   msiexec /i {} {} -> {} ({:.1} s)", b.name(), label, run.code, run.seconds);
         self.codes.push(run.code);
         self.logs.push(run.log.clone());
@@ -244,10 +245,16 @@ impl Ctx<'_> {
     fn uninstall(&mut self, b: Build, label: &str) -> Result<MsiRun> {
         let msi = self.env.builds.msi(b)?.to_path_buf();
         let win = self.stage(&msi)?;
-        let run = self.prefix.msiexec(self.sh, &["/x".to_string(), win, "/qn".into()], label)?;
+        let wait = self.installed_service()?;
+        let run = self.prefix.msiexec(self.sh, &["/x".to_string(), win, "/qn".into()], label, wait.as_deref())?;
         eprintln!("e2e:   msiexec /x {} -> {} ({:.1} s)", b.name(), run.code, run.seconds);
         self.codes.push(run.code);
         Ok(run)
+    }
+
+    /// The product's service name when it is installed (its key exists), else `None`.
+    fn installed_service(&self) -> Result<Option<String>> {
+        Ok(self.service()?.map(|_| self.env.product.service_name.clone()))
     }
 
     /// Copies the MSI (and the `prerequisites` folder beside it, if any) into the prefix.
@@ -735,8 +742,16 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>) -> Result<()> {
         &[("EMBEDDED_CONNECTOR_ACTION", "discard"), ("IDM_FAIL_AFTER_CONNECTOR_MOVE", "1")],
         "fault-after-move",
     )?;
-    ctx.expect_code(&run, 1603, "injected failure after the move");
+    // Windows ends any fatal error with 1603. Wine 8 hands back the failing action's own code
+    // instead: ERROR_FUNCTION_FAILED (1627) for a failed deferred action (measured; also for a
+    // failed StartServices), so 1627 is accepted here, with a note, and nothing else.
+    if run.code == 1627 {
+        ctx.note("Wine 8 returned 1627 (ERROR_FUNCTION_FAILED) for the failed deferred action; Windows returns 1603".into());
+    } else {
+        ctx.expect_code(&run, 1603, "injected failure after the move");
+    }
     ctx.expect_log(&run, FAULT_ACTION, "the fault-injection action must have run");
+    ctx.expect_log(&run, "RestoreEmbeddedConnector", "the rollback action must have run");
     ctx.expect_log(&run, "MoveEmbeddedConnector", "the move must have run before the fault");
     let conn_after = ctx.connector_snapshot()?;
     let d = snapshot::diff(&conn_before, &conn_after);

@@ -184,9 +184,12 @@ impl Prefix {
     }
 
     /// Runs `msiexec <args> /l*v <log>` through the exit-code batch file and returns the full
-    /// exit code. `label` names the log (`C:\e2e\logs\<n>-<label>.log`). `secret` hides the
-    /// command line from xshell's echo (it carries passwords).
-    pub fn msiexec(&mut self, sh: &Shell, args: &[String], label: &str) -> Result<MsiRun> {
+    /// exit code. `label` names the log (`C:\e2e\logs\<n>-<label>.log`). The command line is
+    /// never echoed (it may carry passwords).
+    ///
+    /// `wait_service`: a service the batch file waits for while it is still starting (see
+    /// `tests/wine/msiexec-exit.cmd`), set once the product's service is installed.
+    pub fn msiexec(&mut self, sh: &Shell, args: &[String], label: &str, wait_service: Option<&str>) -> Result<MsiRun> {
         self.runs += 1;
         let log_win = format!(r"{WORK_DIR_WIN}\logs\{:02}-{label}.log", self.runs);
         let log = self.c(&log_win);
@@ -196,6 +199,7 @@ impl Prefix {
         let start = Instant::now();
         let out = self
             .env(cmd!(sh, "timeout -k 10 {secs} {wine} cmd /c {batch} {args...} /l*v {log_win}"))
+            .env("E2E_WAIT_SERVICE", wait_service.unwrap_or_default())
             .quiet()
             .secret()
             .ignore_status()
