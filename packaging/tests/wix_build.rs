@@ -54,6 +54,8 @@ fn main_wxs(version: &str) -> String {
       <ComponentGroupRef Id="Extras" />
     </Feature>
     <Binary Id="CaDll" SourceFile="payload/ca.dll" />
+    <Icon Id="product.ico" SourceFile="payload/ca.dll" />
+    <Property Id="ARPPRODUCTICON" Value="product.ico" />
     <CustomAction Id="DoThingData" Property="DoThing" Value="a=[CEIP_OPTIN]" />
     <CustomAction Id="DoThing" BinaryKey="CaDll" DllEntry="DoThing" Execute="deferred" Impersonate="no" Return="check" HideTarget="yes" />
     <CustomAction Id="UndoThing" BinaryKey="CaDll" DllEntry="UndoThing" Execute="rollback" Impersonate="no" Return="ignore" />
@@ -164,6 +166,10 @@ fn builds_and_reads_back() {
     assert_eq!(media, vec![vec!["1".to_string(), "3".into(), String::new(), "#cab1.cab".into(), String::new(), String::new()]]);
     assert!(pkg.has_stream("cab1.cab"));
     assert!(pkg.has_stream("Binary.CaDll"));
+    assert!(pkg.has_stream("Icon.product.ico"));
+    let mut icon = Vec::new();
+    std::io::Read::read_to_end(&mut pkg.read_stream("Icon.product.ico").unwrap(), &mut icon).unwrap();
+    assert_eq!(icon, b"MZ fake dll");
 
     let comps = rows(&mut pkg, "Component");
     let main = find(&comps, "MainExe");
@@ -266,6 +272,9 @@ fn msitools_reads_it() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("RemoveExistingProducts\t\t1401"), "{text}");
+    let out = Command::new("msiinfo").arg("export").arg(&spec.output).arg("Upgrade").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("{UPGRADE}\t\t1.2.3\t1033\t1\t\tWIX_UPGRADE_DETECTED")), "{text}");
     let x = dir.path().join("x");
     let out = Command::new("msiextract").arg("-C").arg(&x).arg(&spec.output).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
