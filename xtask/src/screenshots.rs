@@ -325,9 +325,9 @@ impl Env<'_> {
         }
         let text = std::fs::read_to_string(&run.stdout).unwrap_or_default();
         text.lines()
+            .rev()
             .filter_map(|l| l.trim().strip_prefix("EXIT="))
-            .filter_map(|v| v.trim().parse().ok())
-            .last()
+            .find_map(|v| v.trim().parse().ok())
             .with_context(|| format!("the batch file printed no EXIT= line: {text:?}"))
     }
 
