@@ -188,6 +188,26 @@ pub fn resolve(
             entries.insert(s.action.clone(), (s.placement.clone(), cond, Some(s.loc.clone())));
         }
         entries.retain(|_, e| e.0 != Placement::Suppress);
+        // A standard action used as an anchor is pulled in at its standard number (as WiX
+        // does), e.g. `After="InstallExecute"` adds InstallExecute.
+        let anchors: Vec<String> = entries
+            .values()
+            .filter_map(|e| match &e.0 {
+                Placement::After(x) | Placement::Before(x) => Some(x.clone()),
+                _ => None,
+            })
+            .collect();
+        for x in anchors {
+            if entries.contains_key(&x) {
+                continue;
+            }
+            if let Some(&(name, _, cond, tabs, _)) = STANDARD.iter().find(|s| s.0 == x) {
+                if tabs & bit != 0 {
+                    entries.insert(name.to_string(), (Placement::Default, cond.map(str::to_string), None));
+                    order.push(name.to_string());
+                }
+            }
+        }
         order.retain(|a| entries.contains_key(a));
         // Absolute numbers first.
         let mut seq: BTreeMap<String, i32> = BTreeMap::new();
@@ -333,6 +353,18 @@ mod tests {
         assert_eq!((num(ie, "FirstBefore"), num(ie, "SecondBefore")), (1398, 1399));
         assert!(!ie.iter().any(|r| r.action == "WriteRegistryValues"));
         assert_eq!(num(&r["InstallUISequence"], "ExecuteAction"), 1300);
+    }
+
+    #[test]
+    fn standard_anchor_is_pulled_in() {
+        let s = vec![at("InstallExecuteSequence", "X", Placement::After("InstallExecute".into()))];
+        let r = resolve(&s, &BTreeSet::new()).unwrap();
+        let ie = &r["InstallExecuteSequence"];
+        assert_eq!(num(ie, "InstallExecute"), 6500);
+        assert_eq!(num(ie, "X"), 6501);
+        // Not an InstallUISequence action: still an error there.
+        let s = vec![at("InstallUISequence", "X", Placement::After("InstallFiles".into()))];
+        assert!(resolve(&s, &BTreeSet::new()).is_err());
     }
 
     #[test]
