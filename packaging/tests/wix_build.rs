@@ -435,3 +435,37 @@ fn payload_splits_into_several_cabinets() {
         assert_eq!(names, want);
     }
 }
+
+#[test]
+fn custom_action_type_arithmetic() {
+    // Expected values per the MSI SDK "Custom Action Types" and the option-bit pages.
+    let cases = [
+        (r#"<CustomAction Id="A1" Directory="INSTALLFOLDER" ExeCommand="[SystemFolder]cmd.exe /c exit 0" Return="ignore" />"#, "A1", 34 + 0x40),
+        (r#"<CustomAction Id="A2" Property="CEIP_OPTIN" ExeCommand="-x" Return="asyncWait" />"#, "A2", 50 + 0x80),
+        (r#"<CustomAction Id="A3" FileKey="main.exe" ExeCommand="--run" Return="asyncNoWait" />"#, "A3", 18 + 0xC0),
+        (r#"<CustomAction Id="A4" Script="vbscript">Session.Property("X") = "1"</CustomAction>"#, "A4", 38 + 0x1000),
+        (r#"<CustomAction Id="A5" Script="jscript" Win64="no">var x = 1;</CustomAction>"#, "A5", 37),
+        (r#"<CustomAction Id="A6" BinaryKey="CaDll" DllEntry="Once" Execute="oncePerProcess" />"#, "A6", 1 + 0x200),
+        (r#"<CustomAction Id="A7" BinaryKey="CaDll" DllEntry="Second" Execute="secondSequence" />"#, "A7", 1 + 0x300),
+        (r#"<CustomAction Id="A8" BinaryKey="CaDll" DllEntry="First" Execute="firstSequence" />"#, "A8", 1 + 0x100),
+        (r#"<CustomAction Id="A9" FileKey="main.exe" DllEntry="Entry" Execute="deferred" TerminalServerAware="yes" />"#, "A9", 17 + 0x400 + 0x4000),
+        (r#"<CustomAction Id="A10" Error="25000" />"#, "A10", 19),
+        (r#"<CustomAction Id="A11" BinaryKey="CaDll" VBScriptCall="Main" Execute="commit" HideTarget="yes" />"#, "A11", 6 + 0x600 + 0x2000 + 0x1000),
+    ];
+    let extra: String = cases.iter().map(|c| c.0).collect::<Vec<_>>().join("\n    ");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture(dir.path(), &main_wxs("1.2.3").replacen("<Fragment>", &format!("<Fragment>\n    {extra}"), 1));
+    build(&spec).unwrap();
+    let mut pkg = open(&spec.output);
+    let cas = rows(&mut pkg, "CustomAction");
+    for (_, id, want) in cases {
+        assert_eq!(find(&cas, id)[1], want.to_string(), "{id}");
+    }
+    assert_eq!(find(&cas, "A4")[3], "Session.Property(\"X\") = \"1\"");
+    // Impersonate="no" on an immediate action is a mistake WiX would accept silently.
+    let (e, _) = build_err(&main_wxs("1.2.3").replacen("<Fragment>", "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" DllEntry=\"B\" Impersonate=\"no\" />", 1));
+    assert!(e.contains("Impersonate"), "{e}");
+    // Two sources at once is not a WiX custom action type.
+    let (e, _) = build_err(&main_wxs("1.2.3").replacen("<Fragment>", "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" FileKey=\"main.exe\" DllEntry=\"B\" />", 1));
+    assert!(e.contains("unsupported CustomAction combination (source: BinaryKey+FileKey"), "{e}");
+}
