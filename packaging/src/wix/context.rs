@@ -204,8 +204,9 @@ pub struct Model {
     pub admin: BTreeSet<String>,
     /// `<MediaTemplate>`, if any.
     pub media_template: Option<MediaTemplate>,
-    /// Explicit `<Media>` elements with an embedded cabinet: disk id -> cabinet stream name.
-    pub embedded_media: BTreeMap<i32, String>,
+    /// Explicit `<Media>` elements with an embedded cabinet: disk id -> (cabinet stream name,
+    /// compressed).
+    pub embedded_media: BTreeMap<i32, (String, bool)>,
     /// Component id -> directory id (for default `CreateFolder`/`RemoveFile` directories).
     pub component_dirs: BTreeMap<String, String>,
     /// Line-start offsets per source file, so a position costs a binary search instead of a

@@ -213,7 +213,7 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
             return Err(files[0].loc.error("files need media: add <MediaTemplate EmbedCab=\"yes\"/> (or <Media Id=\"1\" Cabinet=\"...\" EmbedCab=\"yes\"/>) to the <Product>"));
         }
         let media = model.embedded_media.clone();
-        for (disk, stream) in &media {
+        for (disk, (stream, compress)) in &media {
             let mut entries = Vec::new();
             let mut total = 0u64;
             for f in files.iter().filter(|f| f.disk_id.unwrap_or(1) == *disk) {
@@ -227,7 +227,7 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
                 return Err(row.loc.error(format!("media {disk} holds {total} bytes in {} files, more than one cabinet can (2000 MiB, {MAX_FILES_PER_CABINET} files): use <MediaTemplate>", entries.len())));
             }
             row.cells[1] = Cell::Int(next_seq - 1);
-            plans.push(CabPlan { stream: stream.clone(), entries, compress: true });
+            plans.push(CabPlan { stream: stream.clone(), entries, compress: *compress });
         }
         if let Some(f) = files.iter().find(|f| !media.contains_key(&f.disk_id.unwrap_or(1))) {
             return Err(f.loc.error(format!("no <Media Id=\"{}\"> for this file", f.disk_id.unwrap_or(1))));

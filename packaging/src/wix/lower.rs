@@ -47,6 +47,11 @@ pub struct ProductInfo {
     pub compressed: bool,
     /// Per-user package that needs no elevation (word count bit 8).
     pub limited_privileges: bool,
+    /// Languages of the summary information template (`Package/@Languages`, else the
+    /// product language).
+    pub languages: String,
+    /// Summary information security: 0 none, 2 read-only recommended (default), 4 enforced.
+    pub security: i32,
 }
 
 /// Elements accepted both under `<Product>` and `<Fragment>`.
@@ -151,6 +156,16 @@ pub fn product(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Result<ProductInfo, Err
         win64,
         compressed: p.yes_no("Compressed")?.unwrap_or(true),
         limited_privileges: privileges.as_deref() == Some("limited"),
+        languages: match p.string("Languages") {
+            Some(l) if l.split(',').all(|x| x.trim().parse::<u16>().is_ok()) => l,
+            Some(l) => return Err(p.error("Languages", format!("{l:?} is not a comma-separated list of language ids"))),
+            None => language.to_string(),
+        },
+        security: match p.one_of("ReadOnly", &["no", "yes", "default"])?.as_deref() {
+            Some("no") => 0,
+            Some("yes") => 4,
+            _ => 2,
+        },
     };
     ctx.win64 = win64;
     for (k, v) in [
@@ -427,8 +442,10 @@ fn media(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     if !a.is_yes("EmbedCab")? {
         return Err(a.error("EmbedCab", "only embedded cabinets are supported (EmbedCab=\"yes\")"));
     }
-    a.one_of("CompressionLevel", &["high", "medium", "low", "mszip", "none"])?;
-    ctx.model.embedded_media.insert(id, cab.clone());
+    // Every level but "none" is MSZIP (WiX's high/medium/low mean LZX, which no Rust cabinet
+    // writer provides; MSZIP is what wixl writes too).
+    let level = a.one_of("CompressionLevel", &["high", "medium", "low", "mszip", "none"])?;
+    ctx.model.embedded_media.insert(id, (cab.clone(), level.as_deref() != Some("none")));
     // LastSequence is filled in by the linker once files are sequenced.
     ctx.add_row(c, "Media", vec![id.into(), 0.into(), a.string("DiskPrompt").into(), format!("#{cab}").into(), a.string("VolumeLabel").into(), a.string("Source").into()])
 }
@@ -514,8 +531,10 @@ fn check_long_name(a: &Attrs, attr: &str, name: &str) -> Result<(), Error> {
 /// `<Directory>`.
 fn directory(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result<(), Error> {
     let a = ctx.attrs(c, &["Id", "Name", "ShortName", "SourceName", "ShortSourceName", "ComponentGuidGenerationSeed", "DiskId", "FileSource"])?;
-    if a.has("FileSource") || a.has("DiskId") {
-        return Err(a.error(if a.has("FileSource") { "FileSource" } else { "DiskId" }, "is not supported"));
+    for unsupported in ["FileSource", "DiskId", "ComponentGuidGenerationSeed"] {
+        if a.has(unsupported) {
+            return Err(a.error(unsupported, "is not supported"));
+        }
     }
     let id = a.required_id("Id")?;
     let default_dir = match a.get("Name") {

@@ -228,14 +228,14 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
         (4, s("author", &p.author)?),
         (5, s("keywords", &p.keywords)?),
         (6, s("comments", p.comments.as_deref().unwrap_or("This installer database contains the logic and data required to install [ProductName]."))?),
-        (7, s("template", &format!("{};{}", if p.win64 { "x64" } else { "Intel" }, p.language))?),
+        (7, s("template", &format!("{};{}", if p.win64 { "x64" } else { "Intel" }, p.languages))?),
         (9, s("package code", package_code)?),
         (12, V::Time(filetime(epoch))),
         (13, V::Time(filetime(epoch))),
         (14, V::I4(p.installer_version)),
         (15, V::I4(word_count)),
         (18, s("creating application", concat!("packaging ", env!("CARGO_PKG_VERSION"), " (WiX v3 backend in Rust)"))?),
-        (19, V::I4(2)), // read-only recommended, as WiX writes
+        (19, V::I4(p.security)), // 2 = read-only recommended, WiX's default
     ];
     let mut body: Vec<u8> = Vec::new();
     let mut index: Vec<(u32, u32)> = Vec::new();
