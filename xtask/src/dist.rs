@@ -37,7 +37,8 @@ Options:
   --out DIR            output folder (default: target/dist; with another folder the working
                        files go to DIR/wix)
   --variant VARIANT    release (default) or test: test also links wix/test/*.wxs (fault
-                       injection for the end-to-end harness; never for a release)
+                       injection for the end-to-end harness; never for a release, so it
+                       needs --out)
   --extra-wxs FILE...  more .wxs sources to link (repeatable)
   -h, --help           this help
 
@@ -243,6 +244,9 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     // With the default output, the working files are target/wix (docs/architecture.md); with
     // another output folder they go beside it, so two builds never share a staging area.
     let work = if out_dir == default_out { target.join("wix") } else { out_dir.join("wix") };
+    if options.variant == Variant::Test && out_dir == default_out {
+        bail!("--variant test needs --out DIR: a test build (with wix/test/*.wxs) never goes to target/dist");
+    }
     const TOTAL: usize = 10;
 
     let config = step(1, TOTAL, "read the product config", || {
