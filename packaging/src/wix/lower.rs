@@ -1109,7 +1109,7 @@ fn service_control(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
     ctx.add_row(c, "ServiceControl", vec![id.into(), name.into(), event.into(), args.into(), wait, component.into()])
 }
 
-/// Feature attribute bits (MSI SDK "Feature Table").
+/// The children of `<Feature>`/`<FeatureRef>`: membership, sub-features, level conditions.
 fn feature_common(ctx: &mut Ctx<'_>, c: Node<'_, '_>, id: &str) -> Result<(), Error> {
     for ch in ctx.elements(c)? {
         let loc = ctx.loc(ch);
@@ -1139,7 +1139,7 @@ fn feature_common(ctx: &mut Ctx<'_>, c: Node<'_, '_>, id: &str) -> Result<(), Er
     Ok(())
 }
 
-/// `<Feature>`.
+/// `<Feature>`; attribute bits per the MSI SDK "Feature Table".
 fn feature(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result<(), Error> {
     let a = ctx.attrs(
         c,
