@@ -249,7 +249,7 @@ fn generate(dir: &Path, total: u64, files: usize) -> Result<Generated> {
         std::fs::remove_dir_all(dir)?;
     }
     // Sizes: a skewed spread (a few large files, many small), scaled to the total exactly.
-    let mut rng = SplitMix64(0x1D_4D_2026);
+    let mut rng = SplitMix64(0x1D4D_2026);
     let weights: Vec<u64> = (0..files)
         .map(|_| {
             let r = rng.next();
