@@ -6,8 +6,9 @@
 //! to Finish), `missing` (prerequisites missing: the prerequisites dialog, then Cancel), `discard` (a
 //! configuration, answer Yes: the upgrade continues), `export` (a configuration, answer No:
 //! password, export, Exit, Yes, Finish; the installer ends with 1602 and a `.enc` that the Linux
-//! `migrateEmbeddedConnector decrypt` opens with the password). docs/dialogs.md lists the
-//! pictures.
+//! `migrateEmbeddedConnector decrypt` opens with the password), `rollback` (the test variant's
+//! injected failure after the configuration was moved aside: the fatal-error dialog, 1603, the
+//! configuration back). docs/dialogs.md lists the pictures.
 
 mod display;
 mod layout;
@@ -28,16 +29,18 @@ use layout::Layout;
 use walk::{Walker, STEP_TIMEOUT};
 
 const HELP: &str = "\
-cargo xtask screenshots [--msi FILE] [--out DIR] [--only fresh|missing|discard|export] [--keep]
+cargo xtask screenshots [--msi FILE] [--test-msi FILE] [--out DIR] [--only PATH] [--keep]
 
 Runs the MSI (default: the one in <target>/dist; run `cargo xtask dist` first) with its full UI
 under Wine on an Xvfb display, walks each path of the dialogs with xdotool, checks the outcome
 (files on disk, exit code) and writes docs/dialogs/NN-name.png.
 
-  --msi FILE   the MSI to run
-  --out DIR    where the PNGs go (default: docs/dialogs)
-  --only PATH  run one path only
-  --keep       keep the Wine prefixes under <target>/screenshots for inspection
+  --msi FILE       the MSI to run
+  --test-msi FILE  the test-variant MSI for the `rollback` path (default: built with
+                   `cargo xtask dist --variant test` into <target>/screenshots/test-dist)
+  --out DIR        where the PNGs go (default: docs/dialogs)
+  --only PATH      run one path only: fresh, missing, discard, export, rollback
+  --keep           keep the Wine prefixes under <target>/screenshots for inspection
 ";
 
 /// The Windows folder inside each prefix with the MSI, the batch file and the logs.
@@ -77,6 +80,7 @@ struct EmbeddedConnector {
 /// Runs the step with its command-line arguments.
 pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     let mut msi: Option<PathBuf> = None;
+    let mut test_msi: Option<PathBuf> = None;
     let mut out = project_root().join("docs/dialogs");
     let mut only: Option<String> = None;
     let mut keep = false;
@@ -88,6 +92,7 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
                 return Ok(());
             }
             "--msi" => msi = Some(it.next().context("--msi needs a file")?.into()),
+            "--test-msi" => test_msi = Some(it.next().context("--test-msi needs a file")?.into()),
             "--out" => out = it.next().context("--out needs a folder")?.into(),
             "--only" => only = Some(it.next().context("--only needs a path name")?),
             "--keep" => keep = true,
@@ -95,8 +100,8 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         }
     }
     if let Some(o) = &only {
-        if !["fresh", "missing", "discard", "export"].contains(&o.as_str()) {
-            bail!("--only {o}: the paths are fresh, missing, discard, export");
+        if !["fresh", "missing", "discard", "export", "rollback"].contains(&o.as_str()) {
+            bail!("--only {o}: the paths are fresh, missing, discard, export, rollback");
         }
     }
     let msi = match msi {
@@ -115,6 +120,16 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
 
     let root = target_dir().join("screenshots");
     std::fs::create_dir_all(&root)?;
+    let test_msi = match test_msi {
+        Some(m) => Some(m),
+        None if only.as_deref().is_none_or(|o| o == "rollback") => {
+            let dir = root.join("test-dist");
+            let args = ["--variant", "test", "--out"].iter().map(|s| s.to_string()).chain([dir.display().to_string()]);
+            crate::dist::run(sh, args.collect()).context("building the test-variant MSI for the rollback path")?;
+            Some(single_msi(&dir)?)
+        }
+        None => None,
+    };
     let tool = build_decrypt_tool(sh)?;
     let template = template_prefix(sh, &root)?;
     let xvfb = Xvfb::start()?;
@@ -123,10 +138,10 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     // xdotool matches the title as a regular expression: the dialogs' title is "<name> Setup".
     let title = format!("^{} Setup$", regex_escape(&product_name));
 
-    let env = Env { sh, screen: &screen, layout: &layout, title, out, msi, product_dir_win, product, tool, root };
+    let env = Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
     let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
-    let paths: [(&str, PathFn); 4] =
-        [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export)];
+    let paths: [(&str, PathFn); 5] =
+        [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export), ("rollback", rollback)];
     for (name, path) in paths {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
@@ -176,6 +191,7 @@ struct Env<'a> {
     title: String,
     out: PathBuf,
     msi: PathBuf,
+    test_msi: Option<PathBuf>,
     product_dir_win: String,
     product: ProductToml,
     tool: PathBuf,
@@ -294,13 +310,19 @@ struct MsiRun {
 impl Env<'_> {
     /// Starts `msiexec /i <msi> /l*v <log>` with the full UI through the exit-code batch file.
     fn start(&self, prefix: &Path, name: &str) -> Result<MsiRun> {
+        self.start_with(prefix, name, &self.msi, &[])
+    }
+
+    /// [`Env::start`] with another MSI and extra `PROPERTY=value` arguments.
+    fn start_with(&self, prefix: &Path, name: &str, msi: &Path, properties: &[&str]) -> Result<MsiRun> {
         let work = c_path(prefix, WORK_WIN);
-        std::fs::copy(&self.msi, work.join("product.msi"))?;
+        std::fs::copy(msi, work.join("product.msi"))?;
         let log_win = format!(r"{WORK_WIN}\logs\{name}.log");
         let stdout = work.join(format!("{name}.out"));
         // In the background while xdotool drives it: `cmd!` runs processes to completion only.
         let child = Command::new("wine")
             .args(["cmd", "/c", &format!(r"{WORK_WIN}\msiexec-exit.cmd"), "/i", &format!(r"{WORK_WIN}\product.msi"), "/l*v", &log_win])
+            .args(properties)
             .env("WINEPREFIX", prefix)
             .env("WINEARCH", "win64")
             .env("WINEDEBUG", "-all")
@@ -470,24 +492,32 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
         w.shot("09-ready")?;
     }
     w.click("Install")?;
-    // The progress dialog may come and go quickly; the log tells whether the window that
-    // appeared is already the finish dialog (both have the same size).
-    let appeared = w.maybe_show("ProgressDlg", Duration::from_secs(120))?;
-    if appeared && !w.log_mentions("ExitDlg") {
-        if shots {
-            w.shot("10-progress")?;
-        }
-        w.show("ExitDlg", Duration::from_secs(600))?;
-    } else if appeared {
-        eprintln!("screenshots:   (that was ExitDlg: the progress dialog came and went too quickly)");
-        w.relabel("ExitDlg");
-    } else {
-        w.show("ExitDlg", Duration::from_secs(600))?;
-    }
+    install_ends_with(w, "ExitDlg", shots.then_some("10-progress"))?;
     if shots {
         w.shot("11-finish")?;
     }
     w.click("Finish")?;
+    Ok(())
+}
+
+/// After Install: the progress dialog (photographed as `progress_shot`), then `end` (ExitDlg
+/// or FatalErrorDlg). The progress dialog may come and go quickly; the log tells whether the
+/// window that appeared is already the end dialog (they have the same size).
+fn install_ends_with(w: &mut Walker<'_>, end: &str, progress_shot: Option<&str>) -> Result<()> {
+    let appeared = w.maybe_show("ProgressDlg", Duration::from_secs(120))?;
+    if appeared && !w.log_mentions(end) {
+        if let Some(name) = progress_shot {
+            w.shot(name)?;
+        }
+        w.show(end, Duration::from_secs(600))?;
+    } else if appeared {
+        eprintln!("screenshots:   (that was {end}: the progress dialog came and went too quickly)");
+        w.relabel(end);
+        // The end dialog replaced the progress dialog while the walker looked: let it settle.
+        std::thread::sleep(Duration::from_secs(2));
+    } else {
+        w.show(end, Duration::from_secs(600))?;
+    }
     Ok(())
 }
 
@@ -549,6 +579,62 @@ fn missing(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
         bail!("the log does not say \"Prerequisites missing:\": did EvaluatePrerequisites run? ({})", run.log.display());
     }
     Ok(vec!["exit code 1602".to_string(), "nothing installed".to_string(), "EvaluatePrerequisites logged the missing modules".to_string()])
+}
+
+/// A configuration, answer Yes, and the install fails after the configuration was moved aside
+/// (the test variant's fault injection, `IDM_FAIL_AFTER_CONNECTOR_MOVE=1`): the fatal-error
+/// dialog, 1603, and the configuration is back as it was.
+fn rollback(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+    let test_msi = env.test_msi.as_ref().context("no test-variant MSI (build it with `cargo xtask dist --variant test`)")?;
+    env.install_prerequisites(prefix)?;
+    let planted = env.plant_configuration(prefix)?;
+    let mut run = env.start_with(prefix, "rollback", test_msi, &["IDM_FAIL_AFTER_CONNECTOR_MOVE=1"])?;
+    {
+        let mut w = env.walker(&mut run);
+        w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
+        w.click("Yes")?;
+        w.show("WelcomeDlg", STEP_TIMEOUT)?;
+        for (next, dialog) in [
+            ("Next", "LicenseDlg"),
+            ("Next", "CeipDlg"),
+            ("Next", "PrerequisitesDlg"),
+            ("Next", "InstallFolderDlg"),
+            ("Next", "ServiceAccountDlg"),
+            ("Next", "ReadyDlg"),
+        ] {
+            if dialog == "CeipDlg" {
+                w.click("Accept")?;
+            }
+            w.click(next)?;
+            w.show(dialog, STEP_TIMEOUT)?;
+        }
+        w.click("Install")?;
+        install_ends_with(&mut w, "FatalErrorDlg", None)?;
+        w.shot("19-fatal-error")?;
+        w.click("Finish")?;
+    }
+    let code = env.finish(&mut run, prefix)?;
+    // Windows ends a fatal error with 1603; Wine 8 hands back the failed deferred action's
+    // ERROR_FUNCTION_FAILED (1627) instead (the e2e matrix measured the same).
+    let mut checks = match code {
+        1603 => vec!["exit code 1603".to_string()],
+        1627 => vec!["exit code 1627 (Wine 8's code for a failed deferred action; Windows returns 1603)".to_string()],
+        _ => bail!("exit code {code}, expected 1603 (the injected failure; log: {})", run.log.display()),
+    };
+    for (path, content) in &planted {
+        match std::fs::read_to_string(path) {
+            Ok(c) if &c == content => {}
+            Ok(_) => bail!("{} came back with other content after the rollback", path.display()),
+            Err(e) => bail!("{} is not back after the rollback: {e}", path.display()),
+        }
+    }
+    checks.push(format!("the {} configuration files are back, unchanged", planted.len()));
+    let n = env.installed_files(prefix, &planted);
+    if n != 0 {
+        bail!("the rolled-back install left {n} other files in {}", env.product_dir(prefix).display());
+    }
+    checks.push("no product file left behind".to_string());
+    Ok(checks)
 }
 
 /// A configuration, answer Yes: the configuration goes, the product is installed.

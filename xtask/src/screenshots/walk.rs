@@ -172,6 +172,9 @@ impl<'a> Walker<'a> {
 
     /// Screenshots the dialog on top as `<out>/<name>.png`.
     pub fn shot(&mut self, name: &str) -> Result<()> {
+        // Give Wine time to paint what the last click changed (a dialog that replaces a
+        // modeless one can take a moment).
+        std::thread::sleep(Duration::from_millis(800));
         let top = self.top()?;
         // The window may have been re-laid out since it appeared.
         let g = self.screen.geometry(top.window).unwrap_or(top.geometry);
