@@ -166,12 +166,12 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     };
     let started = Instant::now();
     let output = dist(sh, &options)?;
-    eprintln!(
-        "dist: done in {:.1}s\n  {}\n  {}",
-        started.elapsed().as_secs_f64(),
-        output.msi.display(),
-        output.zip.display()
-    );
+    eprintln!("dist: done in {:.1}s", started.elapsed().as_secs_f64());
+    for file in [&output.msi, &output.zip] {
+        let bytes = std::fs::metadata(file)?.len();
+        let hash = packaging::bundle::sha256_hex(std::fs::File::open(file)?)?;
+        eprintln!("  {} ({bytes} bytes, sha256 {hash})", file.display());
+    }
     Ok(())
 }
 
