@@ -73,6 +73,24 @@ pub fn ensure_windows_toolchain(sh: &Shell) -> Result<()> {
     ensure_tool(sh, MINGW_LINKER, MINGW_PACKAGE, "to link the Windows binaries (custom-action DLL, service)")
 }
 
+/// A `--config` value making the Windows binaries reproducible: no link-time stamp in the PE
+/// header, and the checkout and Cargo's home remapped (panic messages embed source paths), so
+/// the DLL, and so the MSI, do not depend on when or where they were built. Only the Windows target gets it: host builds keep
+/// their fingerprints.
+pub fn remap_config() -> String {
+    let root = crate::project_root();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    // GNU ld stamps PE files with the link time unless told not to.
+    let mut flags = vec!["-Clink-arg=-Wl,--no-insert-timestamp".to_string(), format!("--remap-path-prefix={}=/idm", root.display())];
+    if let Some(home) = cargo_home {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    let quoted: Vec<String> = flags.iter().map(|f| format!("{f:?}")).collect();
+    format!("target.{WINDOWS_TARGET}.rustflags=[{}]", quoted.join(", "))
+}
+
 /// The Windows binaries `dist` needs, once built.
 #[derive(Debug, Clone)]
 pub struct WindowsBinaries {
@@ -93,7 +111,8 @@ pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service
         packages.extend(["-p", "idm-sample-service"]);
     }
     let _env = sh.push_env("CARGO_TARGET_DIR", target_dir);
-    cmd!(sh, "{cargo} build --quiet --release --target {WINDOWS_TARGET} {packages...}")
+    let remap = remap_config();
+    cmd!(sh, "{cargo} build --quiet --release --target {WINDOWS_TARGET} --config {remap} {packages...}")
         .run()
         .context("cross-compiling the Windows binaries failed (see the compiler output above)")?;
     let out = target_dir.join(WINDOWS_TARGET).join("release");
