@@ -792,7 +792,7 @@ fn downgrade(ctx: &mut Ctx<'_>) -> Result<()> {
     let next = ctx.env.product.next_version();
     let run = ctx.install(Build::Next, &[], "install-next")?;
     ctx.expect_code(&run, 0, "install next");
-    ctx.expect_installed(&[next.clone()], "install next")?;
+    ctx.expect_installed(std::slice::from_ref(&next), "install next")?;
     let before = snapshot::take(&ctx.product_dir())?;
     let run = ctx.install(Build::Current, &[], "downgrade")?;
     ctx.expect_code(&run, 1603, "downgrade");

@@ -187,8 +187,9 @@ impl Prefix {
     /// exit code. `label` names the log (`C:\e2e\logs\<n>-<label>.log`). The command line is
     /// never echoed (it may carry passwords).
     ///
-    /// `wait_service`: a service the batch file waits for while it is still starting (see
-    /// `tests/wine/msiexec-exit.cmd`), set once the product's service is installed.
+    /// `wait_service`: a service the batch file stops, waiting until it is stopped, before
+    /// msiexec starts (Windows Installer waits for a ServiceControl stop, Wine 8 does not; see
+    /// `tests/wine/msiexec-exit.cmd` and docs/e2e.md), set once the product's service is installed.
     pub fn msiexec(&mut self, sh: &Shell, args: &[String], label: &str, wait_service: Option<&str>) -> Result<MsiRun> {
         self.runs += 1;
         let log_win = format!(r"{WORK_DIR_WIN}\logs\{:02}-{label}.log", self.runs);
@@ -199,7 +200,7 @@ impl Prefix {
         let start = Instant::now();
         let out = self
             .env(cmd!(sh, "timeout -k 10 {secs} {wine} cmd /c {batch} {args...} /l*v {log_win}"))
-            .env("E2E_WAIT_SERVICE", wait_service.unwrap_or_default())
+            .env("E2E_STOP_SERVICE", wait_service.unwrap_or_default())
             .quiet()
             .secret()
             .ignore_status()
