@@ -507,6 +507,9 @@ fn install_ends_with(w: &mut Walker<'_>, end: &str, progress_shot: Option<&str>)
     let appeared = w.maybe_show("ProgressDlg", Duration::from_secs(120))?;
     if appeared && !w.log_mentions(end) {
         if let Some(name) = progress_shot {
+            // Wine runs the whole script in a second or two and repaints the progress dialog
+            // only now and then, so what the picture shows (the first action text, or a later
+            // one) depends on timing.
             w.shot(name)?;
         }
         w.show(end, Duration::from_secs(600))?;
