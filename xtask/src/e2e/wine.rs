@@ -198,9 +198,13 @@ impl Prefix {
         let wine = &self.wine.wine;
         let secs = MSIEXEC_TIMEOUT.as_secs().to_string();
         let start = Instant::now();
-        let out = self
-            .env(cmd!(sh, "timeout -k 10 {secs} {wine} cmd /c {batch} {args...} /l*v {log_win}"))
-            .env("E2E_STOP_SERVICE", wait_service.unwrap_or_default())
+        let mut command = self.env(cmd!(sh, "timeout -k 10 {secs} {wine} cmd /c {batch} {args...} /l*v {log_win}"));
+        // Unset, not empty: Wine's cmd counts an empty variable as defined.
+        command = match wait_service {
+            Some(name) => command.env("E2E_STOP_SERVICE", name),
+            None => command.env_remove("E2E_STOP_SERVICE"),
+        };
+        let out = command
             .quiet()
             .secret()
             .ignore_status()
