@@ -469,3 +469,25 @@ fn custom_action_type_arithmetic() {
     let (e, _) = build_err(&main_wxs("1.2.3").replacen("<Fragment>", "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" FileKey=\"main.exe\" DllEntry=\"B\" />", 1));
     assert!(e.contains("unsupported CustomAction combination (source: BinaryKey+FileKey"), "{e}");
 }
+
+#[test]
+fn empty_string_values_are_written_as_null() {
+    if !tool("msiinfo") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wxs = main_wxs("1.2.3").replace(
+        r#"<CustomAction Id="SetDirProp""#,
+        r#"<CustomAction Id="ClearThing" Property="THING" Value="" />
+    <CustomAction Id="SetDirProp""#,
+    );
+    let spec = fixture(dir.path(), &wxs);
+    build(&spec).unwrap();
+    let mut pkg = open(&spec.output);
+    let row = find(&rows(&mut pkg, "CustomAction"), "ClearThing").clone();
+    assert_eq!(row[3], "", "an empty Value is a null Target: {row:?}");
+    // msitools rejected the string pool ("string table corrupt") when "" was stored as a string.
+    let out = Command::new("msiinfo").arg("export").arg(&spec.output).arg("CustomAction").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ClearThing\t51\tTHING\t"));
+}

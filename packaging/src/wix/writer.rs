@@ -110,7 +110,14 @@ fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8;
             let mut vals = Vec::with_capacity(r.cells.len());
             for cell in &r.cells {
                 vals.push(match cell {
+                    // An empty string is a null cell in an MSI (MSI SDK "Null values"); the msi
+                    // crate would instead add "" to the string pool, which readers reject as a
+                    // corrupt string table.
                     Cell::Null => {
+                        put(&mut h, b"N");
+                        msi::Value::Null
+                    }
+                    Cell::Str(s) if s.is_empty() => {
                         put(&mut h, b"N");
                         msi::Value::Null
                     }
