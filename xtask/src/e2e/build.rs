@@ -254,6 +254,10 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 /// to `dir/<table>.idt` for inspection.
 pub fn table_dumps(sh: &Shell, msi: &Path, dir: &Path) -> Result<Vec<(String, String)>> {
     std::fs::create_dir_all(dir)?;
+    let msi = &std::fs::canonicalize(msi).with_context(|| format!("{}", msi.display()))?;
+    // `msiinfo export` writes the streams of a binary table (Binary/, Icon/) into its current
+    // folder: run it in the dump folder, never in the checkout.
+    let _cwd = sh.push_dir(dir);
     let tables = cmd!(sh, "msiinfo tables {msi}").quiet().read().context("`msiinfo tables` (msitools) failed")?;
     let mut out = Vec::new();
     for t in tables.lines().map(str::trim).filter(|t| !t.is_empty()) {
