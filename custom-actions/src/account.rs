@@ -23,6 +23,19 @@ use crate::session::{ActionResult, Session};
 /// The user right that lets an account run a service (`ntsecapi.h`, `SE_SERVICE_LOGON_NAME`).
 pub const SERVICE_LOGON_RIGHT: &str = "SeServiceLogonRight";
 
+/// The `SERVICE_LOGON` (`ServiceInstall.StartName`) for LocalSystem. The MSI SDK
+/// ("ServiceInstall Table", StartName) documents `LocalSystem` as the LocalSystem account; an
+/// empty formatted `[SERVICE_LOGON]` reaches `CreateServiceW` as `""` rather than NULL (seen
+/// under Wine: `ObjectName` stayed empty), so the name is always given explicitly.
+pub const LOCAL_SYSTEM: &str = "LocalSystem";
+
+/// Whether a `SERVICE_LOGON` value means LocalSystem (empty, or `LocalSystem` in any case):
+/// no password, no Log on as a service right.
+pub fn is_local_system(logon_name: &str) -> bool {
+    let name = logon_name.trim();
+    name.is_empty() || name.eq_ignore_ascii_case(LOCAL_SYSTEM)
+}
+
 /// A service logon account, parsed from `SERVICE_ACCOUNT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Account {
@@ -52,10 +65,10 @@ pub enum Account {
 }
 
 impl Account {
-    /// The name given to `ServiceInstall` (`SERVICE_LOGON`): empty for LocalSystem.
+    /// The name given to `ServiceInstall` (`SERVICE_LOGON`): [`LOCAL_SYSTEM`] for LocalSystem.
     pub fn logon_name(&self) -> String {
         match self {
-            Account::LocalSystem => String::new(),
+            Account::LocalSystem => LOCAL_SYSTEM.to_string(),
             Account::Domain { domain, user } => format!("{domain}\\{user}"),
             Account::Upn { user, domain } => format!("{user}@{domain}"),
             Account::Gmsa { domain, name } => format!("{domain}\\{name}$"),
@@ -369,7 +382,7 @@ pub enum AccountError {
 }
 
 /// Checks `SERVICE_ACCOUNT` / `SERVICE_PASSWORD`: format, password rules, logon. Returns the
-/// account and the name `ServiceInstall` gets (`SERVICE_LOGON`: empty for LocalSystem, a UPN
+/// account and the name `ServiceInstall` gets (`SERVICE_LOGON`: `LocalSystem`, a UPN
 /// resolved to `DOMAIN\user`).
 pub fn check_account(
     input: &str,
@@ -435,10 +448,13 @@ fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: 
         Ok((account, logon_name)) => {
             let _ = session.set_property("SERVICE_ACCOUNT_VALID", "1");
             let _ = session.set_property("SERVICE_LOGON", &logon_name);
+            if matches!(account, Account::LocalSystem) {
+                // ServiceInstall must never get a password for LocalSystem: clear it
+                // unconditionally (an empty property is simply removed).
+                let _ = session.set_property("SERVICE_PASSWORD", "");
+            }
             let how = match &account {
                 Account::LocalSystem if !password.is_empty() => {
-                    // ServiceInstall must not get a password without an account.
-                    let _ = session.set_property("SERVICE_PASSWORD", "");
                     "LocalSystem; the SERVICE_PASSWORD given was ignored"
                 }
                 Account::LocalSystem => "LocalSystem",
@@ -517,7 +533,7 @@ impl GrantData {
 /// `GrantLogonAsServiceRollback`. Nothing to do for LocalSystem.
 pub fn grant_logon_data(session: &mut impl Session, rights: &impl AccountRights) -> ActionResult {
     let account = session.property("SERVICE_LOGON").unwrap_or_default();
-    if account.is_empty() {
+    if is_local_system(&account) {
         session.log("GrantLogonAsServiceData: LocalSystem needs no Log on as a service right");
         return ActionResult::Success;
     }
@@ -683,7 +699,10 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(parse_account(input), Ok(expected.clone()), "{input}");
-            if input != "LocalSystem" {
+            if input.is_empty() {
+                // Empty means LocalSystem, which ServiceInstall gets by name.
+                assert_eq!(expected.logon_name(), LOCAL_SYSTEM);
+            } else {
                 assert_eq!(expected.logon_name(), input, "logon name round-trips");
             }
         }
@@ -957,9 +976,9 @@ mod tests {
 
         let mut s = FakeSession::with([("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
-        assert!(
-            !s.properties.contains_key("SERVICE_LOGON"),
-            "LocalSystem: empty SERVICE_LOGON"
+        assert_eq!(
+            s.properties["SERVICE_LOGON"], "LocalSystem",
+            "LocalSystem is named explicitly (an empty StartName reached CreateServiceW as \"\")"
         );
         assert!(
             !s.properties.contains_key("SERVICE_PASSWORD"),
@@ -970,6 +989,16 @@ mod tests {
             .iter()
             .any(|l| l.contains("LocalSystem; the SERVICE_PASSWORD given was ignored")));
         assert_no_secret(&s);
+
+        // "LocalSystem" typed explicitly: same result, never a password.
+        let mut s = FakeSession::with([
+            ("SERVICE_ACCOUNT", "localsystem"),
+            ("SERVICE_PASSWORD", SECRET),
+        ]);
+        assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
+        assert_eq!(s.properties["SERVICE_LOGON"], "LocalSystem");
+        assert!(!s.properties.contains_key("SERVICE_PASSWORD"));
+        assert!(l.calls.borrow().is_empty(), "no logon check for LocalSystem");
     }
 
     #[test]
@@ -1121,6 +1150,16 @@ mod tests {
             ActionResult::Success
         );
         assert!(!s.properties.contains_key("GrantLogonAsService"));
+        // What CheckServiceAccount now publishes for LocalSystem: still nothing to grant.
+        for name in ["LocalSystem", "localsystem"] {
+            let mut s = FakeSession::with([("SERVICE_LOGON", name)]);
+            let rights = FakeRights::default();
+            assert_eq!(grant_logon_data(&mut s, &rights), ActionResult::Success);
+            assert!(!s.properties.contains_key("GrantLogonAsService"), "{name}");
+            assert!(rights.calls.is_empty(), "{name}: no LSA call");
+        }
+        assert!(is_local_system("") && is_local_system(" LOCALSYSTEM "));
+        assert!(!is_local_system(r"CORP\LocalSystem"));
         let mut s = FakeSession::with([("CustomActionData", "yes|x")]);
         assert_eq!(
             grant_logon(&mut s, &mut FakeRights::default()),
