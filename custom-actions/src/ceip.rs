@@ -9,9 +9,15 @@
 //! the property when unchecked, so binding it to `CEIP_OPTIN` would show `CEIP_OPTIN=0` as
 //! checked. The dialog therefore binds `CEIP_CHECKBOX`:
 //!
-//! - `PrepareCeip` ([`prepare_ceip`], UI and execute sequences after `AppSearch`): normalises
-//!   `CEIP_OPTIN` to `CEIP_OPTIN_NORMALIZED` (`1`/`0`), sets `CEIP_CHECKBOX` (`1` or empty) and
-//!   `CEIP_ALREADY_ENABLED=1` when a previous install enabled CEIP (the dialog is skipped).
+//! - `PrepareCeip` ([`prepare_ceip`], UI and execute sequences after `AppSearch`): decides the
+//!   choice ([`decide`]) and publishes it as `CEIP_OPTIN_NORMALIZED` (`1`/`0`), sets
+//!   `CEIP_CHECKBOX` (`1` or empty) and `CEIP_ALREADY_ENABLED=1` when a previous install enabled
+//!   CEIP (the dialog is skipped).
+//!
+//! "`1` unless already decided" (DESIGN.md): `CEIP_OPTIN` has no Property-table default, so an
+//! empty value means "not given". An explicit `CEIP_OPTIN` (command line, or the checkbox
+//! written back by `ApplyCeipCheckbox`) wins; otherwise a previous installation's choice (`#1`
+//! or `#0`) is kept; with neither, the default is `1`.
 //! - `ApplyCeipCheckbox` ([`apply_ceip_checkbox`], UI sequence just before `ExecuteAction`):
 //!   writes the checkbox back into `CEIP_OPTIN` (`1`/`0`), which reaches the execute sequence,
 //!   where `PrepareCeip` normalises it again.
@@ -23,50 +29,71 @@ pub const REGISTRY_KEY: &str = r"SOFTWARE\VMware, Inc.\VMware Identity Manager\C
 /// Its DWORD value name.
 pub const REGISTRY_VALUE: &str = "Enabled";
 
-/// Reads a yes/no property value: `1`/`yes`/`true`/`on` and `0`/`no`/`false`/`off` (any case),
-/// empty = no (an unchecked checkbox). `None` for anything else.
-pub fn parse_choice(value: &str) -> Option<bool> {
+/// The default when nothing was decided, neither now nor by a previous installation.
+pub const DEFAULT_ENABLED: bool = true;
+
+/// Reads a yes/no property value: `1`/`yes`/`true`/`on` and `0`/`no`/`false`/`off` (any case).
+/// `Some(None)` for an empty value (not given), `None` for anything else.
+pub fn parse_choice(value: &str) -> Option<Option<bool>> {
     match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "yes" | "true" | "on" => Some(true),
-        "0" | "no" | "false" | "off" | "" => Some(false),
+        "" => Some(None),
+        "1" | "yes" | "true" | "on" => Some(Some(true)),
+        "0" | "no" | "false" | "off" => Some(Some(false)),
         _ => None,
     }
 }
 
-/// Whether `CEIP_PREVIOUS` (a `RegistrySearch` result: `#1` for a DWORD, or a string) says a
-/// previous install enabled CEIP.
-pub fn previously_enabled(previous: &str) -> bool {
+/// The previous installation's choice from `CEIP_PREVIOUS` (a `RegistrySearch` result: `#1` /
+/// `#0` for a DWORD, or a plain number): `None` when there was none (or it is unreadable).
+pub fn previous_choice(previous: &str) -> Option<bool> {
     let value = previous.trim();
     let value = value.strip_prefix('#').unwrap_or(value);
-    value.parse::<u32>().is_ok_and(|n| n != 0)
+    value.parse::<u32>().ok().map(|n| n != 0)
 }
 
-/// `PrepareCeip`. Fails (1603) only on a `CEIP_OPTIN` that is neither yes nor no.
+/// Whether `CEIP_PREVIOUS` says a previous install enabled CEIP.
+pub fn previously_enabled(previous: &str) -> bool {
+    previous_choice(previous) == Some(true)
+}
+
+/// The decision and why, for [`prepare_ceip`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Participate (`Enabled`=1).
+    pub enabled: bool,
+    /// A previous installation enabled it: the dialog is skipped (`CEIP_ALREADY_ENABLED`).
+    pub already_enabled: bool,
+    /// For the log line.
+    pub why: &'static str,
+}
+
+/// "`1` unless already decided": an explicit `given` choice wins, then the `previous`
+/// installation's, then [`DEFAULT_ENABLED`].
+pub fn decide(given: Option<bool>, previous: Option<bool>) -> Decision {
+    let already_enabled = previous == Some(true);
+    let (enabled, why) = match (given, previous) {
+        (Some(true), Some(true)) => (true, "kept: a previous installation enabled it, the question is skipped"),
+        (Some(false), Some(true)) => (false, "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given"),
+        (Some(true), _) => (true, "participating (CEIP_OPTIN=1)"),
+        (Some(false), _) => (false, "not participating (CEIP_OPTIN=0)"),
+        (None, Some(true)) => (true, "kept: a previous installation enabled it and CEIP_OPTIN was not given"),
+        (None, Some(false)) => (false, "kept off: a previous installation declined it and CEIP_OPTIN was not given"),
+        (None, None) => (DEFAULT_ENABLED, "participating (the default; CEIP_OPTIN was not given and nothing was decided before)"),
+    };
+    Decision { enabled, already_enabled, why }
+}
+
+/// `PrepareCeip`. Fails (1603) only on a `CEIP_OPTIN` that is neither empty, yes nor no.
 pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
     let optin = session.property("CEIP_OPTIN").unwrap_or_default();
-    let Some(choice) = parse_choice(&optin) else {
-        session.log(&format!("PrepareCeip: CEIP_OPTIN=\"{optin}\" is not valid; use CEIP_OPTIN=1 (participate) or CEIP_OPTIN=0 (do not)"));
+    let Some(given) = parse_choice(&optin) else {
+        session.log(&format!("PrepareCeip: CEIP_OPTIN=\"{optin}\" is not valid; use CEIP_OPTIN=1 (participate) or CEIP_OPTIN=0 (do not), or leave it out (keeps a previous choice, else 1)"));
         return ActionResult::Failure;
     };
-    let previous = previously_enabled(&session.property("CEIP_PREVIOUS").unwrap_or_default());
-    // CEIP_OPTIN defaults to 1 in the Property table, so a 0 here was asked for explicitly (the
-    // command line, or the checkbox written back by ApplyCeipCheckbox): it wins even over a
-    // previous "enabled". A 1 on a machine that already participates just keeps the choice.
-    let (enabled, already, why) = match (previous, choice) {
-        (true, true) => (
-            true,
-            true,
-            "kept: a previous installation enabled it, the question is skipped",
-        ),
-        (true, false) => (
-            false,
-            true,
-            "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given",
-        ),
-        (false, true) => (true, false, "participating (CEIP_OPTIN=1)"),
-        (false, false) => (false, false, "not participating (CEIP_OPTIN=0)"),
-    };
-    let _ = session.set_property("CEIP_ALREADY_ENABLED", if already { "1" } else { "" });
+    let previous = previous_choice(&session.property("CEIP_PREVIOUS").unwrap_or_default());
+    let Decision { enabled, already_enabled, why } = decide(given, previous);
+    let _ = session.set_property("CEIP_ALREADY_ENABLED", if already_enabled { "1" } else { "" });
+    // The dialog's checkbox starts from the decision: a previous "no" shows it cleared.
     let _ = session.set_property("CEIP_CHECKBOX", if enabled { "1" } else { "" });
     let _ = session.set_property("CEIP_OPTIN_NORMALIZED", if enabled { "1" } else { "0" });
     session.log(&format!(
@@ -108,11 +135,17 @@ mod tests {
     #[test]
     fn choices_parse_including_the_zero_trap() {
         for yes in ["1", "yes", "TRUE", " on "] {
-            assert_eq!(parse_choice(yes), Some(true), "{yes}");
+            assert_eq!(parse_choice(yes), Some(Some(true)), "{yes}");
         }
-        for no in ["0", "No", "false", "OFF", ""] {
-            assert_eq!(parse_choice(no), Some(false), "{no}");
+        for no in ["0", "No", "false", "OFF"] {
+            assert_eq!(parse_choice(no), Some(Some(false)), "{no}");
         }
+        assert_eq!(parse_choice(""), Some(None), "empty = not given");
+        assert_eq!(parse_choice("  "), Some(None));
+        assert_eq!(previous_choice("#0"), Some(false));
+        assert_eq!(previous_choice("#1"), Some(true));
+        assert_eq!(previous_choice(""), None);
+        assert_eq!(previous_choice("garbage"), None);
         assert_eq!(parse_choice("2"), None);
         assert_eq!(parse_choice("maybe"), None);
         assert!(previously_enabled("#1"));
@@ -165,17 +198,58 @@ mod tests {
         assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
         assert!(s.log[0].contains("turned off"));
 
-        // A previous "no" asks again, defaulting to yes.
+        // A previous "no" with an explicit 1: the command line wins.
         let mut s = FakeSession::with([("CEIP_OPTIN", "1"), ("CEIP_PREVIOUS", "#0")]);
         assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
         assert!(!s.properties.contains_key("CEIP_ALREADY_ENABLED"));
         assert_eq!(s.properties["CEIP_CHECKBOX"], "1");
+        assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "1");
+    }
+
+    #[test]
+    fn not_given_keeps_the_previous_decision_else_defaults_to_one() {
+        // Upgrade without CEIP_OPTIN after an opt-out: stays 0; the dialog (asked again, as
+        // CEIP is not enabled) shows the box cleared.
+        let mut s = FakeSession::with([("CEIP_PREVIOUS", "#0")]);
+        assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
+        assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
+        assert!(!s.properties.contains_key("CEIP_CHECKBOX"));
+        assert!(!s.properties.contains_key("CEIP_ALREADY_ENABLED"));
+        assert!(s.log[0].contains("kept off"), "{:?}", s.log);
+
+        // After an opt-in: stays 1, the dialog is skipped.
+        let mut s = FakeSession::with([("CEIP_PREVIOUS", "#1")]);
+        assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
+        assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "1");
+        assert_eq!(s.properties["CEIP_ALREADY_ENABLED"], "1");
+
+        // Nothing decided before, nothing given: the default 1, box checked.
+        let mut s = FakeSession::default();
+        assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
+        assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "1");
+        assert_eq!(s.properties["CEIP_CHECKBOX"], "1");
+        assert!(s.log[0].contains("the default"), "{:?}", s.log);
+
+        // The whole table, so each cell is pinned.
+        for (given, previous, enabled) in [
+            (None, None, true),
+            (None, Some(false), false),
+            (None, Some(true), true),
+            (Some(true), None, true),
+            (Some(true), Some(false), true),
+            (Some(false), None, false),
+            (Some(false), Some(true), false),
+        ] {
+            assert_eq!(decide(given, previous).enabled, enabled, "{given:?} {previous:?}");
+            assert_eq!(decide(given, previous).already_enabled, previous == Some(true));
+        }
     }
 
     #[test]
     fn dialog_round_trip_through_the_checkbox() {
-        // UI sequence: prepare, the admin clears the box, the choice is written back ...
-        let mut ui = FakeSession::with([("CEIP_OPTIN", "1")]);
+        // UI sequence: prepare (nothing given: box checked), the admin clears the box, the
+        // choice is written back ...
+        let mut ui = FakeSession::default();
         prepare_ceip(&mut ui);
         ui.set_property("CEIP_CHECKBOX", "").unwrap(); // what an unchecked CheckBox does
         assert_eq!(apply_ceip_checkbox(&mut ui), ActionResult::Success);
@@ -195,5 +269,22 @@ mod tests {
         apply_ceip_checkbox(&mut ui);
         assert_eq!(ui.properties["CEIP_OPTIN"], "1");
         assert!(ui.log.is_empty());
+        // ... and with nothing given the execute sequence keeps the previous "enabled".
+        let mut exec = FakeSession::with([("CEIP_PREVIOUS", "#1")]);
+        prepare_ceip(&mut exec);
+        assert_eq!(exec.properties["CEIP_OPTIN_NORMALIZED"], "1");
+
+        // A previous opt-out: the dialog starts cleared; checking it opts in explicitly.
+        let mut ui = FakeSession::with([("CEIP_PREVIOUS", "#0")]);
+        prepare_ceip(&mut ui);
+        assert!(!ui.properties.contains_key("CEIP_CHECKBOX"));
+        ui.set_property("CEIP_CHECKBOX", "1").unwrap();
+        apply_ceip_checkbox(&mut ui);
+        let mut exec = FakeSession::with([
+            ("CEIP_OPTIN", ui.properties["CEIP_OPTIN"].as_str()),
+            ("CEIP_PREVIOUS", "#0"),
+        ]);
+        prepare_ceip(&mut exec);
+        assert_eq!(exec.properties["CEIP_OPTIN_NORMALIZED"], "1");
     }
 }

@@ -112,7 +112,7 @@ fn package(props: &[(&str, &str)]) -> FakeSession {
     for (k, v) in [
         ("OriginalDatabase", MSI),
         ("System64Folder", r"C:\Windows\System32\"),
-        ("CEIP_OPTIN", "1"),
+        // No CEIP_OPTIN: the Property table has no default for it (empty = not given).
         ("INSTALL_PREREQUISITES", "0"),
     ] {
         s.properties.insert(k.into(), v.into());
@@ -335,11 +335,14 @@ fn dialogs_then_execute_sequence() {
         prereq::evaluate_prerequisites(&mut ui, &machine),
         ActionResult::Success
     );
-    assert_eq!(ui.properties["CEIP_CHECKBOX"], "1");
+    assert!(
+        !ui.properties.contains_key("CEIP_CHECKBOX"),
+        "a previous opt-out (CEIP_PREVIOUS=#0) starts the box cleared"
+    );
     assert_eq!(ui.properties["PREREQUISITES_MISSING"], "IDM test module");
     assert_eq!(ui.properties["PREREQUISITES_INSTALLABLE"], "1");
 
-    // CeipDlg: the admin clears the box. PrerequisitesDlg: Install.
+    // CeipDlg: the admin leaves the box cleared. PrerequisitesDlg: Install.
     ui.set_property("CEIP_CHECKBOX", "").unwrap();
     ui.set_property("INSTALL_PREREQUISITES", "1").unwrap();
     assert_eq!(

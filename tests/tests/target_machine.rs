@@ -204,7 +204,10 @@ fn properties_and_the_ceip_value() {
         .into_iter()
         .map(|r| (r["Property"].clone(), r["Value"].clone()))
         .collect();
-    assert_eq!(props["CEIP_OPTIN"], "1");
+    assert!(
+        !props.contains_key("CEIP_OPTIN"),
+        "CEIP_OPTIN has no Property-table default (empty = not given; PrepareCeip applies 1 unless a previous choice exists)"
+    );
     assert_eq!(props["INSTALL_PREREQUISITES"], "0");
     assert!(
         !props.contains_key("SERVICE_PASSWORD"),
