@@ -20,6 +20,7 @@ const CONNECTOR_EXPORTS: &[&str] = &[
     "ValidateExportPassword",
     "ExportEmbeddedConnector",
     "ApplyEmbeddedConnectorAction",
+    "CopyEmbeddedConnector",
     "MoveEmbeddedConnector",
     "RestoreEmbeddedConnector",
     "DeleteEmbeddedConnectorBackup",
@@ -262,10 +263,19 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     assert!(at("CostFinalize") < at("DetectEmbeddedConnector"));
     assert!(at("DetectEmbeddedConnector") < at("ApplyEmbeddedConnectorAction"));
     assert!(at("ApplyEmbeddedConnectorAction") < at("InstallValidate"));
+    // The copy: immediate, after the decision, before InstallValidate and the old product's
+    // uninstall (which deletes the configuration files it owns).
+    assert_eq!(ty("CopyEmbeddedConnector") & IN_SCRIPT, 0, "CopyEmbeddedConnector must be immediate");
+    assert!(at("ApplyEmbeddedConnectorAction") < at("CopyEmbeddedConnector"));
+    assert!(at("CopyEmbeddedConnector") < at("InstallValidate"));
     if let Some(&rep) = seq.get("RemoveExistingProducts") {
         assert!(
             at("ApplyEmbeddedConnectorAction") < rep,
             "the decision must come before RemoveExistingProducts"
+        );
+        assert!(
+            at("CopyEmbeddedConnector") < rep,
+            "the configuration must be copied before RemoveExistingProducts"
         );
     }
     // Rollback registered before the move, both inside the script and before any file is touched.

@@ -1,16 +1,31 @@
-//! Removing the configuration during the upgrade without losing it: a deferred move to a backup
-//! folder, a rollback action that moves it back, a commit action that deletes the backup.
+//! Removing the configuration during the upgrade without losing it: an immediate copy to a
+//! backup folder before anything changes, a deferred move that merges what is still in place,
+//! a rollback action that puts back what is missing or differs, a commit action that deletes
+//! the backup.
 //!
-//! The three actions get the same `CustomActionData`, set by type-51 actions in
+//! Why a copy first: `<MajorUpgrade>` runs `RemoveExistingProducts` right after
+//! `InstallValidate`, so the previous product's uninstall (its own transaction, under Windows
+//! Installer and Wine alike) deletes the configuration files its components own before this
+//! package's script, and so before [`move_aside`], runs. [`copy_aside`] (immediate, before
+//! `InstallValidate`) copies every configured path into the backup folder and verifies the copy
+//! byte for byte; the folder is not owned by any component, so the old uninstall leaves it.
+//!
+//! The deferred actions get the same `CustomActionData`, set by type-51 actions in
 //! `wix/fragments/custom-actions.wxs`: `<product folder>|<backup folder>|<relative paths>`,
 //! where the relative paths are `EMBEDDED_CONNECTOR_PATHS` (`;`-separated). `|` cannot occur
 //! in a Windows path, so it separates the fields unambiguously. The backup folder sits inside
-//! the product folder, so every move is a rename on one volume: instant, and byte-identical by
-//! construction (no copy).
+//! the product folder, so every move is a rename on one volume.
+//!
+//! A backup folder left by an earlier run that stopped before its script ran (after the copy)
+//! is never reused or deleted: [`choose_backup_dir`] picks a fresh name, and
+//! `ApplyEmbeddedConnectorAction` logs the stale folders it finds ([`stale_backups`]), since one
+//! may hold the only copy of a configuration whose originals the old uninstall removed.
 
 use std::path::{Path, PathBuf};
 
-use super::{join_relative, parse_paths, ConnectorError};
+use std::io::Read;
+
+use super::{join_relative, parse_paths, ConnectorError, Layout};
 use crate::session::{ActionResult, Mode, Session};
 
 /// The parsed `CustomActionData` of the three backup actions.
@@ -84,6 +99,25 @@ pub fn choose_backup_dir(product_dir: &Path) -> PathBuf {
     }
 }
 
+/// The backup folders (`embedded-connector-backup*`) already in `product_dir`, sorted: left by
+/// an earlier run that stopped between [`copy_aside`] and its script (or whose commit could not
+/// delete them). Never touched automatically: one may be the only copy of a configuration.
+pub fn stale_backups(product_dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(product_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(super::BACKUP_FOLDER_NAME)
+        })
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
 fn read_data(session: &mut impl Session, action: &str) -> Option<BackupData> {
     let data = match session.property("CustomActionData") {
         Ok(data) => data,
@@ -109,7 +143,17 @@ fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> Co
     }
 }
 
-/// Renames `from` to `to`, creating `to`'s parent folders.
+/// An `Io` error for a condition that is not an OS error.
+fn other(path: &Path, op: &'static str, what: &str) -> ConnectorError {
+    ConnectorError::Io {
+        path: path.to_owned(),
+        op,
+        source: std::io::Error::other(what.to_owned()),
+    }
+}
+
+/// Renames `from` to `to`, creating `to`'s parent folders. Replaces an existing file at `to`
+/// (`MoveFileExW` with `MOVEFILE_REPLACE_EXISTING` on Windows, `rename(2)` elsewhere).
 fn rename(from: &Path, to: &Path) -> Result<(), ConnectorError> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(io(parent, "create the folder"))?;
@@ -121,12 +165,246 @@ fn rename(from: &Path, to: &Path) -> Result<(), ConnectorError> {
     })
 }
 
+/// Fills `buf` as far as the reader allows; the count is short only at the end of the file.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Whether two files have the same bytes (streamed, so a large file is not read into memory).
+pub fn same_contents(a: &Path, b: &Path) -> Result<bool, ConnectorError> {
+    let len = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(io(p, "read the size of"))
+    };
+    if len(a)? != len(b)? {
+        return Ok(false);
+    }
+    let open = |p: &Path| std::fs::File::open(p).map_err(io(p, "open"));
+    let (mut fa, mut fb) = (open(a)?, open(b)?);
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = read_full(&mut fa, &mut ba).map_err(io(a, "read"))?;
+        let m = read_full(&mut fb, &mut bb).map_err(io(b, "read"))?;
+        if n != m || ba[..n] != bb[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Refuses a backup folder inside (or equal to) a configured path: copying or moving a folder
+/// into itself would never end.
+fn check_outside(from: &Path, backup_dir: &Path) -> Result<(), ConnectorError> {
+    if backup_dir.starts_with(from) {
+        return Err(other(
+            from,
+            "copy or move it",
+            &format!(
+                "the backup folder {} is inside it; the backup must be outside every configured path",
+                backup_dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, recording each folder it created.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), ConnectorError> {
+    let mut missing = Vec::new();
+    let mut current = Some(dir);
+    while let Some(d) = current {
+        if std::fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        current = d.parent();
+    }
+    for d in missing.into_iter().rev() {
+        std::fs::create_dir(&d).map_err(io(&d, "create the folder"))?;
+        created.push(d);
+    }
+    Ok(())
+}
+
+/// Copies `from` (file or folder) to `to`, overwriting files already there, and checks each
+/// copied file byte for byte. Records what it created (files and folders, in order) so a
+/// failure can remove exactly that. Returns the number of files copied.
+fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize, ConnectorError> {
+    let meta = std::fs::symlink_metadata(from).map_err(io(from, "read the attributes of"))?;
+    let target = std::fs::symlink_metadata(to).ok();
+    if meta.is_dir() {
+        match target {
+            Some(t) if t.is_dir() => {}
+            Some(_) => {
+                return Err(other(to, "copy a folder to it", "a file is in the way in the backup folder"))
+            }
+            None => create_dirs(to, created)?,
+        }
+        let mut files = 0;
+        for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
+            let entry = entry.map_err(io(from, "list"))?;
+            files += copy_tree(&entry.path(), &to.join(entry.file_name()), created)?;
+        }
+        Ok(files)
+    } else if meta.is_file() {
+        match target {
+            Some(t) if t.is_dir() => {
+                return Err(other(to, "copy a file to it", "a folder is in the way in the backup folder"))
+            }
+            Some(_) => {}
+            None => {
+                if let Some(parent) = to.parent() {
+                    create_dirs(parent, created)?;
+                }
+                // Recorded before the copy, so a half-written file is removed as well.
+                created.push(to.to_path_buf());
+            }
+        }
+        std::fs::copy(from, to).map_err(|source| ConnectorError::Io {
+            path: from.to_owned(),
+            op: "copy it to the backup folder",
+            source,
+        })?;
+        if !same_contents(from, to)? {
+            return Err(other(to, "verify the copy", "it differs from the original after copying"));
+        }
+        Ok(1)
+    } else {
+        Err(other(
+            from,
+            "copy it",
+            "it is neither a file nor a folder (a link?); it cannot be backed up safely",
+        ))
+    }
+}
+
+/// Removes what a failed [`copy_tree`] created, newest first; folders only when empty.
+fn remove_created(created: &[PathBuf]) {
+    for path in created.iter().rev() {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let _ = std::fs::remove_dir(path);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// **CopyEmbeddedConnector** (immediate; InstallExecuteSequence after
+/// `ApplyEmbeddedConnectorAction`, before `InstallValidate` and so before
+/// `RemoveExistingProducts`; only when that action chose a backup folder, i.e. a configuration
+/// was found and the choice is `discard` or `export-continue`).
+///
+/// Copies (never moves or deletes) every configured path that exists to the same relative path
+/// in the backup folder (`EmbeddedConnectorBackup`), verifying each file byte for byte. Running
+/// it again into the same folder copies again and is harmless. On any error returns 1603 with a
+/// line naming the path, after removing what this run created; the originals are untouched.
+pub fn copy_aside(session: &mut impl Session) -> ActionResult {
+    const NAME: &str = "CopyEmbeddedConnector";
+    let backup = match session.property(super::BACKUP_PROPERTY) {
+        Ok(backup) => backup,
+        Err(e) => return super::fail(session, NAME, &e),
+    };
+    if backup.trim().is_empty() {
+        session.log(&format!(
+            "{NAME}: {} is not set (no configuration found, or nothing to remove); nothing to copy",
+            super::BACKUP_PROPERTY
+        ));
+        return ActionResult::Success;
+    }
+    let layout = match Layout::from_session(session) {
+        Ok(layout) => layout,
+        Err(e) => return super::fail(session, NAME, &format!("{e}; nothing was changed")),
+    };
+    let backup_dir = PathBuf::from(backup.trim());
+    let mut created = Vec::new();
+    let mut copied = (0usize, 0usize);
+    let outcome = (|| -> Result<(), ConnectorError> {
+        for rel in &layout.relative {
+            let from = layout.full(rel);
+            if std::fs::symlink_metadata(&from).is_err() {
+                continue;
+            }
+            check_outside(&from, &backup_dir)?;
+            copied.1 += copy_tree(&from, &join_relative(&backup_dir, rel), &mut created)?;
+            copied.0 += 1;
+        }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => {
+            session.log(&format!(
+                "{NAME}: copied {} paths ({} files) from {} to {} and verified them byte for byte; the originals are untouched",
+                copied.0,
+                copied.1,
+                layout.product_dir.display(),
+                backup_dir.display()
+            ));
+            ActionResult::Success
+        }
+        Err(e) => {
+            remove_created(&created);
+            session.log(&format!(
+                "{NAME}: {e}; the partial copy in {} was removed and nothing else was changed. Free the disk or fix the permissions (run the installer elevated) and run again",
+                backup_dir.display()
+            ));
+            ActionResult::Failure
+        }
+    }
+}
+
+/// Moves `from` into `to`, merging folders: each file replaces its counterpart in `to` (the
+/// copy made by [`copy_aside`], or nothing), then the emptied folders of `from` are removed.
+/// Returns the number of files moved.
+fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
+    let meta = std::fs::symlink_metadata(from).map_err(io(from, "read the attributes of"))?;
+    let target = std::fs::symlink_metadata(to).ok();
+    if meta.is_dir() {
+        match target {
+            Some(t) if t.is_dir() => {}
+            Some(_) => {
+                return Err(other(to, "merge a folder into it", "a file is in the way in the backup folder"))
+            }
+            None => std::fs::create_dir_all(to).map_err(io(to, "create the folder"))?,
+        }
+        let mut files = 0;
+        for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
+            let entry = entry.map_err(io(from, "list"))?;
+            files += merge_move(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        std::fs::remove_dir(from).map_err(io(from, "remove the emptied folder"))?;
+        Ok(files)
+    } else {
+        if target.is_some_and(|t| t.is_dir()) {
+            return Err(other(to, "move a file over it", "a folder is in the way in the backup folder"));
+        }
+        rename(from, to)?;
+        Ok(1)
+    }
+}
+
 /// **MoveEmbeddedConnector** (deferred, `Impersonate="no"`, before `RemoveFiles`/`InstallFiles`).
 ///
 /// Refuses (1603, nothing moved) when rollback is disabled, since a later failure could then not
-/// put the configuration back. Moves each configured path that exists to the same relative
-/// path in the backup folder. If a move fails, the action returns 1603 and the installer runs
-/// [`restore`], which puts back what was already moved.
+/// put the configuration back. Merges each configured path that still exists (files the old
+/// uninstall did not own, e.g. written by the service) into the same relative path in the
+/// backup folder, which already holds the copy made by [`copy_aside`]; a file replaces its
+/// copy. If a move fails, the action returns 1603 and the installer runs [`restore`].
 pub fn move_aside(session: &mut impl Session) -> ActionResult {
     const NAME: &str = "MoveEmbeddedConnector";
     let Some(data) = read_data(session, NAME) else {
@@ -138,37 +416,34 @@ pub fn move_aside(session: &mut impl Session) -> ActionResult {
         ));
         return ActionResult::Failure;
     }
-    if let Ok(mut entries) = std::fs::read_dir(&data.backup_dir) {
-        if entries.next().is_some() {
-            session.log(&format!(
-                "{NAME}: the backup folder {} already exists and is not empty; it may hold a configuration from an interrupted run. Move it elsewhere and run again; nothing was changed",
-                data.backup_dir.display()
-            ));
-            return ActionResult::Failure;
-        }
-    }
     let mut moved = 0;
+    let mut files = 0;
     for rel in &data.relative {
         let from = join_relative(&data.product_dir, rel);
         if std::fs::symlink_metadata(&from).is_err() {
             continue;
         }
         let to = join_relative(&data.backup_dir, rel);
-        if let Err(e) = rename(&from, &to) {
-            session.log(&format!(
-                "{NAME}: {e}; the installer rolls back and RestoreEmbeddedConnector puts back what was moved"
-            ));
-            return ActionResult::Failure;
+        match check_outside(&from, &data.backup_dir).and_then(|()| merge_move(&from, &to)) {
+            Ok(n) => {
+                session.log(&format!(
+                    "{NAME}: moved {} to {} ({n} files)",
+                    from.display(),
+                    to.display()
+                ));
+                moved += 1;
+                files += n;
+            }
+            Err(e) => {
+                session.log(&format!(
+                    "{NAME}: {e}; the installer rolls back and RestoreEmbeddedConnector puts back what was moved"
+                ));
+                return ActionResult::Failure;
+            }
         }
-        session.log(&format!(
-            "{NAME}: moved {} to {}",
-            from.display(),
-            to.display()
-        ));
-        moved += 1;
     }
     session.log(&format!(
-        "{NAME}: {moved} paths moved to {}",
+        "{NAME}: {moved} paths moved to {} ({files} files; with the copy made before the upgrade started, the backup holds the whole configuration)",
         data.backup_dir.display()
     ));
     ActionResult::Success
@@ -188,11 +463,78 @@ fn remove_empty_up_to(dir: &Path, top: &Path) {
     }
 }
 
+/// What [`restore_tree`] did, for the log.
+#[derive(Debug, Default, Clone, Copy)]
+struct Restored {
+    /// Files put back from the backup.
+    put: usize,
+    /// Files already identical in place (their backup copy was dropped).
+    same: usize,
+    /// Entries in the product folder that the backup does not have, left in place.
+    extra: usize,
+}
+
+impl std::ops::AddAssign for Restored {
+    fn add_assign(&mut self, other: Restored) {
+        self.put += other.put;
+        self.same += other.same;
+        self.extra += other.extra;
+    }
+}
+
+/// Puts `from` (in the backup) back at `to` where `to` is missing or differs; a file already
+/// identical at `to` only loses its backup copy. Entries at `to` that the backup does not have
+/// are left alone: they have no other copy.
+fn restore_tree(from: &Path, to: &Path) -> Result<Restored, ConnectorError> {
+    let meta = std::fs::symlink_metadata(from).map_err(io(from, "read the attributes of"))?;
+    let target = std::fs::symlink_metadata(to).ok();
+    if meta.is_dir() {
+        match target {
+            Some(t) if t.is_dir() => {}
+            Some(_) => std::fs::remove_file(to).map_err(io(to, "remove the file in the way of"))?,
+            None => std::fs::create_dir_all(to).map_err(io(to, "create the folder"))?,
+        }
+        let mut counts = Restored::default();
+        let mut names = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
+            let entry = entry.map_err(io(from, "list"))?;
+            names.insert(entry.file_name());
+            counts += restore_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        counts.extra += std::fs::read_dir(to)
+            .map_err(io(to, "list"))?
+            .flatten()
+            .filter(|e| !names.contains(&e.file_name()))
+            .count();
+        // Emptied by now unless something failed (then the error returned above).
+        let _ = std::fs::remove_dir(from);
+        Ok(counts)
+    } else {
+        match target {
+            Some(t) if t.is_file() && same_contents(from, to)? => {
+                std::fs::remove_file(from).map_err(io(from, "remove the backup copy"))?;
+                Ok(Restored { same: 1, ..Restored::default() })
+            }
+            Some(t) if t.is_dir() => {
+                std::fs::remove_dir_all(to).map_err(io(to, "remove the folder in the way of"))?;
+                rename(from, to)?;
+                Ok(Restored { put: 1, ..Restored::default() })
+            }
+            _ => {
+                rename(from, to)?;
+                Ok(Restored { put: 1, ..Restored::default() })
+            }
+        }
+    }
+}
+
 /// **RestoreEmbeddedConnector** (rollback action, scheduled just before [`move_aside`]).
 ///
-/// Moves every path found in the backup folder back to its place (replacing anything a failed
-/// install created there meanwhile), then removes the backup folder if it is empty. Keeps going
-/// after an error, so as much as possible is put back; each error names what is left where.
+/// For every configured path in the backup folder, puts back each file that is missing or
+/// differs in the product folder (replacing what a failed install put there), leaves identical
+/// ones and anything the backup does not have (it has no other copy), then removes the backup folder once nothing is left in it. Keeps going after an error,
+/// so as much as possible is put back; each error names what is left where, and the backup
+/// folder is then kept.
 pub fn restore(session: &mut impl Session) -> ActionResult {
     const NAME: &str = "RestoreEmbeddedConnector";
     let Some(data) = read_data(session, NAME) else {
@@ -205,38 +547,19 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
             continue;
         }
         let to = join_relative(&data.product_dir, rel);
-        if let Ok(meta) = std::fs::symlink_metadata(&to) {
-            let removed = if meta.is_dir() {
-                std::fs::remove_dir_all(&to)
-            } else {
-                std::fs::remove_file(&to)
-            };
-            match removed {
-                Ok(()) => session.log(&format!(
-                    "{NAME}: removed {} (created after the move) to restore the original",
+        match restore_tree(&from, &to) {
+            Ok(Restored { put, same, extra }) => {
+                session.log(&format!(
+                    "{NAME}: restored {} ({put} files put back, {same} already identical, {extra} extra files left in place)",
                     to.display()
-                )),
-                Err(e) => {
-                    session.log(&format!(
-                        "{NAME}: {}: cannot remove what is in the way ({e}); the original stays in {}: move it back by hand",
-                        to.display(),
-                        from.display()
-                    ));
-                    result = ActionResult::Failure;
-                    continue;
-                }
-            }
-        }
-        match rename(&from, &to) {
-            Ok(()) => {
-                session.log(&format!("{NAME}: restored {}", to.display()));
+                ));
                 if let Some(parent) = from.parent() {
                     remove_empty_up_to(parent, &data.backup_dir);
                 }
             }
             Err(e) => {
                 session.log(&format!(
-                    "{NAME}: {e}; the original stays in {}: move it back to {} by hand",
+                    "{NAME}: {e}; what is not restored stays in {}: copy it back to {} by hand",
                     from.display(),
                     to.display()
                 ));
@@ -245,6 +568,12 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
         }
     }
     remove_empty_up_to(&data.backup_dir, &data.backup_dir);
+    if std::fs::symlink_metadata(&data.backup_dir).is_ok() {
+        session.log(&format!(
+            "{NAME}: kept {}: it still holds files that were not put back",
+            data.backup_dir.display()
+        ));
+    }
     result
 }
 

@@ -9,6 +9,7 @@
 //! | `ValidateExportPassword` | immediate, UI `DoAction` | [`validate_export_password`] |
 //! | `ExportEmbeddedConnector` | immediate, UI `DoAction` | [`export_from_ui`] |
 //! | `ApplyEmbeddedConnectorAction` | immediate, execute sequence | [`apply_action`]: the silent-install contract |
+//! | `CopyEmbeddedConnector` | immediate, execute sequence, before `InstallValidate` | [`backup::copy_aside`] |
 //! | `MoveEmbeddedConnector` | deferred, no impersonation | [`backup::move_aside`] |
 //! | `RestoreEmbeddedConnector` | rollback | [`backup::restore`] |
 //! | `DeleteEmbeddedConnectorBackup` | commit | [`backup::delete_backup`] |
@@ -65,8 +66,8 @@ pub const UPGRADE_DETECTED: &str = "WIX_UPGRADE_DETECTED";
 pub const COMPUTER_NAME: &str = "ComputerName";
 /// Standard property: the UI level (MSI SDK "UILevel property": 2 none, 3 basic, 4 reduced, 5 full).
 pub const UI_LEVEL: &str = "UILevel";
-/// Private property set by [`apply_action`]: the backup folder the deferred actions use. Private
-/// (lower case), so it cannot come from the command line.
+/// Private property set by [`apply_action`]: the backup folder [`backup::copy_aside`] and the
+/// deferred actions use. Private (lower case), so it cannot come from the command line.
 pub const BACKUP_PROPERTY: &str = "EmbeddedConnectorBackup";
 /// Cluster part of the file name when [`CLUSTER_NAME`] is not set.
 pub const DEFAULT_CLUSTER: &str = "cluster";
@@ -596,6 +597,12 @@ fn try_apply_action(
         },
     };
     let layout = Layout::from_session(session)?;
+    for stale in backup::stale_backups(&layout.product_dir) {
+        session.log(&format!(
+            "{NAME}: warning: {} is left from an earlier run that stopped before it finished; it is kept untouched (it may be the only copy of a configuration). Compare it with the configuration and delete it by hand",
+            stale.display()
+        ));
+    }
     let found = layout.existing()?;
     if found.is_empty() {
         if choice == Some(Choice::Export) {
@@ -659,7 +666,7 @@ fn try_apply_action(
     let backup = backup::choose_backup_dir(&layout.product_dir);
     session.set_property(BACKUP_PROPERTY, &backup.display().to_string())?;
     session.log(&format!(
-        "{NAME}: EMBEDDED_CONNECTOR_ACTION={}: the configuration ({files} files) will be moved to {} during the upgrade, put back if it fails, and deleted when it succeeds",
+        "{NAME}: EMBEDDED_CONNECTOR_ACTION={}: the configuration ({files} files) will be copied to {} before the upgrade starts, the rest moved there during it, put back if it fails, and deleted when it succeeds",
         raw.trim(),
         backup.display()
     ));
