@@ -1,4 +1,5 @@
-//! `cargo xtask test`: every test, in order: host tools, `dist`, `cargo test --workspace`, `e2e`.
+//! `cargo xtask test`: every test, in order: host tools, `dist`, `cargo test --workspace`, `e2e`,
+//! and the walk through the dialogs (`screenshots`, pictures written under the target folder).
 //!
 //! This is the README's test command and what `.ci/run` runs. Host tools are installed with
 //! apt-get when running as root on Debian/Ubuntu (saying so); otherwise a missing tool is
@@ -11,17 +12,20 @@ use anyhow::{bail, Context as _, Result};
 use xshell::{cmd, Shell};
 
 use crate::dist::toolchain::{apt_install, find_on_path};
-use crate::{dist, e2e, target_dir};
+use crate::{dist, e2e, screenshots, target_dir};
 
 const HELP: &str = "\
 cargo xtask test [options] [-- <cargo test arguments>]
 
 Runs every test: checks the host tools (installing them with apt-get when running as root on
 Debian/Ubuntu), builds the release with `cargo xtask dist`, runs `cargo test --workspace` with
-IDM_DIST_DIR pointing at it, then the Wine end-to-end matrix (`cargo xtask e2e`).
+IDM_DIST_DIR pointing at it, then the Wine end-to-end matrix (`cargo xtask e2e`), then the walk
+through every dialog path under Xvfb (`cargo xtask screenshots`, its pictures written to
+target/screenshots/png so docs/dialogs stays as committed).
 
 Options:
-  --no-e2e     stop after cargo test
+  --no-e2e     stop after cargo test (no Wine runs at all)
+  --no-ui      skip the dialog walk
   -h, --help   this help
 
 Host tools: mingw-w64 (the Windows linker, required), msitools (msiinfo, msiextract), wine
@@ -47,6 +51,7 @@ const TOOLS: &[Tool] = &[
 /// Runs the step with its command-line arguments.
 pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     let mut e2e_too = true;
+    let mut ui_too = true;
     let mut cargo_args: Vec<String> = Vec::new();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -56,6 +61,7 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
                 return Ok(());
             }
             "--no-e2e" => e2e_too = false,
+            "--no-ui" => ui_too = false,
             "--" => cargo_args.extend(args.by_ref()),
             other => bail!("unknown option `{other}`\n\n{HELP}"),
         }
@@ -81,10 +87,27 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     eprintln!("   cargo test: {:.0}s", t.elapsed().as_secs_f64());
 
     if e2e_too {
+        // Both Wine stages run even when the first fails, so one run reports everything.
         eprintln!("== cargo xtask e2e");
         let t = Instant::now();
-        e2e::run(sh, Vec::new()).context("the end-to-end tests failed")?;
+        let e2e = e2e::run(sh, Vec::new()).context("the end-to-end tests failed");
         eprintln!("   e2e: {:.0}s", t.elapsed().as_secs_f64());
+        let ui = if ui_too {
+            eprintln!("== cargo xtask screenshots (every dialog path under Xvfb + xdotool)");
+            let t = Instant::now();
+            let pictures = target_dir().join("screenshots").join("png");
+            let args = vec!["--msi".to_string(), output.msi.display().to_string(), "--out".into(), pictures.display().to_string()];
+            let ui = screenshots::run(sh, args).context("the dialog walk failed");
+            eprintln!("   dialogs: {:.0}s", t.elapsed().as_secs_f64());
+            ui
+        } else {
+            Ok(())
+        };
+        match (e2e, ui) {
+            (Ok(()), Ok(())) => {}
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => return Err(e),
+            (Err(e), Err(u)) => return Err(e.context(format!("and {u:#}"))),
+        }
     }
     eprintln!("== all tests passed in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
