@@ -4,11 +4,12 @@
 //! because that builder hard-codes the slowest deflate level and compresses on one thread:
 //! 180 MB of mixed payload took about 7x as long as `wixl`. Here each 32 KiB data block is an
 //! independent MSZIP block ("CK" + a complete deflate stream, as gcab writes them) compressed at
-//! the default level, and batches of blocks are compressed on all cores. The `cab` crate is
+//! the default level, and batches of blocks are compressed on all cores while a reader thread
+//! reads (and hashes) the next ones and this thread writes the finished ones in order. The `cab` crate is
 //! still the independent reader in the tests (and msitools' `msiextract` in the MSI tests).
 //!
 //! Files are streamed from disk into the output, so memory does not grow with the payload
-//! (one batch of blocks per thread). Every file is stamped with the same fixed time (the
+//! (a bounded number of 512 KiB batches in flight). Every file is stamped with the same fixed time (the
 //! build's `SOURCE_DATE_EPOCH`), so the same payload gives byte-identical cabinets. One cabinet
 //! holds one folder of at most 65,535 data blocks (2 GiB uncompressed) and 65,535 files; the
 //! linker splits the payload before it gets there.
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
+use std::sync::{mpsc, Mutex};
 
 /// Largest number of files the linker puts in one cabinet (the CAB format's limit is 65,535).
 pub const MAX_FILES_PER_CABINET: usize = 65_000;
@@ -24,8 +26,17 @@ pub const MAX_FILES_PER_CABINET: usize = 65_000;
 /// Uncompressed size of a CFDATA block (MS-CAB: at most 32 KiB).
 const BLOCK: usize = 32 * 1024;
 
-/// Blocks each thread compresses per batch.
-const BLOCKS_PER_THREAD: usize = 32;
+/// Blocks read, compressed and handed back together (512 KiB of payload).
+const BLOCKS_PER_BATCH: usize = 16;
+
+/// A batch of blocks for a compression worker, and where its result goes.
+struct Job {
+    blocks: Vec<Vec<u8>>,
+    done: mpsc::SyncSender<Compressed>,
+}
+
+/// A batch's blocks as (uncompressed length, MSZIP data).
+type Compressed = io::Result<Vec<(usize, Vec<u8>)>>;
 
 /// One file to put in a cabinet.
 #[derive(Debug, Clone)]
@@ -94,55 +105,95 @@ pub fn write_cabinet<W: Write + Seek>(
     debug_assert_eq!(head.len(), data_offset);
     out.write_all(&head)?;
 
+    // A pipeline, so that reading (and hashing), compressing and writing overlap: a reader
+    // thread cuts the payload into batches of blocks and hands each to the compression
+    // workers, and the writer (this thread) takes the results back in reading order. Both
+    // queues are bounded, so memory stays flat whatever the payload size, and the bytes depend
+    // only on the input, never on the thread count or timing (each block is compressed alone).
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let mut reader = Concat { entries, index: 0, file: None, read: 0, hasher: Sha256::new() };
+    let in_flight = threads * 2 + 2;
+    let (work_tx, work_rx) = mpsc::sync_channel::<Job>(in_flight);
+    let (order_tx, order_rx) = mpsc::sync_channel::<mpsc::Receiver<Compressed>>(in_flight);
+    let work_rx = Mutex::new(work_rx);
     let mut written_blocks = 0u64;
-    loop {
-        // Read one batch of blocks, compress it on all threads, write it in order.
-        let mut batch: Vec<Vec<u8>> = Vec::new();
-        while batch.len() < threads * BLOCKS_PER_THREAD {
-            let mut b = vec![0u8; BLOCK];
-            let n = reader.fill(&mut b)?;
-            if n == 0 {
-                break;
-            }
-            b.truncate(n);
-            batch.push(b);
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let compressed: Vec<Vec<u8>> = if compress {
-            let chunk = batch.len().div_ceil(threads);
-            let mut results: Vec<io::Result<Vec<Vec<u8>>>> = Vec::new();
-            std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .chunks(chunk)
-                    .map(|c| s.spawn(move || c.iter().map(|b| mszip_block(b)).collect::<io::Result<Vec<_>>>()))
-                    .collect();
-                for h in handles {
-                    results.push(h.join().unwrap_or_else(|_| Err(io::Error::other("compression thread panicked"))));
+    let hasher = std::thread::scope(|s| -> io::Result<Sha256> {
+        let reader = s.spawn(move || -> io::Result<Sha256> {
+            let mut reader = Concat { entries, index: 0, file: None, read: 0, hasher: Sha256::new() };
+            loop {
+                let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BLOCKS_PER_BATCH);
+                while batch.len() < BLOCKS_PER_BATCH {
+                    let mut b = vec![0u8; BLOCK];
+                    let n = reader.fill(&mut b)?;
+                    if n == 0 {
+                        break;
+                    }
+                    b.truncate(n);
+                    batch.push(b);
                 }
-            });
-            let mut all = Vec::with_capacity(batch.len());
-            for r in results {
-                all.extend(r?);
+                if batch.is_empty() {
+                    break;
+                }
+                let (done_tx, done_rx) = mpsc::sync_channel(1);
+                // A closed queue means the writer stopped (its error is the one reported).
+                if order_tx.send(done_rx).is_err() {
+                    return Ok(reader.hasher);
+                }
+                if compress {
+                    if work_tx.send(Job { blocks: batch, done: done_tx }).is_err() {
+                        return Ok(reader.hasher);
+                    }
+                } else {
+                    let _ = done_tx.send(Ok(batch.into_iter().map(|b| (b.len(), b)).collect()));
+                }
             }
-            all
-        } else {
-            batch.clone()
-        };
-        for (raw, data) in batch.iter().zip(&compressed) {
-            let mut sum = checksum(data);
-            sum ^= data.len() as u32 | ((raw.len() as u32) << 16);
-            out.write_all(&sum.to_le_bytes())?;
-            out.write_all(&(data.len() as u16).to_le_bytes())?;
-            out.write_all(&(raw.len() as u16).to_le_bytes())?;
-            out.write_all(data)?;
-            written_blocks += 1;
+            reader.finish()?;
+            Ok(reader.hasher)
+        });
+        if compress {
+            for _ in 0..threads {
+                let work_rx = &work_rx;
+                s.spawn(move || {
+                    let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let out = job
+                            .blocks
+                            .iter()
+                            .map(|b| mszip_block(&mut c, b).map(|d| (b.len(), d)))
+                            .collect::<io::Result<Vec<_>>>();
+                        let _ = job.done.send(out);
+                    }
+                });
+            }
         }
-    }
-    reader.finish()?;
+        let written = (|| -> io::Result<()> {
+            for done in &order_rx {
+                let blocks = done.recv().map_err(|_| io::Error::other("compression thread stopped"))??;
+                for (raw_len, data) in &blocks {
+                    let mut sum = checksum(data);
+                    sum ^= data.len() as u32 | ((*raw_len as u32) << 16);
+                    let mut cfdata = [0u8; 8];
+                    cfdata[..4].copy_from_slice(&sum.to_le_bytes());
+                    cfdata[4..6].copy_from_slice(&(data.len() as u16).to_le_bytes());
+                    cfdata[6..].copy_from_slice(&(*raw_len as u16).to_le_bytes());
+                    out.write_all(&cfdata)?;
+                    out.write_all(data)?;
+                    written_blocks += 1;
+                }
+            }
+            Ok(())
+        })();
+        // Stops the reader (and through it the workers) if the writer failed early.
+        drop(order_rx);
+        let read = reader.join().unwrap_or_else(|_| Err(io::Error::other("cabinet reader thread panicked")));
+        written?;
+        read
+    })?;
     debug_assert_eq!(written_blocks, nblocks);
     let end = out.stream_position()?;
     let size = end - start;
@@ -152,7 +203,7 @@ pub fn write_cabinet<W: Write + Seek>(
     out.seek(SeekFrom::Start(start + 8))?;
     out.write_all(&(size as u32).to_le_bytes())?;
     out.seek(SeekFrom::Start(end))?;
-    Ok((out, reader.hasher.finalize().into()))
+    Ok((out, hasher.finalize().into()))
 }
 
 /// The files of a cabinet read as one stream (a CAB folder is the concatenation of its files),
@@ -221,8 +272,8 @@ fn annotate(e: &CabEntry, err: io::Error) -> io::Error {
 
 /// One MSZIP block: "CK" + a complete raw deflate stream of `data` (default level), or a
 /// single stored deflate block when compression does not help.
-fn mszip_block(data: &[u8]) -> io::Result<Vec<u8>> {
-    let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+fn mszip_block(c: &mut flate2::Compress, data: &[u8]) -> io::Result<Vec<u8>> {
+    c.reset();
     let mut out = Vec::with_capacity(data.len() + 64);
     out.extend_from_slice(b"CK");
     loop {
