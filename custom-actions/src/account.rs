@@ -998,7 +998,10 @@ mod tests {
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
         assert_eq!(s.properties["SERVICE_LOGON"], "LocalSystem");
         assert!(!s.properties.contains_key("SERVICE_PASSWORD"));
-        assert!(l.calls.borrow().is_empty(), "no logon check for LocalSystem");
+        assert!(
+            l.calls.borrow().is_empty(),
+            "no logon check for LocalSystem"
+        );
     }
 
     #[test]

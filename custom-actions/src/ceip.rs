@@ -72,15 +72,34 @@ pub struct Decision {
 pub fn decide(given: Option<bool>, previous: Option<bool>) -> Decision {
     let already_enabled = previous == Some(true);
     let (enabled, why) = match (given, previous) {
-        (Some(true), Some(true)) => (true, "kept: a previous installation enabled it, the question is skipped"),
-        (Some(false), Some(true)) => (false, "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given"),
+        (Some(true), Some(true)) => (
+            true,
+            "kept: a previous installation enabled it, the question is skipped",
+        ),
+        (Some(false), Some(true)) => (
+            false,
+            "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given",
+        ),
         (Some(true), _) => (true, "participating (CEIP_OPTIN=1)"),
         (Some(false), _) => (false, "not participating (CEIP_OPTIN=0)"),
-        (None, Some(true)) => (true, "kept: a previous installation enabled it and CEIP_OPTIN was not given"),
-        (None, Some(false)) => (false, "kept off: a previous installation declined it and CEIP_OPTIN was not given"),
-        (None, None) => (DEFAULT_ENABLED, "participating (the default; CEIP_OPTIN was not given and nothing was decided before)"),
+        (None, Some(true)) => (
+            true,
+            "kept: a previous installation enabled it and CEIP_OPTIN was not given",
+        ),
+        (None, Some(false)) => (
+            false,
+            "kept off: a previous installation declined it and CEIP_OPTIN was not given",
+        ),
+        (None, None) => (
+            DEFAULT_ENABLED,
+            "participating (the default; CEIP_OPTIN was not given and nothing was decided before)",
+        ),
     };
-    Decision { enabled, already_enabled, why }
+    Decision {
+        enabled,
+        already_enabled,
+        why,
+    }
 }
 
 /// `PrepareCeip`. Fails (1603) only on a `CEIP_OPTIN` that is neither empty, yes nor no.
@@ -91,8 +110,15 @@ pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
         return ActionResult::Failure;
     };
     let previous = previous_choice(&session.property("CEIP_PREVIOUS").unwrap_or_default());
-    let Decision { enabled, already_enabled, why } = decide(given, previous);
-    let _ = session.set_property("CEIP_ALREADY_ENABLED", if already_enabled { "1" } else { "" });
+    let Decision {
+        enabled,
+        already_enabled,
+        why,
+    } = decide(given, previous);
+    let _ = session.set_property(
+        "CEIP_ALREADY_ENABLED",
+        if already_enabled { "1" } else { "" },
+    );
     // The dialog's checkbox starts from the decision: a previous "no" shows it cleared.
     let _ = session.set_property("CEIP_CHECKBOX", if enabled { "1" } else { "" });
     let _ = session.set_property("CEIP_OPTIN_NORMALIZED", if enabled { "1" } else { "0" });
@@ -240,8 +266,15 @@ mod tests {
             (Some(false), None, false),
             (Some(false), Some(true), false),
         ] {
-            assert_eq!(decide(given, previous).enabled, enabled, "{given:?} {previous:?}");
-            assert_eq!(decide(given, previous).already_enabled, previous == Some(true));
+            assert_eq!(
+                decide(given, previous).enabled,
+                enabled,
+                "{given:?} {previous:?}"
+            );
+            assert_eq!(
+                decide(given, previous).already_enabled,
+                previous == Some(true)
+            );
         }
     }
 

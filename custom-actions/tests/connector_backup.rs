@@ -106,7 +106,10 @@ fn rollback_replaces_what_the_failed_install_put_in_the_way() {
     // place (never delete what has no other copy) and counted in the log. (Files the failed
     // install itself installed are removed by the installer's own rollback before this runs.)
     let mut after = snapshot(&product.dir);
-    assert_eq!(after.remove("conf/connector/new.xml"), Some(Some(b"new".to_vec())));
+    assert_eq!(
+        after.remove("conf/connector/new.xml"),
+        Some(Some(b"new".to_vec()))
+    );
     assert_eq!(after, before);
     assert!(logged(&r, &["1 extra files left in place"]), "{:#?}", r.log);
 }
@@ -184,14 +187,26 @@ fn copy_is_byte_identical_leaves_the_originals_and_reruns_harmlessly() {
     let before = snapshot(&product.dir);
     let backup = backup_of(&product);
     let s = copy(&product, &backup);
-    assert!(logged(&s, &["copied 2 paths (4 files)", "verified"]), "{:#?}", s.log);
-    assert_eq!(without_backups(snapshot(&product.dir)), before, "a copy, never a move");
+    assert!(
+        logged(&s, &["copied 2 paths (4 files)", "verified"]),
+        "{:#?}",
+        s.log
+    );
+    assert_eq!(
+        without_backups(snapshot(&product.dir)),
+        before,
+        "a copy, never a move"
+    );
     let expected: BTreeMap<_, _> = before
         .iter()
         .filter(|(k, _)| k.starts_with("conf"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    assert_eq!(snapshot(&backup), expected, "the backup is the configuration, byte for byte");
+    assert_eq!(
+        snapshot(&backup),
+        expected,
+        "the backup is the configuration, byte for byte"
+    );
 
     // Run again (a retried action): same result, nothing else touched.
     let s = copy(&product, &backup);
@@ -229,9 +244,15 @@ fn rollback_after_the_old_uninstall_deleted_the_originals_restores_byte_identica
 
     let mut m = deferred(&product, &backup, Mode::Scheduled, true);
     assert_eq!(move_aside(&mut m), ActionResult::Success, "{:#?}", m.log);
-    assert!(!product.dir.join("conf/connector").exists(), "what was left is moved");
+    assert!(
+        !product.dir.join("conf/connector").exists(),
+        "what was left is moved"
+    );
     assert!(backup.join("conf/connector/runtime.log").is_file());
-    assert!(backup.join("conf/connector.properties").is_file(), "from the copy");
+    assert!(
+        backup.join("conf/connector.properties").is_file(),
+        "from the copy"
+    );
 
     let mut r = deferred(&product, &backup, Mode::Rollback, true);
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
@@ -240,7 +261,11 @@ fn rollback_after_the_old_uninstall_deleted_the_originals_restores_byte_identica
         before,
         "byte-identical after rollback (the late file included), and the backup folder is gone"
     );
-    assert!(logged(&r, &["restored", "conf", "files put back"]), "{:#?}", r.log);
+    assert!(
+        logged(&r, &["restored", "conf", "files put back"]),
+        "{:#?}",
+        r.log
+    );
 }
 
 #[test]
@@ -256,8 +281,13 @@ fn rollback_before_the_move_puts_back_only_what_is_missing_or_differs() {
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
     assert_eq!(snapshot(&product.dir), before);
     assert!(
-        logged(&r, &["conf/connector", "2 files put back, 1 already identical"])
-            || logged(&r, &["conf\\connector", "2 files put back, 1 already identical"]),
+        logged(
+            &r,
+            &["conf/connector", "2 files put back, 1 already identical"]
+        ) || logged(
+            &r,
+            &["conf\\connector", "2 files put back, 1 already identical"]
+        ),
         "{:#?}",
         r.log
     );
@@ -296,13 +326,32 @@ fn a_failed_copy_removes_its_partial_copy_and_keeps_what_was_there() {
     );
     assert_eq!(copy_aside(&mut s), ActionResult::Failure);
     assert!(
-        logged(&s, &["CopyEmbeddedConnector", "in the way", "partial copy", "was removed"]),
+        logged(
+            &s,
+            &[
+                "CopyEmbeddedConnector",
+                "in the way",
+                "partial copy",
+                "was removed"
+            ]
+        ),
         "{:#?}",
         s.log
     );
-    assert!(!backup.join("conf/connector.properties").exists(), "the partial copy is gone");
-    assert_eq!(std::fs::read(backup.join("conf/connector")).unwrap(), b"in the way", "kept");
-    assert_eq!(without_backups(snapshot(&product.dir)), before, "originals untouched");
+    assert!(
+        !backup.join("conf/connector.properties").exists(),
+        "the partial copy is gone"
+    );
+    assert_eq!(
+        std::fs::read(backup.join("conf/connector")).unwrap(),
+        b"in the way",
+        "kept"
+    );
+    assert_eq!(
+        without_backups(snapshot(&product.dir)),
+        before,
+        "originals untouched"
+    );
 }
 
 #[test]

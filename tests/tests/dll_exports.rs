@@ -265,7 +265,11 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     assert!(at("ApplyEmbeddedConnectorAction") < at("InstallValidate"));
     // The copy: immediate, after the decision, before InstallValidate and the old product's
     // uninstall (which deletes the configuration files it owns).
-    assert_eq!(ty("CopyEmbeddedConnector") & IN_SCRIPT, 0, "CopyEmbeddedConnector must be immediate");
+    assert_eq!(
+        ty("CopyEmbeddedConnector") & IN_SCRIPT,
+        0,
+        "CopyEmbeddedConnector must be immediate"
+    );
     assert!(at("ApplyEmbeddedConnectorAction") < at("CopyEmbeddedConnector"));
     assert!(at("CopyEmbeddedConnector") < at("InstallValidate"));
     if let Some(&rep) = seq.get("RemoveExistingProducts") {

@@ -248,7 +248,11 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
         match target {
             Some(t) if t.is_dir() => {}
             Some(_) => {
-                return Err(other(to, "copy a folder to it", "a file is in the way in the backup folder"))
+                return Err(other(
+                    to,
+                    "copy a folder to it",
+                    "a file is in the way in the backup folder",
+                ))
             }
             None => create_dirs(to, created)?,
         }
@@ -261,7 +265,11 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
     } else if meta.is_file() {
         match target {
             Some(t) if t.is_dir() => {
-                return Err(other(to, "copy a file to it", "a folder is in the way in the backup folder"))
+                return Err(other(
+                    to,
+                    "copy a file to it",
+                    "a folder is in the way in the backup folder",
+                ))
             }
             Some(_) => {}
             None => {
@@ -278,7 +286,11 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
             source,
         })?;
         if !same_contents(from, to)? {
-            return Err(other(to, "verify the copy", "it differs from the original after copying"));
+            return Err(other(
+                to,
+                "verify the copy",
+                "it differs from the original after copying",
+            ));
         }
         Ok(1)
     } else {
@@ -378,7 +390,11 @@ fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
         match target {
             Some(t) if t.is_dir() => {}
             Some(_) => {
-                return Err(other(to, "merge a folder into it", "a file is in the way in the backup folder"))
+                return Err(other(
+                    to,
+                    "merge a folder into it",
+                    "a file is in the way in the backup folder",
+                ))
             }
             None => std::fs::create_dir_all(to).map_err(io(to, "create the folder"))?,
         }
@@ -391,7 +407,11 @@ fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
         Ok(files)
     } else {
         if target.is_some_and(|t| t.is_dir()) {
-            return Err(other(to, "move a file over it", "a folder is in the way in the backup folder"));
+            return Err(other(
+                to,
+                "move a file over it",
+                "a folder is in the way in the backup folder",
+            ));
         }
         rename(from, to)?;
         Ok(1)
@@ -513,16 +533,25 @@ fn restore_tree(from: &Path, to: &Path) -> Result<Restored, ConnectorError> {
         match target {
             Some(t) if t.is_file() && same_contents(from, to)? => {
                 std::fs::remove_file(from).map_err(io(from, "remove the backup copy"))?;
-                Ok(Restored { same: 1, ..Restored::default() })
+                Ok(Restored {
+                    same: 1,
+                    ..Restored::default()
+                })
             }
             Some(t) if t.is_dir() => {
                 std::fs::remove_dir_all(to).map_err(io(to, "remove the folder in the way of"))?;
                 rename(from, to)?;
-                Ok(Restored { put: 1, ..Restored::default() })
+                Ok(Restored {
+                    put: 1,
+                    ..Restored::default()
+                })
             }
             _ => {
                 rename(from, to)?;
-                Ok(Restored { put: 1, ..Restored::default() })
+                Ok(Restored {
+                    put: 1,
+                    ..Restored::default()
+                })
             }
         }
     }
