@@ -35,8 +35,8 @@ struct Job {
     done: mpsc::SyncSender<Compressed>,
 }
 
-/// A batch's blocks as (uncompressed length, MSZIP data).
-type Compressed = io::Result<Vec<(usize, Vec<u8>)>>;
+/// A batch's blocks as (CFDATA header, MSZIP data).
+type Compressed = io::Result<Vec<([u8; 8], Vec<u8>)>>;
 
 /// One file to put in a cabinet.
 #[derive(Debug, Clone)]
@@ -143,7 +143,7 @@ pub fn write_cabinet<W: Write + Seek>(
                         return Ok(reader.hasher);
                     }
                 } else {
-                    let _ = done_tx.send(Ok(batch.into_iter().map(|b| (b.len(), b)).collect()));
+                    let _ = done_tx.send(Ok(batch.into_iter().map(|b| (cfdata_header(b.len(), &b), b)).collect()));
                 }
             }
             reader.finish()?;
@@ -164,7 +164,7 @@ pub fn write_cabinet<W: Write + Seek>(
                         let out = job
                             .blocks
                             .iter()
-                            .map(|b| mszip_block(&mut c, b).map(|d| (b.len(), d)))
+                            .map(|b| mszip_block(&mut c, b).map(|d| (cfdata_header(b.len(), &d), d)))
                             .collect::<io::Result<Vec<_>>>();
                         let _ = job.done.send(out);
                     }
@@ -174,14 +174,8 @@ pub fn write_cabinet<W: Write + Seek>(
         let written = (|| -> io::Result<()> {
             for done in &order_rx {
                 let blocks = done.recv().map_err(|_| io::Error::other("compression thread stopped"))??;
-                for (raw_len, data) in &blocks {
-                    let mut sum = checksum(data);
-                    sum ^= data.len() as u32 | ((*raw_len as u32) << 16);
-                    let mut cfdata = [0u8; 8];
-                    cfdata[..4].copy_from_slice(&sum.to_le_bytes());
-                    cfdata[4..6].copy_from_slice(&(data.len() as u16).to_le_bytes());
-                    cfdata[6..].copy_from_slice(&(*raw_len as u16).to_le_bytes());
-                    out.write_all(&cfdata)?;
+                for (cfdata, data) in &blocks {
+                    out.write_all(cfdata)?;
                     out.write_all(data)?;
                     written_blocks += 1;
                 }
@@ -297,6 +291,16 @@ fn mszip_block(c: &mut flate2::Compress, data: &[u8]) -> io::Result<Vec<u8>> {
         out.extend_from_slice(data);
     }
     Ok(out)
+}
+
+/// The 8-byte CFDATA header (checksum, compressed and uncompressed sizes) of one block.
+fn cfdata_header(raw_len: usize, data: &[u8]) -> [u8; 8] {
+    let sum = checksum(data) ^ (data.len() as u32 | ((raw_len as u32) << 16));
+    let mut h = [0u8; 8];
+    h[..4].copy_from_slice(&sum.to_le_bytes());
+    h[4..6].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    h[6..].copy_from_slice(&(raw_len as u16).to_le_bytes());
+    h
 }
 
 /// The CFDATA checksum (MS-CAB 2.1.4: XOR of the little-endian 32-bit words, the last 1-3
