@@ -7,6 +7,7 @@
 //! MSI or zip of this build in the output folder and exits non-zero.
 
 mod render;
+mod wix_toolset;
 pub mod toolchain;
 
 pub use render::xml_escape;
@@ -40,6 +41,9 @@ Options:
                        injection for the end-to-end harness; never for a release, so it
                        needs --out)
   --extra-wxs FILE...  more .wxs sources to link (repeatable)
+  --backend BACKEND    rust (default): the project's own WiX backend, any host, reproducible;
+                       wix: WiX Toolset v3 candle + light on the same rendered sources
+                       (Windows with WiX v3 installed; not byte-reproducible)
   -h, --help           this help
 
 Environment: SOURCE_DATE_EPOCH fixes the timestamps in the MSI and the zip (default 2020-01-01).
@@ -78,6 +82,17 @@ pub struct Options {
     pub variant: Variant,
     /// More sources.
     pub extra_wxs: Vec<PathBuf>,
+    /// Which WiX backend builds the MSI.
+    pub backend: Backend,
+}
+
+/// The WiX backend: the project's own, or the WiX v3 toolset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `packaging::wix` (any host).
+    Rust,
+    /// `candle` + `light` (Windows with WiX v3).
+    Wix,
 }
 
 impl Options {
@@ -91,6 +106,7 @@ impl Options {
             out: None,
             variant: Variant::Release,
             extra_wxs: Vec::new(),
+            backend: Backend::Rust,
         };
         // Hand-written: four flags do not justify a parser dependency in xtask (kept light so
         // `cargo xtask` starts fast).
@@ -119,6 +135,13 @@ impl Options {
                         "release" => Variant::Release,
                         "test" => Variant::Test,
                         other => bail!("--variant must be `release` or `test`, not `{other}`"),
+                    }
+                }
+                "--backend" => {
+                    o.backend = match value("--backend")?.as_str() {
+                        "rust" => Backend::Rust,
+                        "wix" => Backend::Wix,
+                        other => bail!("--backend must be `rust` or `wix`, not `{other}`"),
                     }
                 }
                 "--extra-wxs" => {
@@ -365,6 +388,9 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
                 output: msi.clone(),
                 source_date_epoch: Some(epoch),
             };
+            if options.backend == Backend::Wix {
+                return wix_toolset::build(sh, &spec.sources, &spec.localizations, &spec.variables, &msi);
+            }
             let report = packaging::wix::build(&spec)?;
             eprintln!(
                 "      {} files in {} cabinet(s), {} payload bytes -> {} bytes; package code {}",
