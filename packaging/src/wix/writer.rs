@@ -13,8 +13,9 @@
 //!   "stream present") and the stream is written with `write_stream`.
 //! - It validates each value against the column category; rows were already checked with the
 //!   same rules when they were added (with source positions), so a failure here is a bug.
-//! - Cabinets are compressed straight into their streams (the stream writer seeks), so the
-//!   payload is read once and written once.
+//! - Its `cfb` crate writes large streams in quadratic time, so a large cabinet is compressed
+//!   into a temporary file and its sectors are attached to the compound file at the end (see
+//!   [`attach_stream`]); small ones are copied into their streams.
 //! - `cfb` stamps the current time only into storage entries; an MSI has no sub-storages, and
 //!   the root and stream entries carry zero times, so the file is reproducible as is.
 //!
@@ -28,7 +29,7 @@ use super::lower::ProductInfo;
 use super::{BuildReport, Error};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// Name of the summary information stream in the compound file.
@@ -47,7 +48,7 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, e))?;
     let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
-    let (file, content_hash) = write_database(&linked, file, epoch)?;
+    let (file, content_hash, attach) = write_database(&linked, file, &dir, epoch)?;
 
     // Package code: a hash of everything in the package (rows, streams, summary information).
     let mut h = Sha256::new();
@@ -61,7 +62,10 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     let package_code = format!("{{{}}}", uuid::Uuid::from_bytes(b).hyphenated()).to_ascii_uppercase();
 
     let summary = summary_stream(product, &package_code, epoch)?;
-    write_summary(file, &summary).map_err(|e| Error::Msi { table: "SummaryInformation".into(), source: e })?;
+    let mut file = write_summary(file, &summary).map_err(|e| Error::Msi { table: "SummaryInformation".into(), source: e })?;
+    for (stream, marker, mut data) in attach {
+        attach_stream(&mut file, &marker, &mut data).map_err(|e| Error::Cabinet { cabinet: stream, source: e })?;
+    }
     tmp.persist(output).map_err(|e| Error::io(output, e.error))?;
     let msi_bytes = std::fs::metadata(output).map_err(|e| Error::io(output, e))?.len();
     Ok(BuildReport {
@@ -86,9 +90,13 @@ fn put(h: &mut Sha256, b: &[u8]) {
     h.update(b);
 }
 
-/// Writes tables, streams and cabinets (compressed straight into their streams) with the
-/// `msi` crate; returns the file and a SHA-256 of all of it.
-fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8; 32]), Error> {
+/// A cabinet written to a temporary file, to be attached in place of its placeholder stream:
+/// (stream name, placeholder content, the cabinet).
+type Attach = (String, Vec<u8>, File);
+
+/// Writes tables, streams and cabinets with the `msi` crate (large cabinets as placeholders,
+/// see [`attach_stream`]); returns the file, a SHA-256 of all of it and the cabinets to attach.
+fn write_database(linked: &Linked, file: File, dir: &Path, epoch: u64) -> Result<(File, [u8; 32], Vec<Attach>), Error> {
     let mut h = Sha256::new();
     put(&mut h, b"packaging-msi-v1");
     put(&mut h, &epoch.to_le_bytes());
@@ -144,18 +152,237 @@ fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8;
         }
         pkg.insert_rows(msi::Insert::into(name.clone()).rows(rows)).map_err(msi_err(name))?;
     }
-    for plan in &linked.cabinets {
+    let mut attach = Vec::new();
+    for (i, plan) in linked.cabinets.iter().enumerate() {
         put(&mut h, plan.stream.as_bytes());
-        let w = pkg.write_stream(&plan.stream).map_err(msi_err(&plan.stream))?;
-        let w = io::BufWriter::with_capacity(1 << 20, w);
-        let (mut w, hash) = crate::cabinet::write_cabinet(&plan.entries, w, plan.compress, epoch)
-            .map_err(|e| Error::Cabinet { cabinet: plan.stream.clone(), source: e })?;
-        w.flush().map_err(msi_err(&plan.stream))?;
+        let cab_err = |e| Error::Cabinet { cabinet: plan.stream.clone(), source: e };
+        let tmp = tempfile::tempfile_in(dir).map_err(cab_err)?;
+        let w = io::BufWriter::with_capacity(1 << 20, tmp);
+        let (w, hash) = crate::cabinet::write_cabinet(&plan.entries, w, plan.compress, epoch).map_err(cab_err)?;
+        let mut tmp = w.into_inner().map_err(|e| cab_err(e.into_error()))?;
         put(&mut h, &hash);
+        let mut s = pkg.write_stream(&plan.stream).map_err(msi_err(&plan.stream))?;
+        if tmp.metadata().map_err(cab_err)?.len() < ATTACH_MIN {
+            tmp.seek(SeekFrom::Start(0)).map_err(cab_err)?;
+            io::copy(&mut tmp, &mut s).map_err(msi_err(&plan.stream))?;
+        } else {
+            let marker = placeholder(i);
+            s.write_all(&marker).map_err(msi_err(&plan.stream))?;
+            attach.push((plan.stream.clone(), marker, tmp));
+        }
     }
     pkg.flush().map_err(msi_err("(flush)"))?;
     let file = pkg.into_inner().map_err(msi_err("(finish)"))?;
-    Ok((file, h.finalize().into()))
+    Ok((file, h.finalize().into(), attach))
+}
+
+/// Cabinets at least this large are attached to the compound file by [`attach_stream`]
+/// instead of being written through the `cfb` crate.
+const ATTACH_MIN: u64 = 1 << 20;
+
+/// The placeholder stream content for the `i`th attached cabinet: larger than the mini-stream
+/// cutoff (4096 bytes), so it lives in a regular sector chain, and unique in the file.
+fn placeholder(i: usize) -> Vec<u8> {
+    let mut p = format!("packaging placeholder for cabinet stream {i:08}").into_bytes();
+    p.resize(4096 + 61, b'.');
+    p
+}
+
+// Why a hand-written step: `cfb` 0.10 (under the `msi` crate) re-walks a stream's whole sector
+// chain on every 8 KiB it writes and scans the whole FAT for every new sector, which is
+// quadratic in the stream size (about 20 s of a 1 GiB build on one thread). A large cabinet
+// is therefore written to a temporary file and attached here in one linear pass, after the
+// `msi` and `cfb` crates are done with the file: its sectors are appended at the end of the
+// compound file (MS-CFB 2.2-2.6), the FAT (and DIFAT) is extended to chain them, the
+// placeholder's sectors are freed, and the placeholder's directory entry is pointed at them.
+
+const FREESECT: u32 = 0xFFFF_FFFF;
+const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
+const FATSECT: u32 = 0xFFFF_FFFD;
+const DIFSECT: u32 = 0xFFFF_FFFC;
+/// DIFAT entries held in the header.
+const HEADER_DIFAT: usize = 109;
+
+fn cfb_bad(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("compound file: {what}"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Replaces the content of the stream whose content is `marker` with the bytes of `data`.
+fn attach_stream(file: &mut File, marker: &[u8], data: &mut File) -> io::Result<()> {
+    let mut hdr = [0u8; 512];
+    file.seek(SeekFrom::Start(0))?;
+    file.read_exact(&mut hdr)?;
+    if hdr[..8] != [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] {
+        return Err(cfb_bad("bad signature".into()));
+    }
+    let shift = u16::from_le_bytes([hdr[30], hdr[31]]);
+    if shift != 9 && shift != 12 {
+        return Err(cfb_bad(format!("sector shift {shift}")));
+    }
+    let ss = 1usize << shift;
+    let per = ss / 4;
+    let off = |id: u32| (id as u64 + 1) * ss as u64;
+    let nfat = u32_at(&hdr, 44) as usize;
+    let dir_start = u32_at(&hdr, 48);
+    let mut sector = vec![0u8; ss];
+    let read_sector = |file: &mut File, id: u32, buf: &mut Vec<u8>| -> io::Result<()> {
+        file.seek(SeekFrom::Start(off(id)))?;
+        file.read_exact(buf)
+    };
+
+    // The FAT sector ids: the header's DIFAT, then the DIFAT sector chain.
+    let mut fat_ids: Vec<u32> = (0..nfat.min(HEADER_DIFAT)).map(|k| u32_at(&hdr, 76 + 4 * k)).collect();
+    let mut difat_ids = Vec::new();
+    let mut d = u32_at(&hdr, 68);
+    while fat_ids.len() < nfat {
+        if d >= DIFSECT || difat_ids.len() > nfat {
+            return Err(cfb_bad("short DIFAT chain".into()));
+        }
+        difat_ids.push(d);
+        read_sector(file, d, &mut sector)?;
+        let want = (nfat - fat_ids.len()).min(per - 1);
+        fat_ids.extend((0..want).map(|k| u32_at(&sector, 4 * k)));
+        d = u32_at(&sector, ss - 4);
+    }
+    let mut fat = Vec::with_capacity(nfat * per);
+    for &id in &fat_ids {
+        read_sector(file, id, &mut sector)?;
+        fat.extend((0..per).map(|k| u32_at(&sector, 4 * k)));
+    }
+    let len = file.metadata()?.len();
+    if len % ss as u64 != 0 || len < ss as u64 {
+        return Err(cfb_bad(format!("length {len} is not a whole number of sectors")));
+    }
+    let nsect = (len / ss as u64 - 1) as usize;
+    if nsect > fat.len() || fat[nsect..].iter().any(|&v| v != FREESECT) {
+        return Err(cfb_bad("FAT does not match the file length".into()));
+    }
+    fat.truncate(nsect);
+    let next = |fat: &[u32], id: u32| -> io::Result<u32> {
+        fat.get(id as usize).copied().ok_or_else(|| cfb_bad(format!("sector {id} out of range")))
+    };
+
+    // The placeholder's directory entry.
+    let mut found = None;
+    let mut s = dir_start;
+    let mut steps = 0;
+    while s != ENDOFCHAIN && found.is_none() {
+        steps += 1;
+        if steps > nsect {
+            return Err(cfb_bad("directory chain loops".into()));
+        }
+        read_sector(file, s, &mut sector)?;
+        for k in 0..ss / 128 {
+            let e = &sector[k * 128..(k + 1) * 128];
+            let size = u64::from_le_bytes(e[120..128].try_into().expect("8 bytes"));
+            if e[66] == 2 && size == marker.len() as u64 {
+                let start = u32_at(e, 116);
+                let mut head = vec![0u8; marker.len().min(ss)];
+                file.seek(SeekFrom::Start(off(start)))?;
+                file.read_exact(&mut head)?;
+                if head == marker[..head.len()] {
+                    found = Some((off(s) + 128 * k as u64, start));
+                    break;
+                }
+            }
+        }
+        s = next(&fat, s)?;
+    }
+    let Some((entry_at, old_start)) = found else {
+        return Err(cfb_bad("placeholder stream not found".into()));
+    };
+    let mut s = old_start;
+    while s != ENDOFCHAIN {
+        let n = next(&fat, s)?;
+        fat[s as usize] = FREESECT;
+        s = n;
+    }
+
+    // Layout after the existing sectors: the data, then new FAT sectors, then new DIFAT sectors.
+    let size = data.metadata()?.len();
+    let m = size.div_ceil(ss as u64) as usize;
+    let (mut nf, mut nd);
+    loop {
+        nf = fat_ids.len().max(nfat);
+        nd = difat_ids.len().max(nf.saturating_sub(HEADER_DIFAT).div_ceil(per - 1));
+        let total = nsect + m + (nf - nfat) + (nd - difat_ids.len());
+        let need = total.div_ceil(per);
+        if need <= nf {
+            break;
+        }
+        fat_ids.push(0); // placeholder id, assigned below
+    }
+    let first_new_fat = nsect + m;
+    let first_new_difat = first_new_fat + (nf - nfat);
+    let total = first_new_difat + (nd - difat_ids.len());
+    if total as u64 > 0xFFFF_FFFA {
+        return Err(cfb_bad("too many sectors".into()));
+    }
+    fat.resize(nf * per, FREESECT);
+    for i in 0..m {
+        fat[nsect + i] = if i + 1 == m { ENDOFCHAIN } else { (nsect + i + 1) as u32 };
+    }
+    for (k, id) in fat_ids.iter_mut().skip(nfat).enumerate() {
+        *id = (first_new_fat + k) as u32;
+        fat[*id as usize] = FATSECT;
+    }
+    for (id, entry) in fat.iter_mut().enumerate().take(total).skip(first_new_difat) {
+        *entry = DIFSECT;
+        difat_ids.push(id as u32);
+    }
+
+    // Data, padded to whole sectors.
+    file.seek(SeekFrom::Start(off(nsect as u32)))?;
+    data.seek(SeekFrom::Start(0))?;
+    {
+        let mut w = io::BufWriter::with_capacity(1 << 20, &mut *file);
+        let copied = io::copy(data, &mut w)?;
+        if copied != size {
+            return Err(io::Error::other(format!("cabinet temporary file: {copied} of {size} bytes read")));
+        }
+        io::copy(&mut io::repeat(0).take(m as u64 * ss as u64 - size), &mut w)?;
+        w.flush()?;
+    }
+    // FAT sectors (all of them: existing ones changed where the placeholder was freed).
+    for (k, &id) in fat_ids.iter().enumerate() {
+        let bytes: Vec<u8> = fat[k * per..(k + 1) * per].iter().flat_map(|v| v.to_le_bytes()).collect();
+        file.seek(SeekFrom::Start(off(id)))?;
+        file.write_all(&bytes)?;
+    }
+    // DIFAT sectors.
+    for (j, &id) in difat_ids.iter().enumerate() {
+        let mut bytes = Vec::with_capacity(ss);
+        for k in 0..per - 1 {
+            let v = fat_ids.get(HEADER_DIFAT + j * (per - 1) + k).copied().unwrap_or(FREESECT);
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        bytes.extend_from_slice(&difat_ids.get(j + 1).copied().unwrap_or(ENDOFCHAIN).to_le_bytes());
+        file.seek(SeekFrom::Start(off(id)))?;
+        file.write_all(&bytes)?;
+    }
+    // Header: FAT count, DIFAT start and count, the first 109 DIFAT entries.
+    hdr[44..48].copy_from_slice(&(nf as u32).to_le_bytes());
+    hdr[68..72].copy_from_slice(&difat_ids.first().copied().unwrap_or(ENDOFCHAIN).to_le_bytes());
+    hdr[72..76].copy_from_slice(&(difat_ids.len() as u32).to_le_bytes());
+    for k in 0..HEADER_DIFAT {
+        let v = fat_ids.get(k).copied().unwrap_or(FREESECT);
+        hdr[76 + 4 * k..80 + 4 * k].copy_from_slice(&v.to_le_bytes());
+    }
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&hdr)?;
+    // The directory entry: start sector and size.
+    file.seek(SeekFrom::Start(entry_at + 116))?;
+    file.write_all(&(nsect as u32).to_le_bytes())?;
+    file.write_all(&size.to_le_bytes())?;
+    let end = off(total as u32 - 1) + ss as u64;
+    if file.metadata()?.len() != end {
+        return Err(cfb_bad(format!("length {} after attaching, {end} expected", file.metadata()?.len())));
+    }
+    Ok(())
 }
 
 /// A writer that hashes what passes through.
@@ -176,7 +403,7 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Replaces the summary information stream.
-fn write_summary(file: File, bytes: &[u8]) -> io::Result<()> {
+fn write_summary(file: File, bytes: &[u8]) -> io::Result<File> {
     let mut comp = cfb::CompoundFile::open(file)?;
     {
         let mut s = comp.create_stream(SUMMARY_STREAM)?;
@@ -185,7 +412,8 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<()> {
     // No fsync: the file is renamed into place only after everything was written, so a
     // failed build never leaves a partial MSI at the output path; durability across a power
     // loss is the caller's concern (and costs seconds on a 1 GiB package).
-    comp.flush()
+    comp.flush()?;
+    Ok(comp.into_inner())
 }
 
 /// Encodes `s` in Windows-1252 (the database and summary information codepage).
@@ -291,4 +519,67 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
     }
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a compound file with a small stream and a placeholder, attaches `n` bytes and
+    /// reads everything back with `cfb` in strict mode.
+    fn attach_round_trip(version: cfb::Version, n: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.cfb");
+        let marker = placeholder(3);
+        {
+            let mut comp = cfb::CompoundFile::create_with_version(version, File::create(&path).unwrap()).unwrap();
+            comp.create_stream("small").unwrap().write_all(b"small stream").unwrap();
+            comp.create_stream("before").unwrap().write_all(&vec![7u8; 20_000]).unwrap();
+            comp.create_stream("cab").unwrap().write_all(&marker).unwrap();
+            comp.create_stream("after").unwrap().write_all(&vec![9u8; 9_000]).unwrap();
+            comp.flush().unwrap();
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let data: Vec<u8> = (0..n).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x as u8 }).collect();
+        let mut tmp = tempfile::tempfile().unwrap();
+        tmp.write_all(&data).unwrap();
+        let mut file = File::options().read(true).write(true).open(&path).unwrap();
+        attach_stream(&mut file, &marker, &mut tmp).unwrap();
+        drop(file);
+        let mut comp = cfb::CompoundFile::open_strict(File::open(&path).unwrap()).unwrap();
+        let mut read = |name: &str| {
+            let mut v = Vec::new();
+            comp.open_stream(name).unwrap().read_to_end(&mut v).unwrap();
+            v
+        };
+        assert!(read("cab") == data, "attached stream differs");
+        assert_eq!(read("small"), b"small stream");
+        assert_eq!(read("before"), vec![7u8; 20_000]);
+        assert_eq!(read("after"), vec![9u8; 9_000]);
+    }
+
+    #[test]
+    fn attached_stream_reads_back() {
+        attach_round_trip(cfb::Version::V4, 3 * 1024 * 1024 + 123);
+    }
+
+    #[test]
+    fn attached_stream_needing_difat_sectors_reads_back() {
+        // 512-byte sectors: more than 109 FAT sectors (7 MB) needs DIFAT sectors.
+        attach_round_trip(cfb::Version::V3, 9 * 1024 * 1024 + 5);
+    }
+
+    #[test]
+    fn missing_placeholder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.cfb");
+        {
+            let mut comp = cfb::CompoundFile::create(File::create(&path).unwrap()).unwrap();
+            comp.create_stream("other").unwrap().write_all(&vec![1u8; 5000]).unwrap();
+            comp.flush().unwrap();
+        }
+        let mut file = File::options().read(true).write(true).open(&path).unwrap();
+        let err = attach_stream(&mut file, &placeholder(0), &mut tempfile::tempfile().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("placeholder stream not found"), "{err}");
+    }
 }
