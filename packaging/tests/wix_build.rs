@@ -491,3 +491,20 @@ fn empty_string_values_are_written_as_null() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ClearThing\t51\tTHING\t"));
 }
+
+#[test]
+fn one_build_takes_the_strings_of_one_culture() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = fixture(dir.path(), &main_wxs("1.2.3"));
+    let german = dir.path().join("de-de.wxl");
+    std::fs::write(&german, WXL.replace("Culture=\"en-us\"", "Culture=\"de-de\"")).unwrap();
+    assert_eq!(packaging::wix::localization_culture(&german).unwrap(), "de-de");
+    assert_eq!(packaging::wix::localization_culture(&spec.localizations[0]).unwrap(), "en-us");
+    // A translation alone builds (the ids are the same)...
+    spec.localizations = vec![german.clone()];
+    build(&spec).unwrap();
+    // ...but mixing two cultures in one build is an error naming both files.
+    spec.localizations = vec![dir.path().join("en-us.wxl"), german];
+    let e = build(&spec).unwrap_err().to_string();
+    assert!(e.contains("de-de.wxl") && e.contains("differs from") && e.contains("en-us.wxl"), "{e}");
+}

@@ -41,6 +41,8 @@ Options:
                        injection for the end-to-end harness; never for a release, so it
                        needs --out)
   --extra-wxs FILE...  more .wxs sources to link (repeatable)
+  --culture CULTURE    the strings' language: the wix/strings/*.wxl files with this Culture
+                       (default: en-us)
   --backend BACKEND    rust (default): the project's own WiX backend, any host, reproducible;
                        wix: WiX Toolset v3 candle + light on the same rendered sources
                        (Windows with WiX v3 installed; not byte-reproducible)
@@ -84,6 +86,8 @@ pub struct Options {
     pub extra_wxs: Vec<PathBuf>,
     /// Which WiX backend builds the MSI.
     pub backend: Backend,
+    /// The culture of the `.wxl` strings to build with (lower case).
+    pub culture: String,
 }
 
 /// The WiX backend: the project's own, or the WiX v3 toolset.
@@ -107,6 +111,7 @@ impl Options {
             variant: Variant::Release,
             extra_wxs: Vec::new(),
             backend: Backend::Rust,
+            culture: "en-us".to_string(),
         };
         // Hand-written: four flags do not justify a parser dependency in xtask (kept light so
         // `cargo xtask` starts fast).
@@ -137,6 +142,7 @@ impl Options {
                         other => bail!("--variant must be `release` or `test`, not `{other}`"),
                     }
                 }
+                "--culture" => o.culture = value("--culture")?.to_ascii_lowercase(),
                 "--backend" => {
                     o.backend = match value("--backend")?.as_str() {
                         "rust" => Backend::Rust,
@@ -358,7 +364,17 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             }
             sources.push(extra.clone());
         }
-        let localizations = files_in(&wix_dir.join("strings"), "wxl");
+        // One build is one language, as `light -cultures:` picks: a translation is another
+        // `.wxl` file in wix/strings/ with its own Culture.
+        let mut localizations = Vec::new();
+        for wxl in files_in(&wix_dir.join("strings"), "wxl") {
+            if packaging::wix::localization_culture(&wxl)? == options.culture {
+                localizations.push(wxl);
+            }
+        }
+        if localizations.is_empty() {
+            bail!("no wix/strings/*.wxl has Culture=\"{}\" (see --culture)", options.culture);
+        }
         for s in &sources {
             eprintln!("      source {}", s.strip_prefix(&root).unwrap_or(s).display());
         }

@@ -24,7 +24,7 @@ pub struct BuildSpec {
     /// `.wxs` files; every `<Fragment>` in them is linked (and every `*Ref` must name something
     /// that exists).
     pub sources: Vec<PathBuf>,
-    /// `.wxl` files (`WixLocalization`, culture en-us) providing `!(loc.Id)`.
+    /// `.wxl` files (`WixLocalization`, all of one culture) providing `!(loc.Id)`.
     pub localizations: Vec<PathBuf>,
     /// Preprocessor variables `$(var.Name)`, like `candle -dName=value`.
     pub variables: BTreeMap<String, String>,
@@ -117,10 +117,24 @@ struct Source {
     text: String,
 }
 
-/// Loads the `.wxl` files into a map of string id -> text.
+/// The `Culture` of a `.wxl` file (lower case), so a caller can pick one language's files the
+/// way `light -cultures:` does.
+pub fn localization_culture(path: &Path) -> Result<String, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let doc = parse_xml(path, &text)?;
+    let root = doc.root_element();
+    let p = doc.text_pos_at(root.range().start);
+    root.attribute("Culture").map(str::to_ascii_lowercase).ok_or_else(|| {
+        Loc { file: path.to_path_buf(), line: p.row, column: p.col }.error("<WixLocalization> requires Culture")
+    })
+}
+
+/// Loads the `.wxl` files into a map of string id -> text. They must all be of one culture
+/// (a build is one language, as with `light -cultures:`).
 pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>, Error> {
     let mut strings = BTreeMap::new();
     let mut origin: BTreeMap<String, Loc> = BTreeMap::new();
+    let mut culture: Option<(String, PathBuf)> = None;
     for path in paths {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let doc = parse_xml(path, &text)?;
@@ -134,8 +148,17 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
         }
         for a in root.attributes() {
             match a.name() {
-                "Culture" if a.value().eq_ignore_ascii_case("en-us") => {}
-                "Culture" => return Err(pos(root).error(format!("culture {:?} is not supported (only en-us)", a.value()))),
+                "Culture" => match &culture {
+                    Some((first, file)) if !first.eq_ignore_ascii_case(a.value()) => {
+                        return Err(pos(root).error(format!(
+                            "culture {:?} differs from {first:?} of {}: one build takes the strings of one culture",
+                            a.value(),
+                            file.display()
+                        )))
+                    }
+                    Some(_) => {}
+                    None => culture = Some((a.value().to_string(), path.clone())),
+                },
                 "Codepage" | "Language" => {}
                 other => return Err(pos(root).error(format!("attribute {other} of <WixLocalization> is not supported (supported: Culture, Codepage, Language)"))),
             }
