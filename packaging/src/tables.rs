@@ -555,3 +555,33 @@ mod tests {
         assert_eq!(checked, standard_names().count(), "every table found in tables.xml");
     }
 }
+
+/// Custom action type bits (MSI SDK "Custom Action Types", "... Return Processing Options",
+/// "... In-Script Execution Options", "... Scheduling Options", "... Hidden Target Option"),
+/// declared once for the lowering (`wix::lower`, `wix::link`) and the validation (`validate`).
+pub mod ca_bits {
+    /// Low 6 bits: the base type (source location and target kind).
+    pub const BASE_MASK: i32 = 0x3F;
+    pub const DLL: i32 = 1;
+    pub const EXE: i32 = 2;
+    pub const TEXT: i32 = 3;
+    pub const JSCRIPT: i32 = 5;
+    pub const VBSCRIPT: i32 = 6;
+    pub const SOURCE_FILE: i32 = 0x10;
+    pub const DIRECTORY: i32 = 0x20;
+    pub const PROPERTY: i32 = 0x30;
+    pub const CONTINUE: i32 = 0x40;
+    pub const ASYNC: i32 = 0x80;
+    pub const FIRST_SEQUENCE: i32 = 0x100;
+    pub const ONCE_PER_PROCESS: i32 = 0x200;
+    pub const CLIENT_REPEAT: i32 = 0x300;
+    pub const IN_SCRIPT: i32 = 0x400;
+    pub const ROLLBACK: i32 = 0x100;
+    pub const COMMIT: i32 = 0x200;
+    pub const NO_IMPERSONATE: i32 = 0x800;
+    pub const SCRIPT_64: i32 = 0x1000;
+    pub const HIDE_TARGET: i32 = 0x2000;
+    pub const TS_AWARE: i32 = 0x4000;
+    /// ExtendedType: msidbCustomActionTypePatchUninstall.
+    pub const PATCH_UNINSTALL: i32 = 0x8000;
+}

@@ -8,30 +8,9 @@ use object::Object;
 use super::db::Db;
 use super::Finding;
 
-// Custom action type bits (MSI SDK, "Custom Action Return Processing Options", "Custom Action
-// Execution Scheduling Options", "Custom Action In-Script Execution Options", "Summary List of
-// All Custom Action Types").
-/// Low 6 bits: the base type (source location and target kind).
-pub(super) const BASE_MASK: i32 = 0x3F;
-/// msidbCustomActionTypeContinue: ignore the exit code.
-const CONTINUE: i32 = 0x40;
-/// msidbCustomActionTypeAsync.
-const ASYNC: i32 = 0x80;
-/// msidbCustomActionTypeInScript: deferred (runs from the installation script).
-pub(super) const IN_SCRIPT: i32 = 0x400;
-/// With InScript: msidbCustomActionTypeRollback.
-const ROLLBACK: i32 = 0x100;
-/// With InScript: msidbCustomActionTypeCommit.
-const COMMIT: i32 = 0x200;
-/// msidbCustomActionTypeNoImpersonate.
-const NO_IMPERSONATE: i32 = 0x800;
-/// msidbCustomActionType64BitScript.
-const SCRIPT_64BIT: i32 = 0x1000;
-/// msidbCustomActionTypeHideTarget: the installer does not log the action's target or its
-/// CustomActionData.
-pub(super) const HIDE_TARGET: i32 = 0x2000;
-/// msidbCustomActionTypeTSAware.
-const TS_AWARE: i32 = 0x4000;
+// The type bits are declared once, in `crate::tables::ca_bits`.
+pub(super) use crate::tables::ca_bits::{BASE_MASK, HIDE_TARGET, IN_SCRIPT};
+use crate::tables::ca_bits::{ASYNC, COMMIT, CONTINUE, NO_IMPERSONATE, ROLLBACK, SCRIPT_64 as SCRIPT_64BIT, TS_AWARE};
 
 /// The base types Windows Installer defines (MSI SDK, "Summary List of All Custom Action Types").
 const VALID_BASE_TYPES: [i32; 20] = [1, 2, 5, 6, 7, 17, 18, 19, 21, 22, 23, 34, 35, 37, 38, 39, 50, 51, 53, 54];

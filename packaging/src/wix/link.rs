@@ -60,7 +60,7 @@ pub fn link(mut model: Model, product: &ProductInfo) -> Result<Linked, Error> {
 /// A deferred (in-script) custom action only runs between `InstallInitialize` and
 /// `InstallFinalize` (Windows Installer error 2762 otherwise): catch it at build time.
 fn check_deferred_placement(model: &Model, seqs: &BTreeMap<String, Vec<sequence::SequenceRow>>) -> Result<(), Error> {
-    const IN_SCRIPT: i32 = 0x400; // msidbCustomActionTypeInScript
+    use crate::tables::ca_bits::IN_SCRIPT;
     for (table, rows) in seqs {
         let at = |a: &str| rows.iter().find(|r| r.action == a).map(|r| r.sequence);
         let (lo, hi) = match (at("InstallInitialize"), at("InstallFinalize")) {

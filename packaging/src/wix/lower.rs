@@ -1288,33 +1288,6 @@ fn directory_search(ctx: &mut Ctx<'_>, c: Node<'_, '_>, property: &str, parent: 
     Ok(last)
 }
 
-/// Custom action type bits (MSI SDK "Custom Action Types", "... Return Processing Options",
-/// "... In-Script Execution Options", "... Scheduling Options", "... Hidden Target Option").
-mod ca_bits {
-    pub const DLL: i32 = 1;
-    pub const EXE: i32 = 2;
-    pub const TEXT: i32 = 3;
-    pub const JSCRIPT: i32 = 5;
-    pub const VBSCRIPT: i32 = 6;
-    pub const SOURCE_FILE: i32 = 0x10;
-    pub const DIRECTORY: i32 = 0x20;
-    pub const PROPERTY: i32 = 0x30;
-    pub const CONTINUE: i32 = 0x40;
-    pub const ASYNC: i32 = 0x80;
-    pub const FIRST_SEQUENCE: i32 = 0x100;
-    pub const ONCE_PER_PROCESS: i32 = 0x200;
-    pub const CLIENT_REPEAT: i32 = 0x300;
-    pub const IN_SCRIPT: i32 = 0x400;
-    pub const ROLLBACK: i32 = 0x100;
-    pub const COMMIT: i32 = 0x200;
-    pub const NO_IMPERSONATE: i32 = 0x800;
-    pub const SCRIPT_64: i32 = 0x1000;
-    pub const HIDE_TARGET: i32 = 0x2000;
-    pub const TS_AWARE: i32 = 0x4000;
-    /// ExtendedType: msidbCustomActionTypePatchUninstall.
-    pub const PATCH_UNINSTALL: i32 = 0x8000;
-}
-
 /// `<CustomAction>`.
 fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let a = ctx.attrs(
@@ -1325,7 +1298,7 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
             "Win64", "PatchUninstall", "SuppressModularization",
         ],
     )?;
-    use ca_bits::*;
+    use crate::tables::ca_bits::*;
     let id = a.required_id("Id")?;
     let present: Vec<&str> = ["BinaryKey", "FileKey", "Directory", "Property", "Error", "Script"].into_iter().filter(|n| a.has(n)).collect();
     let targets: Vec<&str> = ["DllEntry", "ExeCommand", "Value", "JScriptCall", "VBScriptCall"].into_iter().filter(|n| a.has(n)).collect();
@@ -1422,7 +1395,7 @@ fn set_property(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let prop = a.required_id("Id")?;
     let action = a.identifier("Action")?.unwrap_or_else(|| format!("Set{prop}"));
     let value = a.required("Value")?;
-    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (ca_bits::TEXT | ca_bits::PROPERTY).into(), prop.into(), value.into(), Cell::Null])?;
+    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::PROPERTY).into(), prop.into(), value.into(), Cell::Null])?;
     set_schedule(ctx, c, &a, &action, None)
 }
 
@@ -1432,7 +1405,7 @@ fn set_directory(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let dir = a.required_id("Id")?;
     ctx.reference(c, "Directory", &dir);
     let action = a.identifier("Action")?.unwrap_or_else(|| format!("Set{dir}"));
-    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (ca_bits::TEXT | ca_bits::DIRECTORY).into(), dir.into(), a.required("Value")?.into(), Cell::Null])?;
+    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::DIRECTORY).into(), dir.into(), a.required("Value")?.into(), Cell::Null])?;
     // WiX schedules SetDirectory after CostInitialize.
     set_schedule(ctx, c, &a, &action, Some(Placement::After("CostInitialize".into())))
 }
