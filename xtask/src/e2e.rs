@@ -17,7 +17,7 @@ mod registry;
 mod scenarios;
 mod secrets;
 mod snapshot;
-mod wine;
+pub(crate) mod wine;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -204,7 +204,7 @@ fn select(only: &[String]) -> Result<Vec<&'static Scenario>> {
 }
 
 /// Compiles the `ProcessPrng` shim and creates the template prefix (once per run).
-fn template_prefix(sh: &Shell, wine: &Wine, root: &Path) -> Result<Prefix> {
+pub(crate) fn template_prefix(sh: &Shell, wine: &Wine, root: &Path) -> Result<Prefix> {
     let src = project_root().join("tests/wine/bcryptprimitives.c");
     let dll = root.join("shim/bcryptprimitives.dll");
     std::fs::create_dir_all(root.join("shim"))?;

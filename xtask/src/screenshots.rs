@@ -44,7 +44,9 @@ under Wine on an Xvfb display, walks each path of the dialogs with xdotool, chec
 ";
 
 /// The Windows folder inside each prefix with the MSI, the batch file and the logs.
-const WORK_WIN: &str = r"C:\shots";
+/// Where the walk puts the MSI, the batch file and logs in a prefix: the e2e harness's folder,
+/// which its template prefix prepares.
+const WORK_WIN: &str = crate::e2e::wine::WORK_DIR_WIN;
 
 /// How long the whole `msiexec` may run after the last click before it is considered hung.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -250,41 +252,15 @@ fn c_path(prefix: &Path, windows_path: &str) -> PathBuf {
     rest.split('\\').filter(|s| !s.is_empty()).fold(prefix.join("drive_c"), |p, part| p.join(part))
 }
 
-/// The template prefix: `wineboot -i`, the `ProcessPrng` shim that Rust DLLs need under Wine 8
-/// (tests/wine/bcryptprimitives.c, test harness only), and the exit-code batch file. Made once
-/// and reused while its inputs are unchanged.
+/// The template prefix, made exactly as the end-to-end harness makes its own
+/// (`e2e::template_prefix`: `wineboot -i`, Windows 10, the `ProcessPrng` shim of
+/// tests/wine/bcryptprimitives.c, the exit-code batch file in `C:\e2e`).
 fn template_prefix(sh: &Shell, root: &Path) -> Result<PathBuf> {
-    let template = root.join("template");
-    let ready = template.join(".screenshots-ready");
-    let shim_src = project_root().join("tests/wine/bcryptprimitives.c");
-    let batch = project_root().join("tests/wine/msiexec-exit.cmd");
-    if ready.exists() {
-        return Ok(template);
-    }
-    if template.exists() {
-        std::fs::remove_dir_all(&template)?;
-    }
-    let dll = root.join("bcryptprimitives.dll");
-    cmd!(sh, "x86_64-w64-mingw32-gcc -shared -O2 -Wall -o {dll} {shim_src} -ladvapi32")
-        .quiet()
-        .run()
-        .context("compiling tests/wine/bcryptprimitives.c (needs mingw-w64)")?;
-    eprintln!("screenshots: creating the template Wine prefix (wineboot, about a minute)");
-    wine_env(cmd!(sh, "wine wineboot -i"), &template, "").quiet().ignore_stdout().ignore_stderr().run()?;
-    // A fresh Wine 8 prefix reports Windows 7; the product needs Windows Server 2016 or later.
-    wine_env(cmd!(sh, "wine reg add HKCU\\Software\\Wine /v Version /d win10 /f"), &template, "")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run()?;
-    wine_env(cmd!(sh, "timeout 180 wineserver -w"), &template, "").quiet().run()?;
-    let system32 = template.join("drive_c/windows/system32");
-    std::fs::copy(&dll, system32.join("bcryptprimitives.dll")).context("installing the ProcessPrng shim")?;
-    let work = c_path(&template, WORK_WIN);
-    std::fs::create_dir_all(work.join("logs"))?;
-    std::fs::copy(&batch, work.join("msiexec-exit.cmd"))?;
-    std::fs::write(&ready, b"")?;
-    Ok(template)
+    let wine = match crate::e2e::wine::Wine::detect(sh)? {
+        Ok(wine) => wine,
+        Err(why) => bail!("the dialog walk needs Wine: {why}"),
+    };
+    Ok(crate::e2e::template_prefix(sh, &wine, root)?.path)
 }
 
 fn copy_prefix(sh: &Shell, template: &Path, prefix: &Path) -> Result<()> {
