@@ -14,7 +14,7 @@
 //!   `CEIP_CHECKBOX` (`1` or empty) and `CEIP_ALREADY_ENABLED=1` when a previous install enabled
 //!   CEIP (the dialog is skipped).
 //!
-//! "`1` unless already decided" (DESIGN.md): `CEIP_OPTIN` has no Property-table default, so an
+//! "`1` unless already decided" (docs/silent-install.md): `CEIP_OPTIN` has no Property-table default, so an
 //! empty value means "not given". An explicit `CEIP_OPTIN` (command line, or the checkbox
 //! written back by `ApplyCeipCheckbox`) wins; otherwise a previous installation's choice (`#1`
 //! or `#0`) is kept; with neither, the default is `1`.

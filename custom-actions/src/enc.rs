@@ -48,7 +48,7 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// The production parameters (DESIGN.md): m = 64 MiB, t = 3, p = 4.
+    /// The production parameters (docs/enc-format.md): m = 64 MiB, t = 3, p = 4.
     pub const DEFAULT: KdfParams = KdfParams {
         m_kib: 64 * 1024,
         t: 3,

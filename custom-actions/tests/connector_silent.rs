@@ -1,4 +1,4 @@
-//! The silent-install contract of ApplyEmbeddedConnectorAction (DESIGN.md): every EMBEDDED_CONNECTOR_ACTION value, with and without a configuration, bad passwords and unwritable folders.
+//! The silent-install contract of ApplyEmbeddedConnectorAction (docs/silent-install.md): every EMBEDDED_CONNECTOR_ACTION value, with and without a configuration, bad passwords and unwritable folders.
 
 mod connector_support;
 

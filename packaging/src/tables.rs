@@ -512,7 +512,7 @@ mod tests {
     #[test]
     fn definitions_match_wix3_tables_xml() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/reference/wix3/tables.xml");
+            .join("../reference/wix3/tables.xml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {

@@ -3,7 +3,7 @@
 //! dist` (`<target>/wix/*.wxs`) and every static `wix/**/*.wxs` validate against WiX v3's schema
 //! (plus the Util extension's, for `util:` elements), every `wix/**/*.wxl` against `wixloc.xsd`.
 //!
-//! The schemas are WiX v3.14.1's, in `../shared/reference/wix3/` beside the repository; the
+//! The schemas are WiX v3.14.1's, in `reference/wix3/` (with their licence); the
 //! validator is libxml2's `xmllint`.
 
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use installer_tests::{have_tool, project_root, skip_or_fail, wix_out_dir};
 
 /// The WiX v3 reference schemas, or `None` (after a loud skip) when they or xmllint are missing.
 fn reference_dir() -> Option<PathBuf> {
-    let dir = project_root().join("../shared/reference/wix3");
+    let dir = project_root().join("reference/wix3");
     if !dir.join("wix-libxml2.xsd").is_file() {
         skip_or_fail(&format!("WiX v3 schemas not found at {}", dir.display()));
         return None;

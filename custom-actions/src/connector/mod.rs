@@ -553,7 +553,7 @@ pub fn export_from_ui_with(session: &mut impl Session, options: ExportOptions) -
 /// **ApplyEmbeddedConnectorAction** (immediate; InstallExecuteSequence after
 /// `DetectEmbeddedConnector`, before `InstallValidate`, so nothing has changed yet).
 ///
-/// The silent-install contract (DESIGN.md). With no configuration found: `export` stops with
+/// The silent-install contract (docs/silent-install.md). With no configuration found: `export` stops with
 /// 1602 (nothing to export, nothing changed), anything else continues. With a configuration:
 /// - empty: 1603, logging which property to set; nothing changed. (The dialogs set `discard`
 ///   when the admin answers Yes, so an empty value here means nobody decided.)
