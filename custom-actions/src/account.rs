@@ -97,7 +97,9 @@ pub enum AccountNameError {
     #[error("the account name has leading or trailing spaces; remove them")]
     SurroundingSpace,
     /// Neither `\` nor `@`.
-    #[error("write the account as DOMAIN\\Username, user@dns.domain or DOMAIN\\gmsa$ (or leave it empty for LocalSystem)")]
+    #[error(
+        "write the account as DOMAIN\\Username, user@dns.domain or DOMAIN\\gmsa$ (or leave it empty for LocalSystem)"
+    )]
     NoDomain,
     /// More than one `\`, or both `\` and `@`.
     #[error("use exactly one form: DOMAIN\\Username or user@dns.domain, not both and with one separator")]
@@ -112,9 +114,7 @@ pub enum AccountNameError {
     #[error("the domain contains {0}, which a NetBIOS domain name cannot contain")]
     DomainCharacter(String),
     /// NetBIOS domain starting with a period.
-    #[error(
-        "the domain cannot start with a period (for a local account use COMPUTERNAME\\Username)"
-    )]
+    #[error("the domain cannot start with a period (for a local account use COMPUTERNAME\\Username)")]
     DomainPeriod,
     /// Empty user name.
     #[error("the user name is empty")]
@@ -143,10 +143,7 @@ fn check_netbios(domain: &str) -> Result<(), AccountNameError> {
     if domain.is_empty() {
         return Err(AccountNameError::DomainEmpty);
     }
-    if let Some(c) = domain
-        .chars()
-        .find(|c| "\\/:*?\"<>|".contains(*c) || c.is_control())
-    {
+    if let Some(c) = domain.chars().find(|c| "\\/:*?\"<>|".contains(*c) || c.is_control()) {
         return Err(AccountNameError::DomainCharacter(describe(c)));
     }
     if domain.chars().count() > 15 {
@@ -165,10 +162,7 @@ fn check_user(user: &str) -> Result<(), AccountNameError> {
     if user.is_empty() {
         return Err(AccountNameError::UserEmpty);
     }
-    if let Some(c) = user
-        .chars()
-        .find(|c| "\"/\\[]:;|=,+*?<>@".contains(*c) || c.is_control())
-    {
+    if let Some(c) = user.chars().find(|c| "\"/\\[]:;|=,+*?<>@".contains(*c) || c.is_control()) {
         return Err(AccountNameError::UserCharacter(describe(c)));
     }
     if user.chars().all(|c| c == '.' || c == ' ') {
@@ -225,25 +219,16 @@ pub fn parse_account(input: &str) -> Result<Account, AccountNameError> {
                 if name.chars().count() > 15 {
                     return Err(AccountNameError::GmsaTooLong(name.to_string()));
                 }
-                return Ok(Account::Gmsa {
-                    domain: domain.to_string(),
-                    name: name.to_string(),
-                });
+                return Ok(Account::Gmsa { domain: domain.to_string(), name: name.to_string() });
             }
             check_user(user)?;
-            Ok(Account::Domain {
-                domain: domain.to_string(),
-                user: user.to_string(),
-            })
+            Ok(Account::Domain { domain: domain.to_string(), user: user.to_string() })
         }
         (0, 1) => {
             let (user, domain) = input.split_once('@').expect("one at sign");
             check_user(user)?;
             check_dns(domain)?;
-            Ok(Account::Upn {
-                user: user.to_string(),
-                domain: domain.to_string(),
-            })
+            Ok(Account::Upn { user: user.to_string(), domain: domain.to_string() })
         }
         _ => Err(AccountNameError::Ambiguous),
     }
@@ -284,9 +269,7 @@ impl LogonFailure {
     pub fn explain(self) -> String {
         let text = match self.0 {
             1326 => "the user name or password is incorrect",
-            1327 => {
-                "an account restriction prevents this logon (e.g. blank password or logon hours)"
-            }
+            1327 => "an account restriction prevents this logon (e.g. blank password or logon hours)",
             1328 => "the account is not allowed to log on at this time",
             1329 => "the account is not allowed to log on to this computer",
             1330 => "the password has expired",
@@ -311,12 +294,7 @@ pub const ERROR_LOGON_TYPE_NOT_GRANTED: u32 = 1385;
 pub trait Logon {
     /// Logs `user` on with `password`; `domain` is `None` for a UPN. Ok when Windows accepted
     /// the credentials.
-    fn network_logon(
-        &self,
-        user: &str,
-        domain: Option<&str>,
-        password: &Password,
-    ) -> Result<(), LogonFailure>;
+    fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure>;
 
     /// The `DOMAIN\user` form of a UPN, which is what the service manager takes as a service
     /// account (Windows: `LookupAccountNameW`, then `LookupAccountSidW`).
@@ -356,9 +334,7 @@ pub enum AccountError {
         reason: AccountNameError,
     },
     /// Password given where none is used.
-    #[error(
-        "{0} is a group managed service account and has no password: leave SERVICE_PASSWORD empty"
-    )]
+    #[error("{0} is a group managed service account and has no password: leave SERVICE_PASSWORD empty")]
     GmsaWithPassword(String),
     /// No password for an account that needs one.
     #[error("SERVICE_PASSWORD is empty; {0} needs its password (or use a group managed service account, or leave SERVICE_ACCOUNT empty for LocalSystem)")]
@@ -384,15 +360,8 @@ pub enum AccountError {
 /// Checks `SERVICE_ACCOUNT` / `SERVICE_PASSWORD`: format, password rules, logon. Returns the
 /// account and the name `ServiceInstall` gets (`SERVICE_LOGON`: `LocalSystem`, a UPN
 /// resolved to `DOMAIN\user`).
-pub fn check_account(
-    input: &str,
-    password: &Password,
-    logon: &impl Logon,
-) -> Result<(Account, String), AccountError> {
-    let account = parse_account(input).map_err(|reason| AccountError::Name {
-        input: input.to_string(),
-        reason,
-    })?;
+pub fn check_account(input: &str, password: &Password, logon: &impl Logon) -> Result<(Account, String), AccountError> {
+    let account = parse_account(input).map_err(|reason| AccountError::Name { input: input.to_string(), reason })?;
     match &account {
         Account::LocalSystem => {}
         Account::Gmsa { .. } if !password.is_empty() => {
@@ -402,18 +371,13 @@ pub fn check_account(
         Account::Domain { .. } | Account::Upn { .. } if password.is_empty() => {
             return Err(AccountError::PasswordMissing(account.to_string()))
         }
-        Account::Domain { domain, user } => {
-            network_logon(&account, logon, user, Some(domain), password)?
-        }
+        Account::Domain { domain, user } => network_logon(&account, logon, user, Some(domain), password)?,
         Account::Upn { .. } => {
             let upn = account.logon_name();
             network_logon(&account, logon, &upn, None, password)?;
             let name = logon
                 .down_level_name(&upn)
-                .map_err(|e| AccountError::Resolve {
-                    account: upn.clone(),
-                    reason: e.explain(),
-                })?;
+                .map_err(|e| AccountError::Resolve { account: upn.clone(), reason: e.explain() })?;
             return Ok((account, name));
         }
     }
@@ -431,10 +395,7 @@ fn network_logon(
     match logon.network_logon(user, domain, password) {
         Ok(()) => Ok(()),
         Err(LogonFailure(ERROR_LOGON_TYPE_NOT_GRANTED)) => Ok(()),
-        Err(failure) => Err(AccountError::Logon {
-            account: account.to_string(),
-            reason: failure.explain(),
-        }),
+        Err(failure) => Err(AccountError::Logon { account: account.to_string(), reason: failure.explain() }),
     }
 }
 
@@ -454,22 +415,16 @@ fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: 
                 let _ = session.set_property("SERVICE_PASSWORD", "");
             }
             let how = match &account {
-                Account::LocalSystem if !password.is_empty() => {
-                    "LocalSystem; the SERVICE_PASSWORD given was ignored"
-                }
+                Account::LocalSystem if !password.is_empty() => "LocalSystem; the SERVICE_PASSWORD given was ignored",
                 Account::LocalSystem => "LocalSystem",
-                Account::Gmsa { .. } => {
-                    "group managed service account, no password, logon check skipped"
-                }
+                Account::Gmsa { .. } => "group managed service account, no password, logon check skipped",
                 Account::Upn { .. } => {
                     session.log(&format!("{action}: {account} is {logon_name}"));
                     "logon check passed"
                 }
                 _ => "logon check passed",
             };
-            session.log(&format!(
-                "{action}: the service will run as {account} ({how})"
-            ));
+            session.log(&format!("{action}: the service will run as {account} ({how})"));
             true
         }
         Err(e) => {
@@ -521,10 +476,7 @@ impl GrantData {
             "0" => false,
             _ => return None,
         };
-        (!account.is_empty()).then(|| GrantData {
-            had_right,
-            account: account.to_string(),
-        })
+        (!account.is_empty()).then(|| GrantData { had_right, account: account.to_string() })
     }
 }
 
@@ -545,26 +497,16 @@ pub fn grant_logon_data(session: &mut impl Session, rights: &impl AccountRights)
             true
         }
     };
-    let data = GrantData {
-        had_right,
-        account: account.clone(),
-    }
-    .encode();
+    let data = GrantData { had_right, account: account.clone() }.encode();
     for action in ["GrantLogonAsService", "GrantLogonAsServiceRollback"] {
         if let Err(e) = session.set_property(action, &data) {
-            session.log(&format!(
-                "GrantLogonAsServiceData: cannot set {action}: {e}"
-            ));
+            session.log(&format!("GrantLogonAsServiceData: cannot set {action}: {e}"));
             return ActionResult::Failure;
         }
     }
     session.log(&format!(
         "GrantLogonAsServiceData: {account} {} {SERVICE_LOGON_RIGHT}",
-        if had_right {
-            "already holds"
-        } else {
-            "does not hold"
-        }
+        if had_right { "already holds" } else { "does not hold" }
     ));
     ActionResult::Success
 }
@@ -573,7 +515,9 @@ fn read_grant_data(session: &mut impl Session, action: &str) -> Option<GrantData
     let data = session.property("CustomActionData").unwrap_or_default();
     let parsed = GrantData::decode(&data);
     if parsed.is_none() {
-        session.log(&format!("{action}: CustomActionData \"{data}\" is not <0|1>|<account>; the package's sequencing is broken"));
+        session.log(&format!(
+            "{action}: CustomActionData \"{data}\" is not <0|1>|<account>; the package's sequencing is broken"
+        ));
     }
     parsed
 }
@@ -584,18 +528,12 @@ pub fn grant_logon(session: &mut impl Session, rights: &mut impl AccountRights) 
         return ActionResult::Failure;
     };
     if data.had_right {
-        session.log(&format!(
-            "GrantLogonAsService: {} already holds {SERVICE_LOGON_RIGHT}",
-            data.account
-        ));
+        session.log(&format!("GrantLogonAsService: {} already holds {SERVICE_LOGON_RIGHT}", data.account));
         return ActionResult::Success;
     }
     match rights.add_service_logon(&data.account) {
         Ok(()) => {
-            session.log(&format!(
-                "GrantLogonAsService: granted {SERVICE_LOGON_RIGHT} to {}",
-                data.account
-            ));
+            session.log(&format!("GrantLogonAsService: granted {SERVICE_LOGON_RIGHT} to {}", data.account));
             ActionResult::Success
         }
         Err(e) => {
@@ -610,10 +548,7 @@ pub fn grant_logon(session: &mut impl Session, rights: &mut impl AccountRights) 
 
 /// `GrantLogonAsServiceRollback`: removes the right only if this installation added it.
 /// Always succeeds (a rollback's failure cannot be acted on); problems are logged.
-pub fn revoke_logon_rollback(
-    session: &mut impl Session,
-    rights: &mut impl AccountRights,
-) -> ActionResult {
+pub fn revoke_logon_rollback(session: &mut impl Session, rights: &mut impl AccountRights) -> ActionResult {
     let Some(data) = read_grant_data(session, "GrantLogonAsServiceRollback") else {
         return ActionResult::Success;
     };
@@ -647,55 +582,16 @@ mod tests {
         let cases: [(&str, Account); 9] = [
             ("", Account::LocalSystem),
             ("LocalSystem", Account::LocalSystem),
-            (
-                r"CORP\svc-idm",
-                Account::Domain {
-                    domain: "CORP".into(),
-                    user: "svc-idm".into(),
-                },
-            ),
-            (
-                r"CORP-EMEA-01234\a",
-                Account::Domain {
-                    domain: "CORP-EMEA-01234".into(),
-                    user: "a".into(),
-                },
-            ),
-            (
-                r"corp.local\svc",
-                Account::Domain {
-                    domain: "corp.local".into(),
-                    user: "svc".into(),
-                },
-            ),
-            (
-                r"CORP\idm service.acct",
-                Account::Domain {
-                    domain: "CORP".into(),
-                    user: "idm service.acct".into(),
-                },
-            ),
+            (r"CORP\svc-idm", Account::Domain { domain: "CORP".into(), user: "svc-idm".into() }),
+            (r"CORP-EMEA-01234\a", Account::Domain { domain: "CORP-EMEA-01234".into(), user: "a".into() }),
+            (r"corp.local\svc", Account::Domain { domain: "corp.local".into(), user: "svc".into() }),
+            (r"CORP\idm service.acct", Account::Domain { domain: "CORP".into(), user: "idm service.acct".into() }),
             (
                 r"CORP\12345678901234567890",
-                Account::Domain {
-                    domain: "CORP".into(),
-                    user: "12345678901234567890".into(),
-                },
+                Account::Domain { domain: "CORP".into(), user: "12345678901234567890".into() },
             ),
-            (
-                "svc-idm@corp.example.com",
-                Account::Upn {
-                    user: "svc-idm".into(),
-                    domain: "corp.example.com".into(),
-                },
-            ),
-            (
-                r"CORP\gmsa-idm$",
-                Account::Gmsa {
-                    domain: "CORP".into(),
-                    name: "gmsa-idm".into(),
-                },
-            ),
+            ("svc-idm@corp.example.com", Account::Upn { user: "svc-idm".into(), domain: "corp.example.com".into() }),
+            (r"CORP\gmsa-idm$", Account::Gmsa { domain: "CORP".into(), name: "gmsa-idm".into() }),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_account(input), Ok(expected.clone()), "{input}");
@@ -711,21 +607,13 @@ mod tests {
     #[test]
     fn refused_names_with_reasons() {
         let cases: Vec<(&str, E, &str)> = vec![
-            (
-                " CORP\\svc",
-                E::SurroundingSpace,
-                "leading or trailing spaces",
-            ),
+            (" CORP\\svc", E::SurroundingSpace, "leading or trailing spaces"),
             ("svc-idm", E::NoDomain, "DOMAIN\\Username"),
             (r"CORP\sub\svc", E::Ambiguous, "exactly one form"),
             (r"CORP\svc@corp.com", E::Ambiguous, "exactly one form"),
             ("a@b@corp.com", E::Ambiguous, "exactly one form"),
             (r"\svc", E::DomainEmpty, "domain before"),
-            (
-                r"CORPORATEDOMAIN1\svc",
-                E::DomainTooLong("CORPORATEDOMAIN1".into()),
-                "longer than 15",
-            ),
+            (r"CORPORATEDOMAIN1\svc", E::DomainTooLong("CORPORATEDOMAIN1".into()), "longer than 15"),
             (r"CO:RP\svc", E::DomainCharacter("':'".into()), "NetBIOS"),
             (r"CO*RP\svc", E::DomainCharacter("'*'".into()), "NetBIOS"),
             (r"CO|RP\svc", E::DomainCharacter("'|'".into()), "NetBIOS"),
@@ -734,81 +622,25 @@ mod tests {
             (r"CO/RP\svc", E::DomainCharacter("'/'".into()), "NetBIOS"),
             (r".\svc", E::DomainPeriod, "start with a period"),
             (r"CORP\", E::UserEmpty, "user name is empty"),
-            (
-                r"CORP\123456789012345678901",
-                E::UserTooLong("123456789012345678901".into()),
-                "longer than 20",
-            ),
-            (
-                r"CORP\svc[1]",
-                E::UserCharacter("'['".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc;x",
-                E::UserCharacter("';'".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc=x",
-                E::UserCharacter("'='".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc,x",
-                E::UserCharacter("','".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc+x",
-                E::UserCharacter("'+'".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc?",
-                E::UserCharacter("'?'".into()),
-                "cannot contain",
-            ),
-            (
-                r"CORP\svc>",
-                E::UserCharacter("'>'".into()),
-                "cannot contain",
-            ),
-            (
-                "CORP\\svc\u{1}",
-                E::UserCharacter("the control character U+0001".into()),
-                "cannot contain",
-            ),
+            (r"CORP\123456789012345678901", E::UserTooLong("123456789012345678901".into()), "longer than 20"),
+            (r"CORP\svc[1]", E::UserCharacter("'['".into()), "cannot contain"),
+            (r"CORP\svc;x", E::UserCharacter("';'".into()), "cannot contain"),
+            (r"CORP\svc=x", E::UserCharacter("'='".into()), "cannot contain"),
+            (r"CORP\svc,x", E::UserCharacter("','".into()), "cannot contain"),
+            (r"CORP\svc+x", E::UserCharacter("'+'".into()), "cannot contain"),
+            (r"CORP\svc?", E::UserCharacter("'?'".into()), "cannot contain"),
+            (r"CORP\svc>", E::UserCharacter("'>'".into()), "cannot contain"),
+            ("CORP\\svc\u{1}", E::UserCharacter("the control character U+0001".into()), "cannot contain"),
             (r"CORP\...", E::UserOnlyPeriods, "only of periods"),
             (r"CORP\. .", E::UserOnlyPeriods, "only of periods"),
-            (
-                r"CORP\gmsa-idm-cluster1$",
-                E::GmsaTooLong("gmsa-idm-cluster1".into()),
-                "longer than 15",
-            ),
+            (r"CORP\gmsa-idm-cluster1$", E::GmsaTooLong("gmsa-idm-cluster1".into()), "longer than 15"),
             (r"CORP\$", E::UserEmpty, "user name is empty"),
             ("svc@corp", E::DnsDomain("corp".into()), "DNS domain"),
-            (
-                "svc@corp..com",
-                E::DnsDomain("corp..com".into()),
-                "DNS domain",
-            ),
-            (
-                "svc@-corp.com",
-                E::DnsDomain("-corp.com".into()),
-                "DNS domain",
-            ),
-            (
-                "svc@corp_x.com",
-                E::DnsDomain("corp_x.com".into()),
-                "DNS domain",
-            ),
+            ("svc@corp..com", E::DnsDomain("corp..com".into()), "DNS domain"),
+            ("svc@-corp.com", E::DnsDomain("-corp.com".into()), "DNS domain"),
+            ("svc@corp_x.com", E::DnsDomain("corp_x.com".into()), "DNS domain"),
             ("@corp.com", E::UserEmpty, "user name is empty"),
-            (
-                "sv/c@corp.com",
-                E::UserCharacter("'/'".into()),
-                "cannot contain",
-            ),
+            ("sv/c@corp.com", E::UserCharacter("'/'".into()), "cannot contain"),
         ];
         for (input, expected, words) in cases {
             let err = parse_account(input).expect_err(input);
@@ -827,15 +659,8 @@ mod tests {
     }
 
     impl Logon for FakeLogon {
-        fn network_logon(
-            &self,
-            user: &str,
-            domain: Option<&str>,
-            password: &Password,
-        ) -> Result<(), LogonFailure> {
-            self.calls
-                .borrow_mut()
-                .push((user.to_string(), domain.map(str::to_string)));
+        fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
+            self.calls.borrow_mut().push((user.to_string(), domain.map(str::to_string)));
             if user == self.user && password.expose() == self.password {
                 Ok(())
             } else {
@@ -852,12 +677,7 @@ mod tests {
     }
 
     fn logon(other: u32) -> FakeLogon {
-        FakeLogon {
-            user: "svc-idm",
-            password: SECRET,
-            other,
-            calls: RefCell::new(Vec::new()),
-        }
+        FakeLogon { user: "svc-idm", password: SECRET, other, calls: RefCell::new(Vec::new()) }
     }
 
     fn assert_no_secret(s: &FakeSession) {
@@ -874,82 +694,47 @@ mod tests {
     #[test]
     fn valid_domain_account_publishes_logon_name() {
         let l = logon(1326);
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\svc-idm"), ("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
         assert_eq!(s.properties["SERVICE_ACCOUNT_VALID"], "1");
         assert_eq!(s.properties["SERVICE_LOGON"], r"CORP\svc-idm");
         assert!(!s.properties.contains_key("SERVICE_ACCOUNT_ERROR"));
-        assert_eq!(
-            *l.calls.borrow(),
-            [("svc-idm".to_string(), Some("CORP".to_string()))]
-        );
+        assert_eq!(*l.calls.borrow(), [("svc-idm".to_string(), Some("CORP".to_string()))]);
         assert_no_secret(&s);
     }
 
     #[test]
     fn wrong_password_fails_silently_with_1603_and_in_the_dialog_with_a_message() {
         let l = logon(1326);
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
-            ("SERVICE_PASSWORD", "wrong-S3cr3t!pässwörd"),
-        ]);
+        let mut s =
+            FakeSession::with([("SERVICE_ACCOUNT", r"CORP\svc-idm"), ("SERVICE_PASSWORD", "wrong-S3cr3t!pässwörd")]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
         let error = s.properties["SERVICE_ACCOUNT_ERROR"].clone();
-        assert!(
-            error.contains("user name or password is incorrect (Windows error 1326)"),
-            "{error}"
-        );
+        assert!(error.contains("user name or password is incorrect (Windows error 1326)"), "{error}");
         assert!(s.log.iter().any(|l| l.contains(&error)));
         assert!(!s.properties.contains_key("SERVICE_ACCOUNT_VALID"));
         assert!(!s.properties.contains_key("SERVICE_LOGON"));
         assert!(s.log.iter().all(|l| !l.contains("wrong-S3cr3t")));
 
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
-            ("SERVICE_PASSWORD", "nope"),
-        ]);
-        assert_eq!(
-            validate_service_account(&mut s, &logon(1909)),
-            ActionResult::Success
-        );
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\svc-idm"), ("SERVICE_PASSWORD", "nope")]);
+        assert_eq!(validate_service_account(&mut s, &logon(1909)), ActionResult::Success);
         assert!(s.properties["SERVICE_ACCOUNT_ERROR"].contains("locked out"));
     }
 
     #[test]
     fn logon_type_not_granted_means_the_credentials_were_right() {
         let l = logon(ERROR_LOGON_TYPE_NOT_GRANTED);
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", "other@corp.example.com"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", "other@corp.example.com"), ("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
-        assert_eq!(
-            *l.calls.borrow(),
-            [("other@corp.example.com".to_string(), None)]
-        );
-        assert_eq!(
-            s.properties["SERVICE_LOGON"], r"CORP\other",
-            "a UPN is resolved for the SCM"
-        );
-        assert!(
-            s.log[0].contains(r"other@corp.example.com is CORP\other"),
-            "{:?}",
-            s.log
-        );
+        assert_eq!(*l.calls.borrow(), [("other@corp.example.com".to_string(), None)]);
+        assert_eq!(s.properties["SERVICE_LOGON"], r"CORP\other", "a UPN is resolved for the SCM");
+        assert!(s.log[0].contains(r"other@corp.example.com is CORP\other"), "{:?}", s.log);
 
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", "other@elsewhere.example.org"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
+        let mut s =
+            FakeSession::with([("SERVICE_ACCOUNT", "other@elsewhere.example.org"), ("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
         let error = &s.properties["SERVICE_ACCOUNT_ERROR"];
-        assert!(
-            error.contains(r"enter SERVICE_ACCOUNT as DOMAIN\Username"),
-            "{error}"
-        );
+        assert!(error.contains(r"enter SERVICE_ACCOUNT as DOMAIN\Username"), "{error}");
         assert!(error.contains("Windows error 1332"), "{error}");
         assert!(!s.properties.contains_key("SERVICE_LOGON"));
     }
@@ -957,10 +742,7 @@ mod tests {
     #[test]
     fn password_rules() {
         let l = logon(1326);
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", r"CORP\gmsa-idm$"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\gmsa-idm$"), ("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
         assert!(s.properties["SERVICE_ACCOUNT_ERROR"].contains("has no password"));
         assert_no_secret(&s);
@@ -980,55 +762,31 @@ mod tests {
             s.properties["SERVICE_LOGON"], "LocalSystem",
             "LocalSystem is named explicitly (an empty StartName reached CreateServiceW as \"\")"
         );
-        assert!(
-            !s.properties.contains_key("SERVICE_PASSWORD"),
-            "a password without an account is dropped"
-        );
-        assert!(s
-            .log
-            .iter()
-            .any(|l| l.contains("LocalSystem; the SERVICE_PASSWORD given was ignored")));
+        assert!(!s.properties.contains_key("SERVICE_PASSWORD"), "a password without an account is dropped");
+        assert!(s.log.iter().any(|l| l.contains("LocalSystem; the SERVICE_PASSWORD given was ignored")));
         assert_no_secret(&s);
 
         // "LocalSystem" typed explicitly: same result, never a password.
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", "localsystem"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", "localsystem"), ("SERVICE_PASSWORD", SECRET)]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Success);
         assert_eq!(s.properties["SERVICE_LOGON"], "LocalSystem");
         assert!(!s.properties.contains_key("SERVICE_PASSWORD"));
-        assert!(
-            l.calls.borrow().is_empty(),
-            "no logon check for LocalSystem"
-        );
+        assert!(l.calls.borrow().is_empty(), "no logon check for LocalSystem");
     }
 
     #[test]
     fn a_bad_name_is_reported_with_its_reason() {
-        let mut s = FakeSession::with([
-            ("SERVICE_ACCOUNT", r"CORP\svc[1]"),
-            ("SERVICE_PASSWORD", SECRET),
-        ]);
-        assert_eq!(
-            check_service_account(&mut s, &logon(0)),
-            ActionResult::Failure
-        );
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\svc[1]"), ("SERVICE_PASSWORD", SECRET)]);
+        assert_eq!(check_service_account(&mut s, &logon(0)), ActionResult::Failure);
         let error = &s.properties["SERVICE_ACCOUNT_ERROR"];
-        assert!(
-            error.starts_with(r#"SERVICE_ACCOUNT "CORP\svc[1]": the user name contains '['"#),
-            "{error}"
-        );
+        assert!(error.starts_with(r#"SERVICE_ACCOUNT "CORP\svc[1]": the user name contains '['"#), "{error}");
         assert!(s.log.last().unwrap().contains("nothing was changed"));
         assert_no_secret(&s);
     }
 
     #[test]
     fn password_debug_is_redacted() {
-        assert_eq!(
-            format!("{:?}", Password::new(SECRET.into())),
-            "Password(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Password::new(SECRET.into())), "Password(<redacted>)");
     }
 
     #[derive(Default)]
@@ -1042,20 +800,14 @@ mod tests {
     impl AccountRights for FakeRights {
         fn has_service_logon(&self, account: &str) -> Result<bool, RightsError> {
             if self.unreadable {
-                return Err(RightsError {
-                    call: "LsaEnumerateAccountRights",
-                    code: 0xC000_0022,
-                });
+                return Err(RightsError { call: "LsaEnumerateAccountRights", code: 0xC000_0022 });
             }
             Ok(self.held.contains(account))
         }
         fn add_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
             self.calls.push(format!("add {account}"));
             if self.fail_add {
-                return Err(RightsError {
-                    call: "LsaAddAccountRights",
-                    code: 0xC000_0034,
-                });
+                return Err(RightsError { call: "LsaAddAccountRights", code: 0xC000_0034 });
             }
             self.held.insert(account.to_string());
             Ok(())
@@ -1068,29 +820,15 @@ mod tests {
     }
 
     /// Runs Data (immediate), then the deferred grant and the rollback with the data it set.
-    fn run(
-        rights: &mut FakeRights,
-        logon_name: &str,
-        rollback: bool,
-    ) -> (ActionResult, FakeSession) {
+    fn run(rights: &mut FakeRights, logon_name: &str, rollback: bool) -> (ActionResult, FakeSession) {
         let mut s = FakeSession::with([("SERVICE_LOGON", logon_name)]);
         assert_eq!(grant_logon_data(&mut s, rights), ActionResult::Success);
-        let data = s
-            .properties
-            .get("GrantLogonAsService")
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(
-            s.properties.get("GrantLogonAsServiceRollback"),
-            s.properties.get("GrantLogonAsService")
-        );
+        let data = s.properties.get("GrantLogonAsService").cloned().unwrap_or_default();
+        assert_eq!(s.properties.get("GrantLogonAsServiceRollback"), s.properties.get("GrantLogonAsService"));
         let mut deferred = FakeSession::with([("CustomActionData", data.as_str())]);
         let result = grant_logon(&mut deferred, rights);
         if rollback {
-            assert_eq!(
-                revoke_logon_rollback(&mut deferred, rights),
-                ActionResult::Success
-            );
+            assert_eq!(revoke_logon_rollback(&mut deferred, rights), ActionResult::Success);
         }
         (result, deferred)
     }
@@ -1102,56 +840,31 @@ mod tests {
         assert_eq!(result, ActionResult::Success);
         assert_eq!(rights.calls, [r"add CORP\svc-idm", r"remove CORP\svc-idm"]);
         assert!(rights.held.is_empty());
-        assert!(s
-            .log
-            .iter()
-            .any(|l| l.contains("granted SeServiceLogonRight")));
+        assert!(s.log.iter().any(|l| l.contains("granted SeServiceLogonRight")));
 
-        let mut rights = FakeRights {
-            held: [r"CORP\svc-idm".to_string()].into(),
-            ..Default::default()
-        };
+        let mut rights = FakeRights { held: [r"CORP\svc-idm".to_string()].into(), ..Default::default() };
         let (result, _) = run(&mut rights, r"CORP\svc-idm", true);
         assert_eq!(result, ActionResult::Success);
-        assert!(
-            rights.calls.is_empty(),
-            "held before: neither added nor removed"
-        );
+        assert!(rights.calls.is_empty(), "held before: neither added nor removed");
         assert!(rights.held.contains(r"CORP\svc-idm"));
     }
 
     #[test]
     fn unreadable_rights_are_never_removed_and_a_failed_grant_fails() {
-        let mut rights = FakeRights {
-            unreadable: true,
-            ..Default::default()
-        };
+        let mut rights = FakeRights { unreadable: true, ..Default::default() };
         let (_, _) = run(&mut rights, r"CORP\svc-idm", true);
         assert!(!rights.calls.iter().any(|c| c.starts_with("remove")));
 
-        let mut rights = FakeRights {
-            fail_add: true,
-            ..Default::default()
-        };
+        let mut rights = FakeRights { fail_add: true, ..Default::default() };
         let (result, s) = run(&mut rights, r"CORP\svc-idm", false);
         assert_eq!(result, ActionResult::Failure);
-        assert!(
-            s.log
-                .last()
-                .unwrap()
-                .contains("grant it by local or group policy"),
-            "{:?}",
-            s.log
-        );
+        assert!(s.log.last().unwrap().contains("grant it by local or group policy"), "{:?}", s.log);
     }
 
     #[test]
     fn local_system_needs_no_right_and_bad_data_is_reported() {
         let mut s = FakeSession::default();
-        assert_eq!(
-            grant_logon_data(&mut s, &FakeRights::default()),
-            ActionResult::Success
-        );
+        assert_eq!(grant_logon_data(&mut s, &FakeRights::default()), ActionResult::Success);
         assert!(!s.properties.contains_key("GrantLogonAsService"));
         // What CheckServiceAccount now publishes for LocalSystem: still nothing to grant.
         for name in ["LocalSystem", "localsystem"] {
@@ -1164,17 +877,8 @@ mod tests {
         assert!(is_local_system("") && is_local_system(" LOCALSYSTEM "));
         assert!(!is_local_system(r"CORP\LocalSystem"));
         let mut s = FakeSession::with([("CustomActionData", "yes|x")]);
-        assert_eq!(
-            grant_logon(&mut s, &mut FakeRights::default()),
-            ActionResult::Failure
-        );
-        assert_eq!(
-            GrantData::decode(r"0|CORP\a"),
-            Some(GrantData {
-                had_right: false,
-                account: r"CORP\a".into()
-            })
-        );
+        assert_eq!(grant_logon(&mut s, &mut FakeRights::default()), ActionResult::Failure);
+        assert_eq!(GrantData::decode(r"0|CORP\a"), Some(GrantData { had_right: false, account: r"CORP\a".into() }));
         assert_eq!(GrantData::decode("1|"), None);
     }
 }

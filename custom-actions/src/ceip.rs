@@ -72,34 +72,19 @@ pub struct Decision {
 pub fn decide(given: Option<bool>, previous: Option<bool>) -> Decision {
     let already_enabled = previous == Some(true);
     let (enabled, why) = match (given, previous) {
-        (Some(true), Some(true)) => (
-            true,
-            "kept: a previous installation enabled it, the question is skipped",
-        ),
-        (Some(false), Some(true)) => (
-            false,
-            "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given",
-        ),
+        (Some(true), Some(true)) => (true, "kept: a previous installation enabled it, the question is skipped"),
+        (Some(false), Some(true)) => {
+            (false, "turned off: a previous installation enabled it, and CEIP_OPTIN=0 was given")
+        }
         (Some(true), _) => (true, "participating (CEIP_OPTIN=1)"),
         (Some(false), _) => (false, "not participating (CEIP_OPTIN=0)"),
-        (None, Some(true)) => (
-            true,
-            "kept: a previous installation enabled it and CEIP_OPTIN was not given",
-        ),
-        (None, Some(false)) => (
-            false,
-            "kept off: a previous installation declined it and CEIP_OPTIN was not given",
-        ),
-        (None, None) => (
-            DEFAULT_ENABLED,
-            "participating (the default; CEIP_OPTIN was not given and nothing was decided before)",
-        ),
+        (None, Some(true)) => (true, "kept: a previous installation enabled it and CEIP_OPTIN was not given"),
+        (None, Some(false)) => (false, "kept off: a previous installation declined it and CEIP_OPTIN was not given"),
+        (None, None) => {
+            (DEFAULT_ENABLED, "participating (the default; CEIP_OPTIN was not given and nothing was decided before)")
+        }
     };
-    Decision {
-        enabled,
-        already_enabled,
-        why,
-    }
+    Decision { enabled, already_enabled, why }
 }
 
 /// `PrepareCeip`. Fails (1603) only on a `CEIP_OPTIN` that is neither empty, yes nor no.
@@ -110,15 +95,8 @@ pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
         return ActionResult::Failure;
     };
     let previous = previous_choice(&session.property("CEIP_PREVIOUS").unwrap_or_default());
-    let Decision {
-        enabled,
-        already_enabled,
-        why,
-    } = decide(given, previous);
-    let _ = session.set_property(
-        "CEIP_ALREADY_ENABLED",
-        if already_enabled { "1" } else { "" },
-    );
+    let Decision { enabled, already_enabled, why } = decide(given, previous);
+    let _ = session.set_property("CEIP_ALREADY_ENABLED", if already_enabled { "1" } else { "" });
     // The dialog's checkbox starts from the decision: a previous "no" shows it cleared.
     let _ = session.set_property("CEIP_CHECKBOX", if enabled { "1" } else { "" });
     let _ = session.set_property("CEIP_OPTIN_NORMALIZED", if enabled { "1" } else { "0" });
@@ -132,18 +110,11 @@ pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
 /// `ApplyCeipCheckbox`: `CEIP_OPTIN` = `1` when `CEIP_CHECKBOX` is set, else `0`. Skipped when
 /// the question was not asked (`CEIP_ALREADY_ENABLED`).
 pub fn apply_ceip_checkbox(session: &mut impl Session) -> ActionResult {
-    if !session
-        .property("CEIP_ALREADY_ENABLED")
-        .unwrap_or_default()
-        .is_empty()
-    {
+    if !session.property("CEIP_ALREADY_ENABLED").unwrap_or_default().is_empty() {
         return ActionResult::Success;
     }
     // Any non-empty value is "checked", exactly as the CheckBox control reads it.
-    let checked = !session
-        .property("CEIP_CHECKBOX")
-        .unwrap_or_default()
-        .is_empty();
+    let checked = !session.property("CEIP_CHECKBOX").unwrap_or_default().is_empty();
     let value = if checked { "1" } else { "0" };
     let _ = session.set_property("CEIP_OPTIN", value);
     session.log(&format!(
@@ -186,10 +157,7 @@ mod tests {
         let mut s = FakeSession::with([("CEIP_OPTIN", "0")]);
         assert_eq!(prepare_ceip(&mut s), ActionResult::Success);
         assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
-        assert!(
-            !s.properties.contains_key("CEIP_CHECKBOX"),
-            "0 must leave the checkbox unchecked"
-        );
+        assert!(!s.properties.contains_key("CEIP_CHECKBOX"), "0 must leave the checkbox unchecked");
         assert!(!s.properties.contains_key("CEIP_ALREADY_ENABLED"));
         assert!(s.log[0].contains("not participating (CEIP_OPTIN=0)"));
     }
@@ -266,15 +234,8 @@ mod tests {
             (Some(false), None, false),
             (Some(false), Some(true), false),
         ] {
-            assert_eq!(
-                decide(given, previous).enabled,
-                enabled,
-                "{given:?} {previous:?}"
-            );
-            assert_eq!(
-                decide(given, previous).already_enabled,
-                previous == Some(true)
-            );
+            assert_eq!(decide(given, previous).enabled, enabled, "{given:?} {previous:?}");
+            assert_eq!(decide(given, previous).already_enabled, previous == Some(true));
         }
     }
 
@@ -313,10 +274,8 @@ mod tests {
         assert!(!ui.properties.contains_key("CEIP_CHECKBOX"));
         ui.set_property("CEIP_CHECKBOX", "1").unwrap();
         apply_ceip_checkbox(&mut ui);
-        let mut exec = FakeSession::with([
-            ("CEIP_OPTIN", ui.properties["CEIP_OPTIN"].as_str()),
-            ("CEIP_PREVIOUS", "#0"),
-        ]);
+        let mut exec =
+            FakeSession::with([("CEIP_OPTIN", ui.properties["CEIP_OPTIN"].as_str()), ("CEIP_PREVIOUS", "#0")]);
         prepare_ceip(&mut exec);
         assert_eq!(exec.properties["CEIP_OPTIN_NORMALIZED"], "1");
     }

@@ -49,11 +49,7 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// The production parameters (docs/enc-format.md): m = 64 MiB, t = 3, p = 4.
-    pub const DEFAULT: KdfParams = KdfParams {
-        m_kib: 64 * 1024,
-        t: 3,
-        p: 4,
-    };
+    pub const DEFAULT: KdfParams = KdfParams { m_kib: 64 * 1024, t: 3, p: 4 };
     /// Largest memory cost a reader accepts: 1 GiB.
     pub const MAX_M_KIB: u32 = 1024 * 1024;
     /// Largest pass count a reader accepts.
@@ -75,11 +71,7 @@ impl KdfParams {
         if self.in_range() {
             Ok(())
         } else {
-            Err(EncError::KdfParams {
-                m_kib: self.m_kib,
-                t: self.t,
-                p: self.p,
-            })
+            Err(EncError::KdfParams { m_kib: self.m_kib, t: self.t, p: self.p })
         }
     }
 }
@@ -130,12 +122,10 @@ pub fn check_password(password: &str) -> Result<(), EncError> {
 /// Lower-case hex of `bytes`. Hand-written: five lines do not justify a dependency.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -144,56 +134,21 @@ mod tests {
 
     #[test]
     fn default_params_are_the_documented_ones_and_in_range() {
-        assert_eq!(
-            KdfParams::DEFAULT,
-            KdfParams {
-                m_kib: 65536,
-                t: 3,
-                p: 4
-            }
-        );
+        assert_eq!(KdfParams::DEFAULT, KdfParams { m_kib: 65536, t: 3, p: 4 });
         assert!(KdfParams::DEFAULT.in_range());
     }
 
     #[test]
     fn caps() {
-        let ok = KdfParams {
-            m_kib: 8,
-            t: 1,
-            p: 1,
-        };
+        let ok = KdfParams { m_kib: 8, t: 1, p: 1 };
         assert!(ok.in_range());
         for bad in [
-            KdfParams {
-                m_kib: KdfParams::MAX_M_KIB + 1,
-                t: 1,
-                p: 1,
-            },
-            KdfParams {
-                m_kib: 1024,
-                t: 0,
-                p: 1,
-            },
-            KdfParams {
-                m_kib: 1024,
-                t: 17,
-                p: 1,
-            },
-            KdfParams {
-                m_kib: 1024,
-                t: 1,
-                p: 0,
-            },
-            KdfParams {
-                m_kib: 1024,
-                t: 1,
-                p: 17,
-            },
-            KdfParams {
-                m_kib: 31,
-                t: 1,
-                p: 4,
-            },
+            KdfParams { m_kib: KdfParams::MAX_M_KIB + 1, t: 1, p: 1 },
+            KdfParams { m_kib: 1024, t: 0, p: 1 },
+            KdfParams { m_kib: 1024, t: 17, p: 1 },
+            KdfParams { m_kib: 1024, t: 1, p: 0 },
+            KdfParams { m_kib: 1024, t: 1, p: 17 },
+            KdfParams { m_kib: 31, t: 1, p: 4 },
         ] {
             assert!(!bad.in_range(), "{bad:?}");
             assert!(matches!(bad.check(), Err(EncError::KdfParams { .. })));
@@ -202,17 +157,11 @@ mod tests {
 
     #[test]
     fn password_length_counts_characters() {
-        assert!(matches!(
-            check_password("1234567"),
-            Err(EncError::PasswordTooShort)
-        ));
+        assert!(matches!(check_password("1234567"), Err(EncError::PasswordTooShort)));
         assert!(check_password("12345678").is_ok());
         // 8 characters, 16 bytes.
         assert!(check_password("ääääääää").is_ok());
-        assert!(matches!(
-            check_password("äääääää"),
-            Err(EncError::PasswordTooShort)
-        ));
+        assert!(matches!(check_password("äääääää"), Err(EncError::PasswordTooShort)));
     }
 
     #[test]

@@ -72,10 +72,7 @@ impl Version {
         if t.is_empty() {
             return None;
         }
-        t.split('.')
-            .map(|p| p.parse::<u64>().ok())
-            .collect::<Option<Vec<_>>>()
-            .map(Version)
+        t.split('.').map(|p| p.parse::<u64>().ok()).collect::<Option<Vec<_>>>().map(Version)
     }
 }
 
@@ -83,13 +80,7 @@ impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         let n = self.0.len().max(other.0.len());
         (0..n)
-            .map(|i| {
-                self.0
-                    .get(i)
-                    .copied()
-                    .unwrap_or(0)
-                    .cmp(&other.0.get(i).copied().unwrap_or(0))
-            })
+            .map(|i| self.0.get(i).copied().unwrap_or(0).cmp(&other.0.get(i).copied().unwrap_or(0)))
             .find(|o| o.is_ne())
             .unwrap_or(Ordering::Equal)
     }
@@ -178,12 +169,7 @@ pub struct SystemError {
 pub trait System {
     /// The value `name` (empty = default value) under `root\key`, 64-bit registry view;
     /// `Ok(None)` when the key or value does not exist.
-    fn registry_value(
-        &self,
-        root: Root,
-        key: &str,
-        name: &str,
-    ) -> Result<Option<RegValue>, SystemError>;
+    fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError>;
     /// What is at `path`.
     fn file_version(&self, path: &str) -> Result<FileProbe, SystemError>;
     /// The running Windows version (major.minor.build, as `RtlGetVersion` reports it).
@@ -280,18 +266,10 @@ pub fn read_modules(session: &impl Session) -> Result<Vec<Module>, TableError> {
     for row in rows {
         let cell = |i: usize| row.get(i).cloned().flatten().filter(|s| !s.is_empty());
         let id = cell(0).unwrap_or_default();
-        let fail = |column: &'static str, reason: &str| RowError {
-            id: id.clone(),
-            column,
-            reason: reason.to_string(),
-        };
-        let version = |column: &'static str,
-                       text: Option<String>|
-         -> Result<Option<Version>, RowError> {
-            text.map(|t| {
-                Version::parse(&t).ok_or_else(|| fail(column, &format!("\"{t}\" is not a version")))
-            })
-            .transpose()
+        let fail = |column: &'static str, reason: &str| RowError { id: id.clone(), column, reason: reason.to_string() };
+        let version = |column: &'static str, text: Option<String>| -> Result<Option<Version>, RowError> {
+            text.map(|t| Version::parse(&t).ok_or_else(|| fail(column, &format!("\"{t}\" is not a version"))))
+                .transpose()
         };
         let sequence: i64 = cell(1).and_then(|s| s.parse().ok()).unwrap_or(i64::MAX);
         let name = cell(2).unwrap_or_else(|| id.clone());
@@ -310,8 +288,7 @@ pub fn read_modules(session: &impl Session) -> Result<Vec<Module>, TableError> {
                 min: version("MinVersion", cell(8))?,
             },
             Some("windows") => Detection::Windows {
-                min: version("MinVersion", cell(8))?
-                    .ok_or_else(|| fail("MinVersion", "is required for Windows"))?,
+                min: version("MinVersion", cell(8))?.ok_or_else(|| fail("MinVersion", "is required for Windows"))?,
             },
             _ => return Err(fail("Detect", "must be registry, file or windows").into()),
         };
@@ -321,22 +298,12 @@ pub fn read_modules(session: &impl Session) -> Result<Vec<Module>, TableError> {
                 file: cell(10).ok_or_else(|| fail("Package", "is empty"))?,
                 args: cell(11).unwrap_or_default(),
             }),
-            Some("windows_feature") => Some(Installer::WindowsFeature(
-                cell(12).ok_or_else(|| fail("Feature", "is empty"))?,
-            )),
-            Some(_) => {
-                return Err(fail("Install", "must be package, windows_feature or null").into())
+            Some("windows_feature") => {
+                Some(Installer::WindowsFeature(cell(12).ok_or_else(|| fail("Feature", "is empty"))?))
             }
+            Some(_) => return Err(fail("Install", "must be package, windows_feature or null").into()),
         };
-        keyed.push((
-            sequence,
-            Module {
-                id: id.clone(),
-                name,
-                detect,
-                install,
-            },
-        ));
+        keyed.push((sequence, Module { id: id.clone(), name, detect, install }));
     }
     keyed.sort_by_key(|(sequence, _)| *sequence);
     Ok(keyed.into_iter().map(|(_, m)| m).collect())
@@ -385,9 +352,7 @@ pub fn expand(session: &impl Session, text: &str) -> String {
         match after.find(']') {
             Some(close)
                 if !after[..close].is_empty()
-                    && after[..close]
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') =>
+                    && after[..close].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') =>
             {
                 out.push_str(&session.property(&after[..close]).unwrap_or_default());
                 rest = &after[close + 1..];
@@ -405,41 +370,22 @@ pub fn expand(session: &impl Session, text: &str) -> String {
 fn compare(found: &str, found_version: Option<Version>, min: &Option<Version>) -> State {
     match (min, found_version) {
         (None, _) => State::Present(format!("found {found}")),
-        (Some(min), Some(v)) if v >= *min => {
-            State::Present(format!("found {found}, need {min} or later"))
-        }
+        (Some(min), Some(v)) if v >= *min => State::Present(format!("found {found}, need {min} or later")),
         (Some(min), Some(_)) => State::Missing(format!("found {found}, need {min} or later")),
-        (Some(min), None) => State::Missing(format!(
-            "found {found}, which is not a version; need {min} or later"
-        )),
+        (Some(min), None) => State::Missing(format!("found {found}, which is not a version; need {min} or later")),
     }
 }
 
 /// Detects one module.
 pub fn detect(session: &impl Session, system: &impl System, module: &Module) -> State {
     match &module.detect {
-        Detection::Registry {
-            root,
-            key,
-            value,
-            min,
-        } => {
-            let place = format!(
-                "{}\\{key}\\{}",
-                root.name(),
-                if value.is_empty() { "(Default)" } else { value }
-            );
+        Detection::Registry { root, key, value, min } => {
+            let place = format!("{}\\{key}\\{}", root.name(), if value.is_empty() { "(Default)" } else { value });
             match system.registry_value(*root, key, value) {
                 Ok(None) => State::Missing(format!("{place} not found")),
-                Ok(Some(RegValue::Number(n))) => {
-                    compare(&format!("{place} = {n}"), Some(Version(vec![n])), min)
-                }
-                Ok(Some(RegValue::Text(t))) => {
-                    compare(&format!("{place} = \"{t}\""), Version::parse(&t), min)
-                }
-                Ok(Some(RegValue::Other)) => {
-                    compare(&format!("{place} (not a number or text)"), None, min)
-                }
+                Ok(Some(RegValue::Number(n))) => compare(&format!("{place} = {n}"), Some(Version(vec![n])), min),
+                Ok(Some(RegValue::Text(t))) => compare(&format!("{place} = \"{t}\""), Version::parse(&t), min),
+                Ok(Some(RegValue::Other)) => compare(&format!("{place} (not a number or text)"), None, min),
                 Err(e) => State::Missing(format!("cannot read {place}: {e}")),
             }
         }
@@ -447,9 +393,7 @@ pub fn detect(session: &impl Session, system: &impl System, module: &Module) -> 
             let path = expand(session, path);
             match system.file_version(&path) {
                 Ok(FileProbe::Missing) => State::Missing(format!("{path} not found")),
-                Ok(FileProbe::NoVersion) => {
-                    compare(&format!("{path} (no version resource)"), None, min)
-                }
+                Ok(FileProbe::NoVersion) => compare(&format!("{path} (no version resource)"), None, min),
                 Ok(FileProbe::Version(v)) => compare(&format!("{path} version {v}"), Some(v), min),
                 Err(e) => State::Missing(format!("cannot read {path}: {e}")),
             }
@@ -478,21 +422,12 @@ pub fn evaluate_and_publish(
     system: &impl System,
     modules: &[Module],
 ) -> Vec<(Module, State)> {
-    let states: Vec<(Module, State)> = modules
-        .iter()
-        .map(|m| (m.clone(), detect(session, system, m)))
-        .collect();
+    let states: Vec<(Module, State)> = modules.iter().map(|m| (m.clone(), detect(session, system, m))).collect();
     let mut summary = Vec::new();
     let mut missing = Vec::new();
     let mut installable = true;
     for (m, state) in &states {
-        session.log(&format!(
-            "Prerequisite {} ({}): {} ({})",
-            m.name,
-            m.id,
-            state.word(),
-            state.detail()
-        ));
+        session.log(&format!("Prerequisite {} ({}): {} ({})", m.name, m.id, state.word(), state.detail()));
         let _ = session.set_property(&state_property(&m.id), state.word());
         let _ = session.set_property(&detail_property(&m.id), state.detail());
         let line = match (state, &m.install) {
@@ -504,24 +439,15 @@ pub fn evaluate_and_publish(
             (State::Missing(_), None) => {
                 missing.push(m.name.clone());
                 installable = false;
-                format!(
-                    "{}: missing, install it before running this installer",
-                    m.name
-                )
+                format!("{}: missing, install it before running this installer", m.name)
             }
         };
         summary.push(line);
     }
     let _ = session.set_property("PREREQUISITES_MISSING", &missing.join(", "));
     let _ = session.set_property("PREREQUISITES_SUMMARY", &summary.join("\r\n"));
-    let _ = session.set_property(
-        "PREREQUISITES_INSTALLABLE",
-        if !missing.is_empty() && installable {
-            "1"
-        } else {
-            ""
-        },
-    );
+    let _ =
+        session.set_property("PREREQUISITES_INSTALLABLE", if !missing.is_empty() && installable { "1" } else { "" });
     if missing.is_empty() {
         session.log(&format!("Prerequisites: all {} present", states.len()));
     } else {
@@ -573,28 +499,15 @@ pub fn plan(session: &impl Session, installer: &Installer) -> Command {
         Installer::Package { file, args } => {
             let path = format!("{}{PACKAGE_DIR}\\{file}", package_folder(session));
             let lower = file.to_ascii_lowercase();
-            let tail = if args.is_empty() {
-                String::new()
-            } else {
-                format!(" {args}")
-            };
+            let tail = if args.is_empty() { String::new() } else { format!(" {args}") };
             if lower.ends_with(".cmd") || lower.ends_with(".bat") {
                 // `/s`: cmd strips exactly the outer quotes, so a quoted path with spaces survives
                 // (cmd.exe /? on "/S" and quote processing).
-                Command {
-                    program: format!("{system}cmd.exe"),
-                    args: format!("/d /s /c \"\"{path}\"{tail}\""),
-                }
+                Command { program: format!("{system}cmd.exe"), args: format!("/d /s /c \"\"{path}\"{tail}\"") }
             } else if lower.ends_with(".msu") {
-                Command {
-                    program: format!("{system}wusa.exe"),
-                    args: format!("\"{path}\"{tail}"),
-                }
+                Command { program: format!("{system}wusa.exe"), args: format!("\"{path}\"{tail}") }
             } else {
-                Command {
-                    program: path,
-                    args: args.clone(),
-                }
+                Command { program: path, args: args.clone() }
             }
         }
         Installer::WindowsFeature(feature) => Command {
@@ -644,7 +557,9 @@ pub enum InstallError {
         code: u32,
     },
     /// The installer reported success but the module is still not detected.
-    #[error("the installer for {name} reported success (exit code {code}) but {name} is still not detected ({detail})")]
+    #[error(
+        "the installer for {name} reported success (exit code {code}) but {name} is still not detected ({detail})"
+    )]
     StillMissing {
         /// Module name.
         name: String,
@@ -671,15 +586,10 @@ pub fn install_missing(
     system: &mut impl System,
     states: &[(Module, State)],
 ) -> Result<InstallOutcome, InstallError> {
-    let not_installable: Vec<&str> = states
-        .iter()
-        .filter(|(m, s)| !s.is_present() && m.install.is_none())
-        .map(|(m, _)| m.name.as_str())
-        .collect();
+    let not_installable: Vec<&str> =
+        states.iter().filter(|(m, s)| !s.is_present() && m.install.is_none()).map(|(m, _)| m.name.as_str()).collect();
     if !not_installable.is_empty() {
-        return Err(InstallError::NotInstallable {
-            names: not_installable.join(", "),
-        });
+        return Err(InstallError::NotInstallable { names: not_installable.join(", ") });
     }
     let mut outcome = InstallOutcome::default();
     for (module, state) in states {
@@ -690,59 +600,32 @@ pub fn install_missing(
         if let Installer::Package { file, .. } = installer {
             let path = format!("{}{PACKAGE_DIR}\\{file}", package_folder(session));
             if matches!(system.file_version(&path), Ok(FileProbe::Missing)) {
-                return Err(InstallError::PackageMissing {
-                    name: module.name.clone(),
-                    path,
-                    file: file.clone(),
-                });
+                return Err(InstallError::PackageMissing { name: module.name.clone(), path, file: file.clone() });
             }
         }
-        session.log(&format!(
-            "Installing prerequisite {}: running \"{}\" {}",
-            module.name, command.program, command.args
-        ));
-        let code = system
-            .run(&command.program, &command.args)
-            .map_err(|source| InstallError::Start {
-                name: module.name.clone(),
-                program: command.program.clone(),
-                source,
-            })?;
+        session
+            .log(&format!("Installing prerequisite {}: running \"{}\" {}", module.name, command.program, command.args));
+        let code = system.run(&command.program, &command.args).map_err(|source| InstallError::Start {
+            name: module.name.clone(),
+            program: command.program.clone(),
+            source,
+        })?;
         match code {
-            0 => session.log(&format!(
-                "Installer for {} finished (exit code 0)",
-                module.name
-            )),
+            0 => session.log(&format!("Installer for {} finished (exit code 0)", module.name)),
             EXIT_REBOOT_REQUIRED => {
-                session.log(&format!(
-                    "Installer for {} finished and needs a restart (exit code 3010)",
-                    module.name
-                ));
+                session.log(&format!("Installer for {} finished and needs a restart (exit code 3010)", module.name));
                 outcome.reboot = true;
             }
-            code => {
-                return Err(InstallError::Failed {
-                    name: module.name.clone(),
-                    program: command.program,
-                    code,
-                })
-            }
+            code => return Err(InstallError::Failed { name: module.name.clone(), program: command.program, code }),
         }
         match detect(session, system, module) {
-            State::Present(detail) => session.log(&format!(
-                "Prerequisite {} is now present ({detail})",
-                module.name
-            )),
+            State::Present(detail) => session.log(&format!("Prerequisite {} is now present ({detail})", module.name)),
             State::Missing(detail) => {
                 // A freshly installed module may only show up after the restart it asked for.
                 if code == EXIT_REBOOT_REQUIRED {
                     session.log(&format!("Prerequisite {} not yet detected ({detail}); accepted because its installer asked for a restart", module.name));
                 } else {
-                    return Err(InstallError::StillMissing {
-                        name: module.name.clone(),
-                        code,
-                        detail,
-                    });
+                    return Err(InstallError::StillMissing { name: module.name.clone(), code, detail });
                 }
             }
         }
@@ -799,21 +682,11 @@ pub fn install_prerequisites(session: &mut impl Session, system: &mut impl Syste
                 request_reboot(session);
             }
         }
-        Err(InstallError::Start {
-            name,
-            source:
-                SystemError {
-                    code: ERROR_ELEVATION_REQUIRED,
-                    ..
-                },
-            ..
-        }) => {
+        Err(InstallError::Start { name, source: SystemError { code: ERROR_ELEVATION_REQUIRED, .. }, .. }) => {
             // The dialogs run without elevation under UAC; the execute sequence is elevated and
             // installs the modules itself, because the button also set INSTALL_PREREQUISITES=1.
             let text = format!("Installing {name} needs administrator rights: the missing modules will be installed when the installation starts.");
-            session.log(&format!(
-                "InstallPrerequisites: {text} (CreateProcess error 740)"
-            ));
+            session.log(&format!("InstallPrerequisites: {text} (CreateProcess error 740)"));
             let _ = session.set_property("PREREQUISITES_ERROR", &text);
         }
         Err(e) => {
@@ -839,20 +712,11 @@ pub fn check_prerequisites(session: &mut impl Session, system: &mut impl System)
         }
     };
     let states = evaluate_and_publish(session, system, &modules);
-    let missing: Vec<&str> = states
-        .iter()
-        .filter(|(_, s)| !s.is_present())
-        .map(|(m, _)| m.name.as_str())
-        .collect();
+    let missing: Vec<&str> = states.iter().filter(|(_, s)| !s.is_present()).map(|(m, _)| m.name.as_str()).collect();
     if missing.is_empty() {
         return ActionResult::Success;
     }
-    if session
-        .property("INSTALL_PREREQUISITES")
-        .unwrap_or_default()
-        .trim()
-        != "1"
-    {
+    if session.property("INSTALL_PREREQUISITES").unwrap_or_default().trim() != "1" {
         session.log(&format!(
             "CheckPrerequisites: missing prerequisites: {}. Install them first, or run again with INSTALL_PREREQUISITES=1 to let this installer install them (packages are taken from {}{PACKAGE_DIR}\\). Nothing was changed.",
             missing.join(", "),
@@ -860,10 +724,7 @@ pub fn check_prerequisites(session: &mut impl Session, system: &mut impl System)
         ));
         return ActionResult::Failure;
     }
-    session.log(&format!(
-        "CheckPrerequisites: INSTALL_PREREQUISITES=1, installing: {}",
-        missing.join(", ")
-    ));
+    session.log(&format!("CheckPrerequisites: INSTALL_PREREQUISITES=1, installing: {}", missing.join(", ")));
     let result = install_missing(session, system, &states);
     evaluate_and_publish(session, system, &modules);
     match result {
@@ -874,9 +735,7 @@ pub fn check_prerequisites(session: &mut impl Session, system: &mut impl System)
             ActionResult::Success
         }
         Err(e) => {
-            session.log(&format!(
-                "CheckPrerequisites: {e}. The product was not installed."
-            ));
+            session.log(&format!("CheckPrerequisites: {e}. The product was not installed."));
             ActionResult::Failure
         }
     }
@@ -906,42 +765,23 @@ mod tests {
     }
 
     impl System for FakeSystem {
-        fn registry_value(
-            &self,
-            root: Root,
-            key: &str,
-            name: &str,
-        ) -> Result<Option<RegValue>, SystemError> {
+        fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
             assert_eq!(root, Root::LocalMachine);
             if key.contains("Denied") {
-                return Err(SystemError {
-                    call: "RegGetValueW",
-                    code: 5,
-                });
+                return Err(SystemError { call: "RegGetValueW", code: 5 });
             }
-            Ok(self
-                .registry
-                .get(&(key.to_string(), name.to_string()))
-                .cloned())
+            Ok(self.registry.get(&(key.to_string(), name.to_string())).cloned())
         }
         fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
             Ok(self.files.get(path).cloned().unwrap_or(FileProbe::Missing))
         }
         fn os_version(&self) -> Result<Version, SystemError> {
-            self.os.clone().ok_or(SystemError {
-                call: "RtlGetVersion",
-                code: 0xC000_0001,
-            })
+            self.os.clone().ok_or(SystemError { call: "RtlGetVersion", code: 0xC000_0001 })
         }
         fn run(&mut self, program: &str, args: &str) -> Result<u32, SystemError> {
-            self.runs
-                .borrow_mut()
-                .push((program.to_string(), args.to_string()));
+            self.runs.borrow_mut().push((program.to_string(), args.to_string()));
             let Some((code, writes)) = self.scripts.get(program).cloned() else {
-                return Err(SystemError {
-                    call: "CreateProcessW",
-                    code: 2,
-                });
+                return Err(SystemError { call: "CreateProcessW", code: 2 });
             };
             if let Some((k, v)) = writes {
                 self.registry.insert(k, v);
@@ -955,28 +795,15 @@ mod tests {
     const MSI_DIR: &str = r"C:\media\idm\";
 
     fn row(cells: [&str; 13]) -> Vec<Option<String>> {
-        cells
-            .iter()
-            .map(|c| {
-                if c.is_empty() {
-                    None
-                } else {
-                    Some(c.to_string())
-                }
-            })
-            .collect()
+        cells.iter().map(|c| if c.is_empty() { None } else { Some(c.to_string()) }).collect()
     }
 
     /// The default product list, as `wix/target-machine.wxs.tera` writes it (rows deliberately
     /// out of sequence order).
     fn session(props: &[(&str, &str)]) -> FakeSession {
         let mut s = FakeSession::default();
-        s.properties.insert(
-            "OriginalDatabase".into(),
-            format!("{MSI_DIR}idm-1.0.0-x64.msi"),
-        );
-        s.properties
-            .insert("System64Folder".into(), r"C:\Windows\system32\".into());
+        s.properties.insert("OriginalDatabase".into(), format!("{MSI_DIR}idm-1.0.0-x64.msi"));
+        s.properties.insert("System64Folder".into(), r"C:\Windows\system32\".into());
         for (k, v) in props {
             s.properties.insert(k.to_string(), v.to_string());
         }
@@ -1027,56 +854,29 @@ mod tests {
                 "",
             ]),
         ];
-        s.tables.insert(
-            TABLE.into(),
-            (COLUMNS.iter().map(|c| c.to_string()).collect(), rows),
-        );
+        s.tables.insert(TABLE.into(), (COLUMNS.iter().map(|c| c.to_string()).collect(), rows));
         s
     }
 
     fn healthy() -> FakeSystem {
-        let mut sys = FakeSystem {
-            os: Some(Version(vec![10, 0, 17763])),
-            ..Default::default()
-        };
-        sys.registry.insert(
-            (NETFX_KEY.into(), "Release".into()),
-            RegValue::Number(528449),
-        );
-        sys.registry.insert(
-            (VC_KEY.into(), "Version".into()),
-            RegValue::Text("v14.38.33130.00".into()),
-        );
-        sys.files.insert(
-            format!(r"{MSI_DIR}prerequisites\ndp48.exe"),
-            FileProbe::Version(Version(vec![4, 8])),
-        );
-        sys.files.insert(
-            format!(r"{MSI_DIR}prerequisites\vc_redist.x64.exe"),
-            FileProbe::Version(Version(vec![14, 38])),
-        );
+        let mut sys = FakeSystem { os: Some(Version(vec![10, 0, 17763])), ..Default::default() };
+        sys.registry.insert((NETFX_KEY.into(), "Release".into()), RegValue::Number(528449));
+        sys.registry.insert((VC_KEY.into(), "Version".into()), RegValue::Text("v14.38.33130.00".into()));
+        sys.files.insert(format!(r"{MSI_DIR}prerequisites\ndp48.exe"), FileProbe::Version(Version(vec![4, 8])));
+        sys.files
+            .insert(format!(r"{MSI_DIR}prerequisites\vc_redist.x64.exe"), FileProbe::Version(Version(vec![14, 38])));
         sys
     }
 
     fn vc_installer(sys: &mut FakeSystem, code: u32, writes: bool) {
-        let write = writes.then(|| {
-            (
-                (VC_KEY.to_string(), "Version".to_string()),
-                RegValue::Text("v14.40.33810.00".into()),
-            )
-        });
-        sys.scripts.insert(
-            format!(r"{MSI_DIR}prerequisites\vc_redist.x64.exe"),
-            (code, write),
-        );
+        let write =
+            writes.then(|| ((VC_KEY.to_string(), "Version".to_string()), RegValue::Text("v14.40.33810.00".into())));
+        sys.scripts.insert(format!(r"{MSI_DIR}prerequisites\vc_redist.x64.exe"), (code, write));
     }
 
     #[test]
     fn versions_parse_and_compare() {
-        assert_eq!(
-            Version::parse("v14.38.33130.00"),
-            Some(Version(vec![14, 38, 33130, 0]))
-        );
+        assert_eq!(Version::parse("v14.38.33130.00"), Some(Version(vec![14, 38, 33130, 0])));
         assert_eq!(Version::parse(" 528040 "), Some(Version(vec![528040])));
         assert_eq!(Version::parse("4.8-beta"), None);
         assert_eq!(Version::parse(""), None);
@@ -1094,10 +894,7 @@ mod tests {
         assert_eq!(modules[0].install, None);
         assert_eq!(
             modules[2].install,
-            Some(Installer::Package {
-                file: "vc_redist.x64.exe".into(),
-                args: "/install /quiet /norestart".into()
-            })
+            Some(Installer::Package { file: "vc_redist.x64.exe".into(), args: "/install /quiet /norestart".into() })
         );
     }
 
@@ -1105,20 +902,11 @@ mod tests {
     fn a_bad_row_or_missing_table_names_the_problem() {
         let mut s = session(&[]);
         s.tables.get_mut(TABLE).unwrap().1[0][3] = Some("wmi".into());
-        assert!(read_modules(&s)
-            .unwrap_err()
-            .to_string()
-            .contains("column Detect"));
+        assert!(read_modules(&s).unwrap_err().to_string().contains("column Detect"));
         s.tables.clear();
         let mut sys = healthy();
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
-        assert!(
-            s.log
-                .iter()
-                .any(|l| l.contains("cannot read the IdmPrerequisite table")),
-            "{:?}",
-            s.log
-        );
+        assert!(s.log.iter().any(|l| l.contains("cannot read the IdmPrerequisite table")), "{:?}", s.log);
     }
 
     #[test]
@@ -1142,33 +930,17 @@ mod tests {
         let modules = read_modules(&s).unwrap();
         let mut sys = healthy();
         sys.os = Some(Version(vec![6, 3, 9600]));
-        sys.registry.insert(
-            (NETFX_KEY.into(), "Release".into()),
-            RegValue::Number(461814),
-        ); // 4.7.2
+        sys.registry.insert((NETFX_KEY.into(), "Release".into()), RegValue::Number(461814)); // 4.7.2
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         let states: Vec<State> = modules.iter().map(|m| detect(&s, &sys, m)).collect();
-        assert_eq!(
-            states[0],
-            State::Missing("found Windows 6.3.9600, need 10.0.14393 or later".into())
-        );
+        assert_eq!(states[0], State::Missing("found Windows 6.3.9600, need 10.0.14393 or later".into()));
         assert_eq!(
             states[1],
-            State::Missing(format!(
-                r"found HKLM\{NETFX_KEY}\Release = 461814, need 528040 or later"
-            ))
+            State::Missing(format!(r"found HKLM\{NETFX_KEY}\Release = 461814, need 528040 or later"))
         );
-        assert_eq!(
-            states[2],
-            State::Missing(format!(r"HKLM\{VC_KEY}\Version not found"))
-        );
-        sys.registry.insert(
-            (VC_KEY.into(), "Version".into()),
-            RegValue::Text("unknown".into()),
-        );
-        assert!(detect(&s, &sys, &modules[2])
-            .detail()
-            .contains("not a version"));
+        assert_eq!(states[2], State::Missing(format!(r"HKLM\{VC_KEY}\Version not found")));
+        sys.registry.insert((VC_KEY.into(), "Version".into()), RegValue::Text("unknown".into()));
+        assert!(detect(&s, &sys, &modules[2]).detail().contains("not a version"));
         sys.os = None;
         assert!(!detect(&s, &sys, &modules[0]).is_present());
         let denied = Module {
@@ -1182,9 +954,7 @@ mod tests {
         };
         assert_eq!(
             detect(&s, &sys, &denied),
-            State::Missing(
-                r"cannot read HKLM\Denied\(Default): RegGetValueW failed with error 5".into()
-            )
+            State::Missing(r"cannot read HKLM\Denied\(Default): RegGetValueW failed with error 5".into())
         );
     }
 
@@ -1195,25 +965,14 @@ mod tests {
         let module = Module {
             id: "Iis".into(),
             name: "IIS".into(),
-            detect: Detection::File {
-                path: r"[System64Folder]inetsrv\w3wp.exe".into(),
-                min: Some(Version(vec![10])),
-            },
+            detect: Detection::File { path: r"[System64Folder]inetsrv\w3wp.exe".into(), min: Some(Version(vec![10])) },
             install: Some(Installer::WindowsFeature("IIS-WebServer".into())),
         };
-        assert_eq!(
-            detect(&s, &sys, &module),
-            State::Missing(r"C:\Windows\system32\inetsrv\w3wp.exe not found".into())
-        );
-        sys.files.insert(
-            r"C:\Windows\system32\inetsrv\w3wp.exe".into(),
-            FileProbe::NoVersion,
-        );
+        assert_eq!(detect(&s, &sys, &module), State::Missing(r"C:\Windows\system32\inetsrv\w3wp.exe not found".into()));
+        sys.files.insert(r"C:\Windows\system32\inetsrv\w3wp.exe".into(), FileProbe::NoVersion);
         assert!(!detect(&s, &sys, &module).is_present());
-        sys.files.insert(
-            r"C:\Windows\system32\inetsrv\w3wp.exe".into(),
-            FileProbe::Version(Version(vec![10, 0, 17763, 1])),
-        );
+        sys.files
+            .insert(r"C:\Windows\system32\inetsrv\w3wp.exe".into(), FileProbe::Version(Version(vec![10, 0, 17763, 1])));
         assert!(detect(&s, &sys, &module).is_present());
         assert_eq!(expand(&s, "[NoSuch]x[y z]"), "x[y z]");
     }
@@ -1235,10 +994,7 @@ mod tests {
             .iter()
             .find(|l| l.starts_with("CheckPrerequisites: missing prerequisites"))
             .expect("the failure line");
-        assert!(
-            line.contains(".NET Framework 4.8, Visual C++ 2015-2022 Redistributable (x64)"),
-            "{line}"
-        );
+        assert!(line.contains(".NET Framework 4.8, Visual C++ 2015-2022 Redistributable (x64)"), "{line}");
         assert!(line.contains("INSTALL_PREREQUISITES=1"), "{line}");
         assert!(line.contains(r"C:\media\idm\prerequisites\"), "{line}");
         assert!(line.contains("Nothing was changed"), "{line}");
@@ -1253,10 +1009,7 @@ mod tests {
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Success);
         assert_eq!(
             *sys.runs.borrow(),
-            [(
-                r"C:\media\idm\prerequisites\vc_redist.x64.exe".to_string(),
-                "/install /quiet /norestart".to_string()
-            )]
+            [(r"C:\media\idm\prerequisites\vc_redist.x64.exe".to_string(), "/install /quiet /norestart".to_string())]
         );
         assert_eq!(s.properties["PREREQ_VCREDIST2022X64_STATE"], "present");
         assert!(!s.properties.contains_key("PREREQUISITES_MISSING"));
@@ -1290,10 +1043,7 @@ mod tests {
         vc_installer(&mut sys, 1638, false);
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
         let line = s.log.last().unwrap();
-        assert!(
-            line.contains("Visual C++ 2015-2022 Redistributable (x64) failed with exit code 1638"),
-            "{line}"
-        );
+        assert!(line.contains("Visual C++ 2015-2022 Redistributable (x64) failed with exit code 1638"), "{line}");
         assert_eq!(s.properties["PREREQ_VCREDIST2022X64_STATE"], "missing");
     }
 
@@ -1304,14 +1054,7 @@ mod tests {
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         vc_installer(&mut sys, 0, false);
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
-        assert!(
-            s.log
-                .last()
-                .unwrap()
-                .contains("reported success (exit code 0) but Visual C++"),
-            "{:?}",
-            s.log
-        );
+        assert!(s.log.last().unwrap().contains("reported success (exit code 0) but Visual C++"), "{:?}", s.log);
     }
 
     #[test]
@@ -1319,14 +1062,10 @@ mod tests {
         let mut s = session(&[("INSTALL_PREREQUISITES", "1")]);
         let mut sys = healthy();
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
-        sys.files
-            .remove(r"C:\media\idm\prerequisites\vc_redist.x64.exe");
+        sys.files.remove(r"C:\media\idm\prerequisites\vc_redist.x64.exe");
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
         assert!(
-            s.log
-                .last()
-                .unwrap()
-                .contains(r"was not found at C:\media\idm\prerequisites\vc_redist.x64.exe"),
+            s.log.last().unwrap().contains(r"was not found at C:\media\idm\prerequisites\vc_redist.x64.exe"),
             "{:?}",
             s.log
         );
@@ -1336,11 +1075,7 @@ mod tests {
         let mut sys = healthy();
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
-        assert!(
-            s.log.last().unwrap().contains("could not be started"),
-            "{:?}",
-            s.log
-        );
+        assert!(s.log.last().unwrap().contains("could not be started"), "{:?}", s.log);
     }
 
     #[test]
@@ -1351,18 +1086,8 @@ mod tests {
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         vc_installer(&mut sys, 0, true);
         assert_eq!(check_prerequisites(&mut s, &mut sys), ActionResult::Failure);
-        assert!(
-            sys.runs.borrow().is_empty(),
-            "nothing may run when the plan cannot succeed"
-        );
-        assert!(
-            s.log
-                .last()
-                .unwrap()
-                .contains("cannot install: Windows Server 2016 or later"),
-            "{:?}",
-            s.log
-        );
+        assert!(sys.runs.borrow().is_empty(), "nothing may run when the plan cannot succeed");
+        assert!(s.log.last().unwrap().contains("cannot install: Windows Server 2016 or later"), "{:?}", s.log);
         assert!(!s.properties.contains_key("PREREQUISITES_INSTALLABLE"));
     }
 
@@ -1373,25 +1098,16 @@ mod tests {
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         assert_eq!(evaluate_prerequisites(&mut s, &sys), ActionResult::Success);
         assert_eq!(s.properties["PREREQUISITES_INSTALLABLE"], "1");
-        assert_eq!(
-            s.properties["PREREQUISITES_MISSING"],
-            "Visual C++ 2015-2022 Redistributable (x64)"
-        );
+        assert_eq!(s.properties["PREREQUISITES_MISSING"], "Visual C++ 2015-2022 Redistributable (x64)");
         assert!(s.properties["PREREQUISITES_SUMMARY"]
             .contains("Visual C++ 2015-2022 Redistributable (x64): missing, can be installed now"));
 
         vc_installer(&mut sys, 1603, false);
-        assert_eq!(
-            install_prerequisites(&mut s, &mut sys),
-            ActionResult::Success
-        );
+        assert_eq!(install_prerequisites(&mut s, &mut sys), ActionResult::Success);
         assert!(s.properties["PREREQUISITES_ERROR"].contains("exit code 1603"));
 
         vc_installer(&mut sys, 0, true);
-        assert_eq!(
-            install_prerequisites(&mut s, &mut sys),
-            ActionResult::Success
-        );
+        assert_eq!(install_prerequisites(&mut s, &mut sys), ActionResult::Success);
         assert!(!s.properties.contains_key("PREREQUISITES_ERROR"));
         assert!(!s.properties.contains_key("PREREQUISITES_MISSING"));
         assert_eq!(s.properties["PREREQ_VCREDIST2022X64_STATE"], "present");
@@ -1401,12 +1117,7 @@ mod tests {
     fn the_dialog_defers_to_the_elevated_sequence_when_elevation_is_needed() {
         struct NeedsElevation(FakeSystem);
         impl System for NeedsElevation {
-            fn registry_value(
-                &self,
-                root: Root,
-                key: &str,
-                name: &str,
-            ) -> Result<Option<RegValue>, SystemError> {
+            fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
                 self.0.registry_value(root, key, name)
             }
             fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
@@ -1416,58 +1127,30 @@ mod tests {
                 self.0.os_version()
             }
             fn run(&mut self, _: &str, _: &str) -> Result<u32, SystemError> {
-                Err(SystemError {
-                    call: "CreateProcessW",
-                    code: ERROR_ELEVATION_REQUIRED,
-                })
+                Err(SystemError { call: "CreateProcessW", code: ERROR_ELEVATION_REQUIRED })
             }
         }
         let mut s = session(&[("UILevel", "5"), ("INSTALL_PREREQUISITES", "1")]);
         let mut sys = NeedsElevation(healthy());
         sys.0.registry.remove(&(VC_KEY.into(), "Version".into()));
-        assert_eq!(
-            install_prerequisites(&mut s, &mut sys),
-            ActionResult::Success
-        );
-        assert!(s.properties["PREREQUISITES_ERROR"]
-            .contains("will be installed when the installation starts"));
+        assert_eq!(install_prerequisites(&mut s, &mut sys), ActionResult::Success);
+        assert!(s.properties["PREREQUISITES_ERROR"].contains("will be installed when the installation starts"));
     }
 
     #[test]
     fn commands_for_each_package_kind() {
         let s = session(&[]);
-        let cmd = plan(
-            &s,
-            &Installer::Package {
-                file: "test prereq.cmd".into(),
-                args: "/quiet".into(),
-            },
-        );
+        let cmd = plan(&s, &Installer::Package { file: "test prereq.cmd".into(), args: "/quiet".into() });
         assert_eq!(cmd.program, r"C:\Windows\system32\cmd.exe");
-        assert_eq!(
-            cmd.args,
-            r#"/d /s /c ""C:\media\idm\prerequisites\test prereq.cmd" /quiet""#
-        );
-        let cmd = plan(
-            &s,
-            &Installer::Package {
-                file: "kb.msu".into(),
-                args: "/quiet /norestart".into(),
-            },
-        );
+        assert_eq!(cmd.args, r#"/d /s /c ""C:\media\idm\prerequisites\test prereq.cmd" /quiet""#);
+        let cmd = plan(&s, &Installer::Package { file: "kb.msu".into(), args: "/quiet /norestart".into() });
         assert_eq!(
             (cmd.program.as_str(), cmd.args.as_str()),
-            (
-                r"C:\Windows\system32\wusa.exe",
-                r#""C:\media\idm\prerequisites\kb.msu" /quiet /norestart"#
-            )
+            (r"C:\Windows\system32\wusa.exe", r#""C:\media\idm\prerequisites\kb.msu" /quiet /norestart"#)
         );
         let cmd = plan(&s, &Installer::WindowsFeature("NetFx4".into()));
         assert_eq!(cmd.program, r"C:\Windows\system32\dism.exe");
-        assert_eq!(
-            cmd.args,
-            "/online /enable-feature /featurename:NetFx4 /all /quiet /norestart"
-        );
+        assert_eq!(cmd.args, "/online /enable-feature /featurename:NetFx4 /all /quiet /norestart");
         let s = FakeSession::with([("SourceDir", r"D:\share")]);
         assert_eq!(package_folder(&s), r"D:\share\");
     }

@@ -149,7 +149,9 @@ impl Session for FakeSession {
         };
         let index: Vec<usize> = columns
             .iter()
-            .map(|c| names.iter().position(|n| n == c).ok_or(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 }))
+            .map(|c| {
+                names.iter().position(|n| n == c).ok_or(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 })
+            })
             .collect::<Result<_, _>>()?;
         Ok(rows.iter().map(|row| index.iter().map(|&i| row[i].clone()).collect()).collect())
     }

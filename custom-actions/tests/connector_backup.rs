@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use connector_support::{logged, snapshot, Product, PATHS};
 use std::collections::BTreeMap;
 
-use custom_actions::connector::backup::{
-    copy_aside, delete_backup, move_aside, restore, stale_backups, BackupData,
-};
+use custom_actions::connector::backup::{copy_aside, delete_backup, move_aside, restore, stale_backups, BackupData};
 use custom_actions::connector::{parse_paths, BACKUP_PROPERTY};
 use custom_actions::session::{ActionResult, FakeSession, Mode};
 
@@ -42,13 +40,8 @@ fn move_then_rollback_restores_byte_identical() {
     assert_eq!(move_aside(&mut s), ActionResult::Success, "{:#?}", s.log);
     assert!(!product.dir.join("conf/connector").exists());
     assert!(!product.dir.join("conf/connector.properties").exists());
-    assert!(
-        product.dir.join("other/unrelated.txt").exists(),
-        "only configured paths move"
-    );
-    assert!(backup
-        .join("conf/connector/keystore/keystore.bks")
-        .is_file());
+    assert!(product.dir.join("other/unrelated.txt").exists(), "only configured paths move");
+    assert!(backup.join("conf/connector/keystore/keystore.bks").is_file());
     assert!(logged(&s, &["2 paths moved to"]), "{:#?}", s.log);
 
     let mut r = deferred(&product, &backup, Mode::Rollback, true);
@@ -73,11 +66,7 @@ fn move_then_commit_deletes_the_backup() {
     assert!(!backup.exists());
     assert!(!product.dir.join("conf/connector").exists());
     assert!(product.dir.join("other/unrelated.txt").exists());
-    assert!(
-        logged(&c, &["deleted", "embedded-connector-backup"]),
-        "{:#?}",
-        c.log
-    );
+    assert!(logged(&c, &["deleted", "embedded-connector-backup"]), "{:#?}", c.log);
 
     // A second commit (nothing left) is harmless.
     let mut again = deferred(&product, &backup, Mode::Commit, true);
@@ -89,10 +78,7 @@ fn rollback_replaces_what_the_failed_install_put_in_the_way() {
     let product = Product::with_config();
     let before = snapshot(&product.dir);
     let backup = backup_of(&product);
-    assert_eq!(
-        move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)),
-        ActionResult::Success
-    );
+    assert_eq!(move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)), ActionResult::Success);
     // The failed install wrote where the configuration was: over a configured file, and a new
     // file the backup does not have.
     std::fs::create_dir_all(product.dir.join("conf/connector")).unwrap();
@@ -106,10 +92,7 @@ fn rollback_replaces_what_the_failed_install_put_in_the_way() {
     // place (never delete what has no other copy) and counted in the log. (Files the failed
     // install itself installed are removed by the installer's own rollback before this runs.)
     let mut after = snapshot(&product.dir);
-    assert_eq!(
-        after.remove("conf/connector/new.xml"),
-        Some(Some(b"new".to_vec()))
-    );
+    assert_eq!(after.remove("conf/connector/new.xml"), Some(Some(b"new".to_vec())));
     assert_eq!(after, before);
     assert!(logged(&r, &["1 extra files left in place"]), "{:#?}", r.log);
 }
@@ -127,25 +110,14 @@ fn a_failed_move_is_put_back_by_the_rollback() {
         relative: vec!["conf/connector.properties".into(), "conf/connector".into()],
     };
     let session = |mode: Mode| {
-        let mut s =
-            FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
+        let mut s = FakeSession::with([("CustomActionData", data.to_custom_action_data().as_str())]);
         s.modes = vec![mode, Mode::RollbackEnabled];
         s
     };
     let mut s = session(Mode::Scheduled);
     assert_eq!(move_aside(&mut s), ActionResult::Failure);
-    assert!(
-        logged(
-            &s,
-            &["conf/connector", "RestoreEmbeddedConnector puts back"]
-        ),
-        "{:#?}",
-        s.log
-    );
-    assert!(
-        !product.dir.join("conf/connector.properties").exists(),
-        "the first move happened"
-    );
+    assert!(logged(&s, &["conf/connector", "RestoreEmbeddedConnector puts back"]), "{:#?}", s.log);
+    assert!(!product.dir.join("conf/connector.properties").exists(), "the first move happened");
 
     let mut r = session(Mode::Rollback);
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
@@ -159,11 +131,7 @@ fn refuses_to_move_when_rollback_is_disabled() {
     let backup = backup_of(&product);
     let mut s = deferred(&product, &backup, Mode::Scheduled, false);
     assert_eq!(move_aside(&mut s), ActionResult::Failure);
-    assert!(
-        logged(&s, &["rollback is disabled", "nothing was changed"]),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["rollback is disabled", "nothing was changed"]), "{:#?}", s.log);
     assert_eq!(snapshot(&product.dir), before);
 }
 
@@ -176,9 +144,7 @@ fn copy(product: &Product, backup: &Path) -> FakeSession {
 
 /// `snapshot` without the backup folders.
 fn without_backups(tree: BTreeMap<String, Option<Vec<u8>>>) -> BTreeMap<String, Option<Vec<u8>>> {
-    tree.into_iter()
-        .filter(|(k, _)| !k.starts_with("embedded-connector-backup"))
-        .collect()
+    tree.into_iter().filter(|(k, _)| !k.starts_with("embedded-connector-backup")).collect()
 }
 
 #[test]
@@ -187,26 +153,11 @@ fn copy_is_byte_identical_leaves_the_originals_and_reruns_harmlessly() {
     let before = snapshot(&product.dir);
     let backup = backup_of(&product);
     let s = copy(&product, &backup);
-    assert!(
-        logged(&s, &["copied 2 paths (4 files)", "verified"]),
-        "{:#?}",
-        s.log
-    );
-    assert_eq!(
-        without_backups(snapshot(&product.dir)),
-        before,
-        "a copy, never a move"
-    );
-    let expected: BTreeMap<_, _> = before
-        .iter()
-        .filter(|(k, _)| k.starts_with("conf"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    assert_eq!(
-        snapshot(&backup),
-        expected,
-        "the backup is the configuration, byte for byte"
-    );
+    assert!(logged(&s, &["copied 2 paths (4 files)", "verified"]), "{:#?}", s.log);
+    assert_eq!(without_backups(snapshot(&product.dir)), before, "a copy, never a move");
+    let expected: BTreeMap<_, _> =
+        before.iter().filter(|(k, _)| k.starts_with("conf")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    assert_eq!(snapshot(&backup), expected, "the backup is the configuration, byte for byte");
 
     // Run again (a retried action): same result, nothing else touched.
     let s = copy(&product, &backup);
@@ -244,15 +195,9 @@ fn rollback_after_the_old_uninstall_deleted_the_originals_restores_byte_identica
 
     let mut m = deferred(&product, &backup, Mode::Scheduled, true);
     assert_eq!(move_aside(&mut m), ActionResult::Success, "{:#?}", m.log);
-    assert!(
-        !product.dir.join("conf/connector").exists(),
-        "what was left is moved"
-    );
+    assert!(!product.dir.join("conf/connector").exists(), "what was left is moved");
     assert!(backup.join("conf/connector/runtime.log").is_file());
-    assert!(
-        backup.join("conf/connector.properties").is_file(),
-        "from the copy"
-    );
+    assert!(backup.join("conf/connector.properties").is_file(), "from the copy");
 
     let mut r = deferred(&product, &backup, Mode::Rollback, true);
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
@@ -261,11 +206,7 @@ fn rollback_after_the_old_uninstall_deleted_the_originals_restores_byte_identica
         before,
         "byte-identical after rollback (the late file included), and the backup folder is gone"
     );
-    assert!(
-        logged(&r, &["restored", "conf", "files put back"]),
-        "{:#?}",
-        r.log
-    );
+    assert!(logged(&r, &["restored", "conf", "files put back"]), "{:#?}", r.log);
 }
 
 #[test]
@@ -281,13 +222,8 @@ fn rollback_before_the_move_puts_back_only_what_is_missing_or_differs() {
     assert_eq!(restore(&mut r), ActionResult::Success, "{:#?}", r.log);
     assert_eq!(snapshot(&product.dir), before);
     assert!(
-        logged(
-            &r,
-            &["conf/connector", "2 files put back, 1 already identical"]
-        ) || logged(
-            &r,
-            &["conf\\connector", "2 files put back, 1 already identical"]
-        ),
+        logged(&r, &["conf/connector", "2 files put back, 1 already identical"])
+            || logged(&r, &["conf\\connector", "2 files put back, 1 already identical"]),
         "{:#?}",
         r.log
     );
@@ -299,10 +235,7 @@ fn copy_move_commit_deletes_the_backup_and_the_configuration() {
     let backup = backup_of(&product);
     copy(&product, &backup);
     old_uninstall_deletes_its_files(&product);
-    assert_eq!(
-        move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)),
-        ActionResult::Success
-    );
+    assert_eq!(move_aside(&mut deferred(&product, &backup, Mode::Scheduled, true)), ActionResult::Success);
     let mut c = deferred(&product, &backup, Mode::Commit, true);
     assert_eq!(delete_backup(&mut c), ActionResult::Success);
     assert!(!backup.exists());
@@ -320,38 +253,12 @@ fn a_failed_copy_removes_its_partial_copy_and_keeps_what_was_there() {
     std::fs::create_dir_all(backup.join("conf")).unwrap();
     std::fs::write(backup.join("conf/connector"), b"in the way").unwrap();
     let mut s = product.session([(BACKUP_PROPERTY, backup.to_str().unwrap())]);
-    s.properties.insert(
-        custom_actions::connector::PATHS.into(),
-        "conf\\connector.properties;conf\\connector".into(),
-    );
+    s.properties.insert(custom_actions::connector::PATHS.into(), "conf\\connector.properties;conf\\connector".into());
     assert_eq!(copy_aside(&mut s), ActionResult::Failure);
-    assert!(
-        logged(
-            &s,
-            &[
-                "CopyEmbeddedConnector",
-                "in the way",
-                "partial copy",
-                "was removed"
-            ]
-        ),
-        "{:#?}",
-        s.log
-    );
-    assert!(
-        !backup.join("conf/connector.properties").exists(),
-        "the partial copy is gone"
-    );
-    assert_eq!(
-        std::fs::read(backup.join("conf/connector")).unwrap(),
-        b"in the way",
-        "kept"
-    );
-    assert_eq!(
-        without_backups(snapshot(&product.dir)),
-        before,
-        "originals untouched"
-    );
+    assert!(logged(&s, &["CopyEmbeddedConnector", "in the way", "partial copy", "was removed"]), "{:#?}", s.log);
+    assert!(!backup.join("conf/connector.properties").exists(), "the partial copy is gone");
+    assert_eq!(std::fs::read(backup.join("conf/connector")).unwrap(), b"in the way", "kept");
+    assert_eq!(without_backups(snapshot(&product.dir)), before, "originals untouched");
 }
 
 #[test]
@@ -388,19 +295,11 @@ fn nothing_configured_on_disk_moves_nothing() {
 #[test]
 fn malformed_custom_action_data_fails_with_a_clear_message() {
     for data in ["", "only-one-field", "a|b|..\\escape"] {
-        for action in [
-            move_aside as fn(&mut FakeSession) -> ActionResult,
-            restore,
-            delete_backup,
-        ] {
+        for action in [move_aside as fn(&mut FakeSession) -> ActionResult, restore, delete_backup] {
             let mut s = FakeSession::with([("CustomActionData", data)]);
             s.modes.push(Mode::RollbackEnabled);
             assert_eq!(action(&mut s), ActionResult::Failure, "{data:?}");
-            assert!(
-                logged(&s, &["CustomActionData is malformed"]),
-                "{:#?}",
-                s.log
-            );
+            assert!(logged(&s, &["CustomActionData is malformed"]), "{:#?}", s.log);
         }
     }
 }

@@ -2,9 +2,7 @@
 
 mod connector_support;
 
-use connector_support::{
-    assert_no_secret, logged, packages_in, snapshot, Product, CHEAP, PASSWORD,
-};
+use connector_support::{assert_no_secret, logged, packages_in, snapshot, Product, CHEAP, PASSWORD};
 use custom_actions::connector::{self, detect, export_from_ui_with, validate_export_password};
 use custom_actions::enc;
 use custom_actions::session::ActionResult;
@@ -15,15 +13,8 @@ fn detect_sets_found_and_the_file_count_and_logs_paths_only() {
     let mut s = product.session([]);
     assert_eq!(detect(&mut s), ActionResult::Success);
     assert_eq!(s.properties[connector::FOUND], "1");
-    assert_eq!(
-        s.properties[connector::FILES],
-        Product::CONFIG_FILES.to_string()
-    );
-    assert!(
-        logged(&s, &["found", "connector.properties"]),
-        "{:#?}",
-        s.log
-    );
+    assert_eq!(s.properties[connector::FILES], Product::CONFIG_FILES.to_string());
+    assert!(logged(&s, &["found", "connector.properties"]), "{:#?}", s.log);
     assert!(logged(&s, &["4 files in 2 paths"]), "{:#?}", s.log);
     assert_no_secret(&s, PASSWORD);
 }
@@ -35,11 +26,7 @@ fn detect_clears_stale_properties_when_nothing_is_there() {
     assert_eq!(detect(&mut s), ActionResult::Success);
     assert!(!s.properties.contains_key(connector::FOUND));
     assert!(!s.properties.contains_key(connector::FILES));
-    assert!(
-        logged(&s, &["no embedded-connector configuration"]),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["no embedded-connector configuration"]), "{:#?}", s.log);
 }
 
 #[test]
@@ -58,18 +45,7 @@ fn detect_fails_on_a_bad_product_configuration() {
     let product = Product::with_config();
     let mut s = product.session([(connector::PATHS, "C:\\elsewhere")]);
     assert_eq!(detect(&mut s), ActionResult::Failure);
-    assert!(
-        logged(
-            &s,
-            &[
-                "DetectEmbeddedConnector",
-                "C:\\\\elsewhere",
-                "wix/product.toml"
-            ]
-        ),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["DetectEmbeddedConnector", "C:\\\\elsewhere", "wix/product.toml"]), "{:#?}", s.log);
 }
 
 #[test]
@@ -89,17 +65,11 @@ fn validate_password_pairs() {
         ]);
         assert_eq!(validate_export_password(&mut s), ActionResult::Success);
         assert_eq!(
-            s.properties
-                .get(connector::PASSWORD_VALID)
-                .map(String::as_str),
+            s.properties.get(connector::PASSWORD_VALID).map(String::as_str),
             valid.then_some("1"),
             "{password:?}/{confirm:?}"
         );
-        assert!(s
-            .properties
-            .get(connector::ERROR)
-            .map_or("", String::as_str)
-            .contains(reason));
+        assert!(s.properties.get(connector::ERROR).map_or("", String::as_str).contains(reason));
         assert_no_secret(&s, password);
         assert_no_secret(&s, confirm);
     }
@@ -121,10 +91,7 @@ fn ui_export_sets_result_and_file() {
     enc::verify(&file, PASSWORD).expect("verifies");
     let mut after = snapshot(&product.dir);
     after.remove(file.file_name().unwrap().to_str().unwrap());
-    assert_eq!(
-        after, before,
-        "the export changes nothing but adding the package"
-    );
+    assert_eq!(after, before, "the export changes nothing but adding the package");
     assert_no_secret(&s, PASSWORD);
 }
 

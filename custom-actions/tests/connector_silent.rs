@@ -2,9 +2,7 @@
 
 mod connector_support;
 
-use connector_support::{
-    assert_no_secret, logged, packages_in, snapshot, Product, CHEAP, PASSWORD,
-};
+use connector_support::{assert_no_secret, logged, packages_in, snapshot, Product, CHEAP, PASSWORD};
 use custom_actions::connector::{self, apply_action_with, BACKUP_PROPERTY};
 use custom_actions::enc;
 use custom_actions::session::ActionResult;
@@ -18,11 +16,7 @@ fn found_without_action_fails_and_changes_nothing_at_every_ui_level() {
         let product = Product::with_config();
         let before = snapshot(&product.dir);
         let mut s = product.session([(connector::UI_LEVEL, ui_level), (PW, PASSWORD)]);
-        assert_eq!(
-            apply_action_with(&mut s, CHEAP),
-            ActionResult::Failure,
-            "UILevel={ui_level}"
-        );
+        assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "UILevel={ui_level}");
         assert!(
             logged(
                 &s,
@@ -48,19 +42,9 @@ fn invalid_values_fail_naming_the_valid_ones() {
         for product in [Product::with_config(), Product::empty()] {
             let before = snapshot(&product.dir);
             let mut s = product.session([(ACTION, value), (PW, PASSWORD)]);
-            assert_eq!(
-                apply_action_with(&mut s, CHEAP),
-                ActionResult::Failure,
-                "{value}"
-            );
+            assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{value}");
             assert!(
-                logged(
-                    &s,
-                    &[
-                        &format!("{value:?} is not valid"),
-                        "discard, export, export-continue"
-                    ]
-                ),
+                logged(&s, &[&format!("{value:?} is not valid"), "discard, export, export-continue"]),
                 "{:#?}",
                 s.log
             );
@@ -76,63 +60,32 @@ fn discard_continues_and_schedules_the_backup_without_exporting() {
     let before = snapshot(&product.dir);
     let mut s = product.session([(ACTION, "discard")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Success);
-    assert_eq!(
-        s.properties[BACKUP_PROPERTY],
-        product
-            .dir
-            .join("embedded-connector-backup")
-            .display()
-            .to_string()
-    );
+    assert_eq!(s.properties[BACKUP_PROPERTY], product.dir.join("embedded-connector-backup").display().to_string());
     assert!(product.packages().is_empty());
     // The immediate action only decides; the deferred action moves.
     assert_eq!(snapshot(&product.dir), before);
-    assert!(
-        logged(&s, &["discard", "4 files", "put back if it fails"]),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["discard", "4 files", "put back if it fails"]), "{:#?}", s.log);
 }
 
 #[test]
 fn export_writes_a_verified_package_then_stops_with_1602() {
     let product = Product::with_config();
     let before = snapshot(&product.dir);
-    let mut s = product.session([
-        (ACTION, "export"),
-        (PW, PASSWORD),
-        (connector::CLUSTER_NAME, "prod cluster"),
-    ]);
+    let mut s = product.session([(ACTION, "export"), (PW, PASSWORD), (connector::CLUSTER_NAME, "prod cluster")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
     let packages = product.packages();
     assert_eq!(packages.len(), 1, "{packages:?}");
-    let name = packages[0]
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        name.starts_with("prod_cluster-NODE1-EXAMPLE.COM-conn-") && name.ends_with("Z.enc"),
-        "{name}"
-    );
-    assert_eq!(
-        s.properties[connector::FILE],
-        packages[0].display().to_string()
-    );
-    let manifest =
-        enc::verify(&packages[0], PASSWORD).expect("the package decrypts with the password");
+    let name = packages[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("prod_cluster-NODE1-EXAMPLE.COM-conn-") && name.ends_with("Z.enc"), "{name}");
+    assert_eq!(s.properties[connector::FILE], packages[0].display().to_string());
+    let manifest = enc::verify(&packages[0], PASSWORD).expect("the package decrypts with the password");
     assert_eq!(manifest.files.len(), Product::CONFIG_FILES, "{manifest:?}");
     // Nothing else changed: the configuration is still in place and no backup is scheduled.
     let mut after = snapshot(&product.dir);
     after.remove(&name);
     assert_eq!(after, before);
     assert!(!s.properties.contains_key(BACKUP_PROPERTY));
-    assert!(
-        logged(&s, &["1602", "EMBEDDED_CONNECTOR_ACTION=discard"]),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["1602", "EMBEDDED_CONNECTOR_ACTION=discard"]), "{:#?}", s.log);
     assert_no_secret(&s, PASSWORD);
 }
 
@@ -143,17 +96,9 @@ fn export_continue_exports_verifies_and_continues() {
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Success);
     let packages = product.packages();
     assert_eq!(packages.len(), 1);
-    assert!(packages[0]
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .starts_with("cluster-NODE1-EXAMPLE.COM-conn-"));
+    assert!(packages[0].file_name().unwrap().to_str().unwrap().starts_with("cluster-NODE1-EXAMPLE.COM-conn-"));
     enc::verify(&packages[0], PASSWORD).expect("verifies");
-    assert!(matches!(
-        enc::verify(&packages[0], "a wrong password"),
-        Err(enc::EncError::WrongPassword { .. })
-    ));
+    assert!(matches!(enc::verify(&packages[0], "a wrong password"), Err(enc::EncError::WrongPassword { .. })));
     assert!(s.properties.contains_key(BACKUP_PROPERTY));
     assert_no_secret(&s, PASSWORD);
 }
@@ -164,28 +109,18 @@ fn export_with_the_default_kdf_parameters() {
     let mut s = product.session([(ACTION, "export-continue"), (PW, PASSWORD)]);
     assert_eq!(connector::apply_action(&mut s), ActionResult::Success);
     let packages = product.packages();
-    assert_eq!(
-        enc::inspect(&packages[0]).unwrap().kdf_params,
-        enc::KdfParams::DEFAULT
-    );
+    assert_eq!(enc::inspect(&packages[0]).unwrap().kdf_params, enc::KdfParams::DEFAULT);
 }
 
 #[test]
 fn short_or_missing_password_fails_without_naming_it() {
     for action in ["export", "export-continue"] {
-        for (password, expect) in [
-            ("1234567", "too short"),
-            ("äöüäöüä", "too short"),
-            ("", "needs EXPORT_PASSWORD"),
-        ] {
+        for (password, expect) in [("1234567", "too short"), ("äöüäöüä", "too short"), ("", "needs EXPORT_PASSWORD")]
+        {
             let product = Product::with_config();
             let before = snapshot(&product.dir);
             let mut s = product.session([(ACTION, action), (PW, password)]);
-            assert_eq!(
-                apply_action_with(&mut s, CHEAP),
-                ActionResult::Failure,
-                "{action} {password:?}"
-            );
+            assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{action} {password:?}");
             assert!(logged(&s, &[expect, "nothing was changed"]), "{:#?}", s.log);
             assert_eq!(snapshot(&product.dir), before);
             assert!(product.packages().is_empty());
@@ -209,16 +144,8 @@ fn unwritable_export_folder_fails_and_loses_nothing() {
                 (PW, PASSWORD),
                 (connector::EXPORT_FOLDER, folder.to_str().unwrap()),
             ]);
-            assert_eq!(
-                apply_action_with(&mut s, CHEAP),
-                ActionResult::Failure,
-                "{action} {folder:?}"
-            );
-            assert!(
-                logged(&s, &["export failed", "nothing was changed"]),
-                "{:#?}",
-                s.log
-            );
+            assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{action} {folder:?}");
+            assert!(logged(&s, &["export failed", "nothing was changed"]), "{:#?}", s.log);
             assert!(!s.properties.contains_key(BACKUP_PROPERTY));
             assert!(!s.properties.contains_key(connector::FILE));
             assert_no_secret(&s, PASSWORD);
@@ -233,11 +160,8 @@ fn export_folder_property_redirects_the_package() {
     let product = Product::with_config();
     let out = product.tmp.path().join("exports");
     std::fs::create_dir(&out).unwrap();
-    let mut s = product.session([
-        (ACTION, "export"),
-        (PW, PASSWORD),
-        (connector::EXPORT_FOLDER, out.to_str().unwrap()),
-    ]);
+    let mut s =
+        product.session([(ACTION, "export"), (PW, PASSWORD), (connector::EXPORT_FOLDER, out.to_str().unwrap())]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
     assert_eq!(packages_in(&out).len(), 1);
     assert!(product.packages().is_empty());
@@ -263,80 +187,41 @@ fn nothing_found_continues_except_for_export_only() {
 fn a_leftover_backup_folder_is_not_reused() {
     let product = Product::with_config();
     std::fs::create_dir(product.dir.join("embedded-connector-backup")).unwrap();
-    std::fs::write(
-        product.dir.join("embedded-connector-backup/old.xml"),
-        b"old",
-    )
-    .unwrap();
+    std::fs::write(product.dir.join("embedded-connector-backup/old.xml"), b"old").unwrap();
     let mut s = product.session([(ACTION, "discard")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Success);
-    assert_eq!(
-        s.properties[BACKUP_PROPERTY],
-        product
-            .dir
-            .join("embedded-connector-backup-2")
-            .display()
-            .to_string()
-    );
+    assert_eq!(s.properties[BACKUP_PROPERTY], product.dir.join("embedded-connector-backup-2").display().to_string());
 }
 
 #[test]
 fn a_bad_product_configuration_fails_loudly() {
     let product = Product::with_config();
-    let mut s = product.session([
-        (ACTION, "discard"),
-        (connector::PATHS, "conf;..\\..\\Windows"),
-    ]);
+    let mut s = product.session([(ACTION, "discard"), (connector::PATHS, "conf;..\\..\\Windows")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure);
-    assert!(
-        logged(&s, &["EMBEDDED_CONNECTOR_PATHS entry", "wix/product.toml"]),
-        "{:#?}",
-        s.log
-    );
+    assert!(logged(&s, &["EMBEDDED_CONNECTOR_PATHS entry", "wix/product.toml"]), "{:#?}", s.log);
 }
 
 #[test]
 fn the_manifest_records_the_upgraded_products_version() {
     let product = Product::with_config();
-    let mut s = product.session([
-        (ACTION, "export"),
-        (PW, PASSWORD),
-        (connector::UPGRADE_DETECTED, "{OLD-CODE};{OTHER}"),
-    ]);
+    let mut s =
+        product.session([(ACTION, "export"), (PW, PASSWORD), (connector::UPGRADE_DETECTED, "{OLD-CODE};{OTHER}")]);
     s.products.insert("{OLD-CODE}".into(), "3.3.1.0".into());
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
     let manifest = enc::verify(&product.packages()[0], PASSWORD).unwrap();
     assert_eq!(manifest.source_version, "3.3.1.0");
     assert_eq!(
-        (
-            manifest.host.as_str(),
-            manifest.domain.as_str(),
-            manifest.cluster.as_str()
-        ),
+        (manifest.host.as_str(), manifest.domain.as_str(), manifest.cluster.as_str()),
         ("NODE1", "EXAMPLE.COM", "cluster")
     );
 
     // An explicit IDM_PREVIOUS_VERSION wins; nothing known gives "unknown".
     let product = Product::with_config();
-    let mut s = product.session([
-        (ACTION, "export"),
-        (PW, PASSWORD),
-        (connector::PREVIOUS_VERSION, "3.0.0"),
-    ]);
+    let mut s = product.session([(ACTION, "export"), (PW, PASSWORD), (connector::PREVIOUS_VERSION, "3.0.0")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
-    assert_eq!(
-        enc::verify(&product.packages()[0], PASSWORD)
-            .unwrap()
-            .source_version,
-        "3.0.0"
-    );
+    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "3.0.0");
     let product = Product::with_config();
     let mut s = product.session([(ACTION, "export"), (PW, PASSWORD)]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
-    assert_eq!(
-        enc::verify(&product.packages()[0], PASSWORD)
-            .unwrap()
-            .source_version,
-        "unknown"
-    );
+    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "unknown");
 }

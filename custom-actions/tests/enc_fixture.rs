@@ -54,14 +54,7 @@ fn the_fixture_is_the_committed_one() {
 fn v1_sample_inspects_without_password() {
     let info = enc::inspect(&fixture()).unwrap();
     assert_eq!(info.version, 1);
-    assert_eq!(
-        info.kdf_params,
-        KdfParams {
-            m_kib: 64,
-            t: 1,
-            p: 1
-        }
-    );
+    assert_eq!(info.kdf_params, KdfParams { m_kib: 64, t: 1, p: 1 });
     assert_eq!(info.salt_hex, "bb2580f7d233d92d8e935a5467479156");
     assert_eq!(info.payload_len, 72_134);
     assert_eq!(info.file_len, 72_302);
@@ -77,10 +70,7 @@ fn v1_sample_decrypts_to_known_contents() {
     assert_eq!(manifest.host, "NODE-01");
     assert_eq!(manifest.domain, "corp.example.com");
     assert_eq!(manifest.source_version, "3.3.6.0");
-    assert_eq!(
-        manifest.created,
-        time::macros::datetime!(2026-11-27 01:43:55 UTC)
-    );
+    assert_eq!(manifest.created, time::macros::datetime!(2026-11-27 01:43:55 UTC));
 
     let expected = expected_files();
     let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
@@ -93,18 +83,12 @@ fn v1_sample_decrypts_to_known_contents() {
         assert_eq!(entry.sha256, hex(&Sha256::digest(contents)), "{path}");
     }
     // Nothing but the listed files (and their folders).
-    let count = walkdir::WalkDir::new(&out)
-        .into_iter()
-        .filter(|e| e.as_ref().unwrap().file_type().is_file())
-        .count();
+    let count = walkdir::WalkDir::new(&out).into_iter().filter(|e| e.as_ref().unwrap().file_type().is_file()).count();
     assert_eq!(count, expected.len());
 }
 
 #[test]
 fn v1_sample_verifies_and_refuses_a_wrong_password() {
     assert_eq!(enc::verify(&fixture(), PASSWORD).unwrap().files.len(), 5);
-    assert!(matches!(
-        enc::verify(&fixture(), "v1 sample passworD"),
-        Err(EncError::WrongPassword { .. })
-    ));
+    assert!(matches!(enc::verify(&fixture(), "v1 sample passworD"), Err(EncError::WrongPassword { .. })));
 }

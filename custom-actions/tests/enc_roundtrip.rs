@@ -7,11 +7,7 @@ use std::path::{Path, PathBuf};
 use custom_actions::enc::{self, EncError, ExportMeta, KdfParams};
 
 /// Small KDF parameters so the tests are fast; one test below uses the defaults.
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
+const FAST: KdfParams = KdfParams { m_kib: 64, t: 1, p: 1 };
 const PASSWORD: &str = "correct horse battery";
 
 fn meta() -> ExportMeta {
@@ -31,12 +27,7 @@ fn random(len: usize) -> Vec<u8> {
 }
 
 fn text(len: usize) -> Vec<u8> {
-    b"<property name=\"connector.host\" value=\"idm.corp.example.com\"/>\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(len)
-        .collect()
+    b"<property name=\"connector.host\" value=\"idm.corp.example.com\"/>\n".iter().copied().cycle().take(len).collect()
 }
 
 fn write(root: &Path, rel: &str, data: &[u8]) {
@@ -53,21 +44,15 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         .filter(|e| e.file_type().is_file())
         .map(|e| {
             let rel = e.path().strip_prefix(root).unwrap();
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_str().unwrap())
-                .collect::<Vec<_>>()
-                .join("/");
+            let rel = rel.components().map(|c| c.as_os_str().to_str().unwrap()).collect::<Vec<_>>().join("/");
             (rel, fs::read(e.path()).unwrap())
         })
         .collect()
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut v: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     v.sort();
     v
 }
@@ -79,11 +64,7 @@ fn round_trip(src: &Path) -> BTreeMap<String, Vec<u8>> {
     let out = tmp.path().join("out");
     fs::create_dir(&out).unwrap();
     let pkg = enc::export(src, &[], &meta(), PASSWORD, &out, FAST).unwrap();
-    assert_eq!(
-        names(&out),
-        vec![enc::package_file_name(&meta())],
-        "only the package, no temp file"
-    );
+    assert_eq!(names(&out), vec![enc::package_file_name(&meta())], "only the package, no temp file");
     let dec = tmp.path().join("dec");
     let manifest = enc::decrypt(&pkg, PASSWORD, &dec).unwrap();
     let got = tree(&dec);
@@ -95,21 +76,7 @@ fn round_trip(src: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn sizes_around_boundaries() {
-    for size in [
-        0usize,
-        1,
-        2,
-        15,
-        16,
-        17,
-        4095,
-        4096,
-        65_535,
-        65_536,
-        65_537,
-        131_072,
-        3 * 1024 * 1024 + 7,
-    ] {
+    for size in [0usize, 1, 2, 15, 16, 17, 4095, 4096, 65_535, 65_536, 65_537, 131_072, 3 * 1024 * 1024 + 7] {
         for (kind, data) in [("random", random(size)), ("text", text(size))] {
             let src = tempfile::tempdir().unwrap();
             write(src.path(), &format!("{kind}-{size}.bin"), &data);
@@ -125,25 +92,13 @@ fn nested_tree_with_odd_names() {
     for i in 0..120 {
         let depth = i % 6;
         let dir: Vec<String> = (0..depth).map(|d| format!("level {d}")).collect();
-        let rel = if dir.is_empty() {
-            format!("f{i}.xml")
-        } else {
-            format!("{}/f{i}.xml", dir.join("/"))
-        };
+        let rel = if dir.is_empty() { format!("f{i}.xml") } else { format!("{}/f{i}.xml", dir.join("/")) };
         write(src.path(), &rel, &text(i * 37));
     }
     write(src.path(), "données/é-ü 漢字.properties", b"k=v\n");
     write(src.path(), ".hidden/.file", b"dot");
-    write(
-        src.path(),
-        "manifest.json",
-        b"a configuration file that happens to be called manifest.json",
-    );
-    write(
-        src.path(),
-        "files/x",
-        b"and one under a folder called files",
-    );
+    write(src.path(), "manifest.json", b"a configuration file that happens to be called manifest.json");
+    write(src.path(), "files/x", b"and one under a folder called files");
     let got = round_trip(src.path());
     assert_eq!(got.len(), 124);
 }
@@ -173,11 +128,7 @@ fn only_the_selected_paths_are_exported() {
     write(src.path(), "top.txt", b"t");
     write(src.path(), "other/c.txt", b"c");
     let tmp = tempfile::tempdir().unwrap();
-    let selection = [
-        PathBuf::from("conf"),
-        PathBuf::from("conf/a.xml"),
-        PathBuf::from("./top.txt"),
-    ];
+    let selection = [PathBuf::from("conf"), PathBuf::from("conf/a.xml"), PathBuf::from("./top.txt")];
     let pkg = enc::export(src.path(), &selection, &meta(), PASSWORD, tmp.path(), FAST).unwrap();
     let m = enc::verify(&pkg, PASSWORD).unwrap();
     let paths: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
@@ -189,28 +140,10 @@ fn default_kdf_parameters_round_trip() {
     let src = tempfile::tempdir().unwrap();
     write(src.path(), "conf/a.xml", &text(10_000));
     let tmp = tempfile::tempdir().unwrap();
-    let pkg = enc::export(
-        src.path(),
-        &[],
-        &meta(),
-        PASSWORD,
-        tmp.path(),
-        KdfParams::DEFAULT,
-    )
-    .unwrap();
-    assert_eq!(
-        enc::inspect(&pkg).unwrap().kdf_params,
-        KdfParams {
-            m_kib: 65_536,
-            t: 3,
-            p: 4
-        }
-    );
+    let pkg = enc::export(src.path(), &[], &meta(), PASSWORD, tmp.path(), KdfParams::DEFAULT).unwrap();
+    assert_eq!(enc::inspect(&pkg).unwrap().kdf_params, KdfParams { m_kib: 65_536, t: 3, p: 4 });
     assert_eq!(enc::verify(&pkg, PASSWORD).unwrap().files.len(), 1);
-    assert!(matches!(
-        enc::verify(&pkg, "not the password"),
-        Err(EncError::WrongPassword { .. })
-    ));
+    assert!(matches!(enc::verify(&pkg, "not the password"), Err(EncError::WrongPassword { .. })));
 }
 
 #[test]
@@ -219,11 +152,7 @@ fn the_package_name_and_place() {
     write(src.path(), "a", b"a");
     let tmp = tempfile::tempdir().unwrap();
     let pkg = enc::export(src.path(), &[], &meta(), PASSWORD, tmp.path(), FAST).unwrap();
-    assert_eq!(
-        pkg,
-        tmp.path()
-            .join("idm-cluster-NODE1-corp.example.com-conn-20261127T010203Z.enc")
-    );
+    assert_eq!(pkg, tmp.path().join("idm-cluster-NODE1-corp.example.com-conn-20261127T010203Z.enc"));
 }
 
 #[test]
@@ -235,28 +164,18 @@ fn an_existing_package_is_never_overwritten() {
     let before = fs::read(&pkg).unwrap();
     write(src.path(), "a", b"second");
     let err = enc::export(src.path(), &[], &meta(), PASSWORD, tmp.path(), FAST).unwrap_err();
-    assert!(
-        matches!(&err, EncError::Exists { path } if *path == pkg),
-        "{err}"
-    );
+    assert!(matches!(&err, EncError::Exists { path } if *path == pkg), "{err}");
     assert_eq!(fs::read(&pkg).unwrap(), before);
     assert_eq!(names(tmp.path()).len(), 1, "no temporary file left");
 
     // Also when the existing file is not a package at all.
     let other = tempfile::tempdir().unwrap();
-    fs::write(
-        other.path().join(enc::package_file_name(&meta())),
-        b"precious",
-    )
-    .unwrap();
+    fs::write(other.path().join(enc::package_file_name(&meta())), b"precious").unwrap();
     assert!(matches!(
         enc::export(src.path(), &[], &meta(), PASSWORD, other.path(), FAST),
         Err(EncError::Exists { .. })
     ));
-    assert_eq!(
-        fs::read(other.path().join(enc::package_file_name(&meta()))).unwrap(),
-        b"precious"
-    );
+    assert_eq!(fs::read(other.path().join(enc::package_file_name(&meta()))).unwrap(), b"precious");
 }
 
 #[test]
@@ -270,26 +189,16 @@ fn decrypt_never_overwrites_and_writes_nothing_on_a_wrong_password() {
     let out = dest.path().join("out");
     let err = enc::decrypt(&pkg, "wrong password", &out).unwrap_err();
     assert!(matches!(err, EncError::WrongPassword { .. }), "{err}");
-    assert!(
-        names(dest.path()).is_empty(),
-        "nothing written: {:?}",
-        names(dest.path())
-    );
+    assert!(names(dest.path()).is_empty(), "nothing written: {:?}", names(dest.path()));
 
     // A non-empty folder or a file is never written into or replaced.
     fs::create_dir(&out).unwrap();
     fs::write(out.join("keep"), b"keep").unwrap();
-    assert!(matches!(
-        enc::decrypt(&pkg, PASSWORD, &out),
-        Err(EncError::Exists { .. })
-    ));
+    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &out), Err(EncError::Exists { .. })));
     assert_eq!(names(&out), ["keep"]);
     let file = dest.path().join("file");
     fs::write(&file, b"x").unwrap();
-    assert!(matches!(
-        enc::decrypt(&pkg, PASSWORD, &file),
-        Err(EncError::Exists { .. })
-    ));
+    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &file), Err(EncError::Exists { .. })));
     assert_eq!(names(dest.path()), ["file", "out"]);
 
     // An existing empty folder is fine.
@@ -307,38 +216,18 @@ fn refused_inputs_leave_nothing_behind() {
     let export = |paths: &[PathBuf], password: &str, params: KdfParams| {
         enc::export(src.path(), paths, &meta(), password, out.path(), params)
     };
+    assert!(matches!(export(&[], "1234567", FAST), Err(EncError::PasswordTooShort)));
     assert!(matches!(
-        export(&[], "1234567", FAST),
-        Err(EncError::PasswordTooShort)
-    ));
-    assert!(matches!(
-        export(
-            &[],
-            PASSWORD,
-            KdfParams {
-                m_kib: 2 * 1024 * 1024,
-                t: 1,
-                p: 1
-            }
-        ),
+        export(&[], PASSWORD, KdfParams { m_kib: 2 * 1024 * 1024, t: 1, p: 1 }),
         Err(EncError::KdfParams { .. })
     ));
-    assert!(matches!(
-        export(&[PathBuf::from("../a")], PASSWORD, FAST),
-        Err(EncError::InvalidPath { .. })
-    ));
-    assert!(matches!(
-        export(&[PathBuf::from("missing")], PASSWORD, FAST),
-        Err(EncError::Io { .. })
-    ));
+    assert!(matches!(export(&[PathBuf::from("../a")], PASSWORD, FAST), Err(EncError::InvalidPath { .. })));
+    assert!(matches!(export(&[PathBuf::from("missing")], PASSWORD, FAST), Err(EncError::Io { .. })));
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink(src.path().join("a"), src.path().join("link")).unwrap();
         let err = export(&[], PASSWORD, FAST).unwrap_err();
-        assert!(
-            matches!(&err, EncError::UnsupportedFileType { path } if path.ends_with("link")),
-            "{err}"
-        );
+        assert!(matches!(&err, EncError::UnsupportedFileType { path } if path.ends_with("link")), "{err}");
     }
     assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
     let cased = tempfile::tempdir().unwrap();
@@ -349,14 +238,7 @@ fn refused_inputs_leave_nothing_behind() {
     assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
     let missing_out = out.path().join("does-not-exist");
     assert!(matches!(
-        enc::export(
-            src.path(),
-            &[PathBuf::from("a")],
-            &meta(),
-            PASSWORD,
-            &missing_out,
-            FAST
-        ),
+        enc::export(src.path(), &[PathBuf::from("a")], &meta(), PASSWORD, &missing_out, FAST),
         Err(EncError::Io { .. })
     ));
     assert!(names(out.path()).is_empty());

@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use custom_actions::enc::{self, Damage, EncError, ExportMeta, KdfParams};
 use sha2::{Digest, Sha256};
 
-const FAST: KdfParams = KdfParams {
-    m_kib: 64,
-    t: 1,
-    p: 1,
-};
+const FAST: KdfParams = KdfParams { m_kib: 64, t: 1, p: 1 };
 const PASSWORD: &str = "tamper test password";
 /// Header length and field offsets from docs/enc-format.md.
 const HEADER_LEN: usize = 152;
@@ -20,12 +16,7 @@ const CHECKSUM_AT: usize = 120;
 fn package() -> (tempfile::TempDir, Vec<u8>) {
     let src = tempfile::tempdir().unwrap();
     fs::create_dir_all(src.path().join("conf/sub")).unwrap();
-    let text: Vec<u8> = b"<setting name=\"x\" value=\"y\"/>\n"
-        .iter()
-        .copied()
-        .cycle()
-        .take(80_000)
-        .collect();
+    let text: Vec<u8> = b"<setting name=\"x\" value=\"y\"/>\n".iter().copied().cycle().take(80_000).collect();
     fs::write(src.path().join("conf/settings.xml"), text).unwrap();
     let mut random = vec![0u8; 70_000];
     getrandom::getrandom(&mut random).unwrap();
@@ -58,15 +49,8 @@ fn refuse(bytes: &[u8], what: &str) -> EncError {
         std::mem::discriminant(&err),
         "{what}: verify said {verify_err}, decrypt said {err}"
     );
-    let left: Vec<PathBuf> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(
-        left,
-        vec![pkg.clone()],
-        "{what}: decrypt left output behind"
-    );
+    let left: Vec<PathBuf> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(left, vec![pkg.clone()], "{what}: decrypt left output behind");
     err
 }
 
@@ -156,23 +140,14 @@ fn appended() {
         let mut b = good.clone();
         b.extend_from_slice(extra);
         let what = format!("{} bytes appended", extra.len());
-        assert!(
-            matches!(damage(refuse(&b, &what), &what), Damage::Length { .. }),
-            "{what}"
-        );
+        assert!(matches!(damage(refuse(&b, &what), &what), Damage::Length { .. }), "{what}");
     }
 }
 
 #[test]
 fn not_a_package() {
-    assert_eq!(
-        damage(refuse(b"PK\x03\x04 a zip, not a package", "zip"), "zip"),
-        Damage::BadMagic
-    );
-    assert_eq!(
-        damage(refuse(&[0u8; 4096], "zeros"), "zeros"),
-        Damage::BadMagic
-    );
+    assert_eq!(damage(refuse(b"PK\x03\x04 a zip, not a package", "zip"), "zip"), Damage::BadMagic);
+    assert_eq!(damage(refuse(&[0u8; 4096], "zeros"), "zeros"), Damage::BadMagic);
 }
 
 /// Headers changed *with* a recomputed checksum, i.e. deliberately: the error classes
@@ -188,10 +163,7 @@ fn crafted_headers() {
     };
     // Future version: unsupported, whatever follows.
     let err = refuse(&craft(8, &2u16.to_le_bytes()), "version 2");
-    assert!(
-        matches!(err, EncError::UnsupportedVersion { found: 2, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, EncError::UnsupportedVersion { found: 2, .. }), "{err:?}");
     // Unknown algorithm ids in a v1 header.
     assert!(matches!(
         damage(refuse(&craft(10, &[2]), "kdf id"), "kdf id"),
@@ -199,10 +171,7 @@ fn crafted_headers() {
     ));
     assert!(matches!(
         damage(refuse(&craft(11, &[9]), "aead id"), "aead id"),
-        Damage::UnknownAlgorithm {
-            what: "AEAD",
-            id: 9
-        }
+        Damage::UnknownAlgorithm { what: "AEAD", id: 9 }
     ));
     // KDF parameters beyond the caps are refused before deriving: m = 4 TiB would abort the
     // process if it reached Argon2.
@@ -215,10 +184,7 @@ fn crafted_headers() {
         (20, 0, "p = 0"),
     ] {
         let d = damage(refuse(&craft(at, &value.to_le_bytes()), what), what);
-        assert!(
-            matches!(d, Damage::KdfParamsOutOfRange { .. }),
-            "{what}: {d:?}"
-        );
+        assert!(matches!(d, Damage::KdfParamsOutOfRange { .. }), "{what}: {d:?}");
     }
     // A different salt or KDF cost within the caps derives another key: the wrap fails, which
     // is indistinguishable from a wrong password (documented).
@@ -227,13 +193,7 @@ fn crafted_headers() {
     let err = refuse(&craft(16, &2u32.to_le_bytes()), "t = 2");
     assert!(matches!(err, EncError::WrongPassword { .. }), "{err:?}");
     // The payload nonce or length is bound to the payload: damaged.
-    assert_eq!(
-        damage(
-            refuse(&craft(100, &[0x55; 12]), "payload nonce"),
-            "payload nonce"
-        ),
-        Damage::Payload
-    );
+    assert_eq!(damage(refuse(&craft(100, &[0x55; 12]), "payload nonce"), "payload nonce"), Damage::Payload);
 }
 
 #[test]
@@ -247,10 +207,7 @@ fn header_spliced_onto_another_payload() {
     spliced[112..120].copy_from_slice(&payload_len.to_le_bytes());
     rechecksum(&mut spliced);
     let d = damage(refuse(&spliced, "splice"), "splice");
-    assert!(
-        matches!(d, Damage::Payload | Damage::Length { .. }),
-        "{d:?}"
-    );
+    assert!(matches!(d, Damage::Payload | Damage::Length { .. }), "{d:?}");
 }
 
 #[test]

@@ -27,11 +27,7 @@ fn code(o: &Output) -> i32 {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 struct Fixture {
@@ -80,26 +76,13 @@ fn exported() -> Fixture {
         &format!("{PASSWORD}\n"),
     );
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(
-        !text(&o).contains(PASSWORD),
-        "the password must never be printed"
-    );
-    let entries: Vec<PathBuf> = fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    assert!(!text(&o).contains(PASSWORD), "the password must never be printed");
+    let entries: Vec<PathBuf> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     let package = entries[0].clone();
     let name = package.file_name().unwrap().to_str().unwrap();
-    assert!(
-        name.starts_with("cl-node_1-corp.example.com-conn-") && name.ends_with("Z.enc"),
-        "{name}"
-    );
-    Fixture {
-        _tmp: tmp,
-        root,
-        package,
-    }
+    assert!(name.starts_with("cl-node_1-corp.example.com-conn-") && name.ends_with("Z.enc"), "{name}");
+    Fixture { _tmp: tmp, root, package }
 }
 
 fn p(path: &Path) -> &str {
@@ -112,10 +95,7 @@ fn export_inspect_verify_decrypt() {
     let o = run(&["inspect", p(&f.package)], "");
     assert_eq!(code(&o), 0, "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains(".enc version 1") && out.contains("m = 64 KiB, t = 1, p = 1"),
-        "{out}"
-    );
+    assert!(out.contains(".enc version 1") && out.contains("m = 64 KiB, t = 1, p = 1"), "{out}");
 
     let o = run(&["inspect", "--json", p(&f.package)], "");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -125,54 +105,21 @@ fn export_inspect_verify_decrypt() {
     let o = run(&["verify", p(&f.package), "--password-stdin"], PASSWORD);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.contains("conf/sub/secret.properties") && !out.contains("unrelated.log"),
-        "{out}"
-    );
-    assert!(
-        out.contains("node:1"),
-        "the manifest keeps the real host name: {out}"
-    );
+    assert!(out.contains("conf/sub/secret.properties") && !out.contains("unrelated.log"), "{out}");
+    assert!(out.contains("node:1"), "the manifest keeps the real host name: {out}");
 
-    let o = run(
-        &["verify", "--json", p(&f.package), "--password-stdin"],
-        PASSWORD,
-    );
+    let o = run(&["verify", "--json", p(&f.package), "--password-stdin"], PASSWORD);
     let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(m["files"].as_array().unwrap().len(), 2);
 
     let dec = f.root.join("dec");
-    let o = run(
-        &[
-            "decrypt",
-            p(&f.package),
-            "--out",
-            p(&dec),
-            "--password-stdin",
-        ],
-        PASSWORD,
-    );
+    let o = run(&["decrypt", p(&f.package), "--out", p(&dec), "--password-stdin"], PASSWORD);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert_eq!(
-        fs::read(dec.join("conf/connector.xml")).unwrap(),
-        b"<connector/>\n"
-    );
-    assert_eq!(
-        fs::read(dec.join("conf/sub/secret.properties")).unwrap(),
-        b"k=v\n"
-    );
+    assert_eq!(fs::read(dec.join("conf/connector.xml")).unwrap(), b"<connector/>\n");
+    assert_eq!(fs::read(dec.join("conf/sub/secret.properties")).unwrap(), b"k=v\n");
 
     // Exit 6: the output exists.
-    let o = run(
-        &[
-            "decrypt",
-            p(&f.package),
-            "--out",
-            p(&dec),
-            "--password-stdin",
-        ],
-        PASSWORD,
-    );
+    let o = run(&["decrypt", p(&f.package), "--out", p(&dec), "--password-stdin"], PASSWORD);
     assert_eq!(code(&o), 6, "{}", text(&o));
 }
 
@@ -185,48 +132,19 @@ fn password_file_and_newlines() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     fs::write(&pw, format!("{PASSWORD} ")).unwrap();
     let o = run(&["verify", p(&f.package), "--password-file", p(&pw)], "");
-    assert_eq!(
-        code(&o),
-        3,
-        "only one newline is stripped, nothing else: {}",
-        text(&o)
-    );
-    let o = run(
-        &[
-            "verify",
-            p(&f.package),
-            "--password-file",
-            p(&f.root.join("missing")),
-        ],
-        "",
-    );
+    assert_eq!(code(&o), 3, "only one newline is stripped, nothing else: {}", text(&o));
+    let o = run(&["verify", p(&f.package), "--password-file", p(&f.root.join("missing"))], "");
     assert_eq!(code(&o), 1, "{}", text(&o));
 }
 
 #[test]
 fn wrong_password_is_3_and_writes_nothing() {
     let f = exported();
-    let o = run(
-        &["verify", p(&f.package), "--password-stdin"],
-        "not the password",
-    );
+    let o = run(&["verify", p(&f.package), "--password-stdin"], "not the password");
     assert_eq!(code(&o), 3, "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("wrong password"),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong password"), "{}", text(&o));
     let dec = f.root.join("dec");
-    let o = run(
-        &[
-            "decrypt",
-            p(&f.package),
-            "--out",
-            p(&dec),
-            "--password-stdin",
-        ],
-        "not the password",
-    );
+    let o = run(&["decrypt", p(&f.package), "--out", p(&dec), "--password-stdin"], "not the password");
     assert_eq!(code(&o), 3, "{}", text(&o));
     assert!(!dec.exists());
 }
@@ -269,11 +187,7 @@ fn damaged_is_4_and_unsupported_version_is_5() {
 fn usage_errors_are_2() {
     let f = exported();
     // No subcommand, unknown flag, missing required option.
-    for args in [
-        vec![],
-        vec!["verify", "--bogus"],
-        vec!["decrypt", p(&f.package)],
-    ] {
+    for args in [vec![], vec!["verify", "--bogus"], vec!["decrypt", p(&f.package)]] {
         let o = run(&args, "");
         assert_eq!(code(&o), 2, "{args:?}: {}", text(&o));
     }
@@ -281,16 +195,7 @@ fn usage_errors_are_2() {
     let o = run(&["verify", p(&f.package), "--password", PASSWORD], "");
     assert_eq!(code(&o), 2, "{}", text(&o));
     // Both password sources at once.
-    let o = run(
-        &[
-            "verify",
-            p(&f.package),
-            "--password-stdin",
-            "--password-file",
-            "x",
-        ],
-        PASSWORD,
-    );
+    let o = run(&["verify", p(&f.package), "--password-stdin", "--password-file", "x"], PASSWORD);
     assert_eq!(code(&o), 2, "{}", text(&o));
     // A password that is too short for export.
     let out = f.root.join("out2");
@@ -323,20 +228,12 @@ fn other_errors_are_1() {
     let tmp = tempfile::tempdir().unwrap();
     let o = run(&["inspect", p(&tmp.path().join("missing.enc"))], "");
     assert_eq!(code(&o), 1, "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("missing.enc"),
-        "{}",
-        text(&o)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.enc"), "{}", text(&o));
 }
 
 #[test]
 fn help_documents_the_exit_codes() {
-    for args in [
-        vec!["--help"],
-        vec!["export", "--help"],
-        vec!["verify", "--help"],
-    ] {
+    for args in [vec!["--help"], vec!["export", "--help"], vec!["verify", "--help"]] {
         let o = run(&args, "");
         assert_eq!(code(&o), 0);
         let out = String::from_utf8_lossy(&o.stdout);
@@ -354,10 +251,7 @@ fn help_documents_the_exit_codes() {
 #[test]
 fn the_committed_sample_opens_with_the_tool() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-sample.enc");
-    let o = run(
-        &["verify", p(&sample), "--password-stdin"],
-        "v1 sample password",
-    );
+    let o = run(&["verify", p(&sample), "--password-stdin"], "v1 sample password");
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("données/é.txt"));
 }

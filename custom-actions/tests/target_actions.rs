@@ -26,23 +26,11 @@ struct Machine {
 }
 
 impl System for Machine {
-    fn registry_value(
-        &self,
-        _root: Root,
-        key: &str,
-        name: &str,
-    ) -> Result<Option<RegValue>, SystemError> {
-        Ok(self
-            .registry
-            .get(&(key.to_string(), name.to_string()))
-            .cloned())
+    fn registry_value(&self, _root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
+        Ok(self.registry.get(&(key.to_string(), name.to_string())).cloned())
     }
     fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
-        Ok(if path == TEST_PACKAGE {
-            FileProbe::NoVersion
-        } else {
-            FileProbe::Missing
-        })
+        Ok(if path == TEST_PACKAGE { FileProbe::NoVersion } else { FileProbe::Missing })
     }
     fn os_version(&self) -> Result<Version, SystemError> {
         Ok(Version(vec![10, 0, 20348]))
@@ -50,10 +38,7 @@ impl System for Machine {
     fn run(&mut self, program: &str, args: &str) -> Result<u32, SystemError> {
         self.runs.push((program.to_string(), args.to_string()));
         if self.package_exit == 0 || self.package_exit == 3010 {
-            self.registry.insert(
-                (TEST_KEY.to_string(), "Version".to_string()),
-                RegValue::Text("1.0.0".into()),
-            );
+            self.registry.insert((TEST_KEY.to_string(), "Version".to_string()), RegValue::Text("1.0.0".into()));
         }
         Ok(self.package_exit)
     }
@@ -65,12 +50,7 @@ struct Domain {
 }
 
 impl Logon for Domain {
-    fn network_logon(
-        &self,
-        user: &str,
-        domain: Option<&str>,
-        password: &Password,
-    ) -> Result<(), LogonFailure> {
+    fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
         *self.seen_passwords.borrow_mut() += 1;
         if user == "svc-idm" && domain == Some("CORP") && password.expose() == PASSWORD {
             Ok(())
@@ -162,13 +142,7 @@ fn package(props: &[(&str, &str)]) -> FakeSession {
     .iter()
     .map(|r| r.iter().map(|v| cell(v)).collect())
     .collect();
-    s.tables.insert(
-        prereq::TABLE.into(),
-        (
-            prereq::COLUMNS.iter().map(|c| c.to_string()).collect(),
-            rows,
-        ),
-    );
+    s.tables.insert(prereq::TABLE.into(), (prereq::COLUMNS.iter().map(|c| c.to_string()).collect(), rows));
     s
 }
 
@@ -208,9 +182,7 @@ fn to_server(ui: &FakeSession) -> FakeSession {
 #[test]
 fn silent_install_with_everything_asked_for() {
     let mut machine = Machine::default();
-    let domain = Domain {
-        seen_passwords: RefCell::new(0),
-    };
+    let domain = Domain { seen_passwords: RefCell::new(0) };
     let mut lsa = Lsa::default();
     let mut s = package(&[
         ("UILevel", "2"),
@@ -220,36 +192,18 @@ fn silent_install_with_everything_asked_for() {
         ("INSTALL_PREREQUISITES", "1"),
     ]);
     assert_eq!(ceip::prepare_ceip(&mut s), ActionResult::Success);
-    assert_eq!(
-        account::check_service_account(&mut s, &domain),
-        ActionResult::Success
-    );
-    assert_eq!(
-        prereq::check_prerequisites(&mut s, &mut machine),
-        ActionResult::Success
-    );
-    assert_eq!(
-        account::grant_logon_data(&mut s, &lsa),
-        ActionResult::Success
-    );
-    let mut deferred = FakeSession::with([(
-        "CustomActionData",
-        s.properties["GrantLogonAsService"].as_str(),
-    )]);
-    assert_eq!(
-        account::grant_logon(&mut deferred, &mut lsa),
-        ActionResult::Success
-    );
+    assert_eq!(account::check_service_account(&mut s, &domain), ActionResult::Success);
+    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Success);
+    assert_eq!(account::grant_logon_data(&mut s, &lsa), ActionResult::Success);
+    let mut deferred = FakeSession::with([("CustomActionData", s.properties["GrantLogonAsService"].as_str())]);
+    assert_eq!(account::grant_logon(&mut deferred, &mut lsa), ActionResult::Success);
 
     assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
     assert_eq!(s.properties["SERVICE_LOGON"], r"CORP\svc-idm");
     assert_eq!(s.properties["PREREQ_IDMTESTMODULE_STATE"], "present");
     assert_eq!(
         machine.runs,
-        [(
-            r"C:\Windows\System32\cmd.exe".to_string(),
-            format!(r#"/d /s /c ""{TEST_PACKAGE}" /quiet""#)
-        )]
+        [(r"C:\Windows\System32\cmd.exe".to_string(), format!(r#"/d /s /c ""{TEST_PACKAGE}" /quiet""#))]
     );
     assert!(lsa.held.contains(r"CORP\svc-idm"));
     assert_eq!(*domain.seen_passwords.borrow(), 1);
@@ -260,30 +214,17 @@ fn silent_install_with_everything_asked_for() {
 fn silent_install_refuses_before_changing_anything() {
     // Missing module, INSTALL_PREREQUISITES left at 0: 1603, nothing run.
     let mut machine = Machine::default();
-    let mut s = package(&[
-        ("UILevel", "2"),
-        ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
-        ("SERVICE_PASSWORD", PASSWORD),
-    ]);
+    let mut s = package(&[("UILevel", "2"), ("SERVICE_ACCOUNT", r"CORP\svc-idm"), ("SERVICE_PASSWORD", PASSWORD)]);
     assert_eq!(
-        account::check_service_account(
-            &mut s,
-            &Domain {
-                seen_passwords: RefCell::new(0)
-            }
-        ),
+        account::check_service_account(&mut s, &Domain { seen_passwords: RefCell::new(0) }),
         ActionResult::Success
     );
-    assert_eq!(
-        prereq::check_prerequisites(&mut s, &mut machine),
-        ActionResult::Failure
-    );
+    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Failure);
     assert!(machine.runs.is_empty());
     assert!(s
         .log
         .iter()
-        .any(|l| l.contains("missing prerequisites: IDM test module")
-            && l.contains("INSTALL_PREREQUISITES=1")));
+        .any(|l| l.contains("missing prerequisites: IDM test module") && l.contains("INSTALL_PREREQUISITES=1")));
 
     // A wrong password stops the install before the prerequisites are even looked at.
     let mut s = package(&[
@@ -293,32 +234,18 @@ fn silent_install_refuses_before_changing_anything() {
         ("INSTALL_PREREQUISITES", "1"),
     ]);
     assert_eq!(
-        account::check_service_account(
-            &mut s,
-            &Domain {
-                seen_passwords: RefCell::new(0)
-            }
-        ),
+        account::check_service_account(&mut s, &Domain { seen_passwords: RefCell::new(0) }),
         ActionResult::Failure
     );
-    assert!(s
-        .log
-        .iter()
-        .any(|l| l.contains("user name or password is incorrect")));
+    assert!(s.log.iter().any(|l| l.contains("user name or password is incorrect")));
     assert!(s.log.iter().all(|l| !l.contains("not-the-Tr0ub4dor")));
 }
 
 #[test]
 fn silent_reboot_request_ends_in_3010_without_restart() {
-    let mut machine = Machine {
-        package_exit: 3010,
-        ..Default::default()
-    };
+    let mut machine = Machine { package_exit: 3010, ..Default::default() };
     let mut s = package(&[("UILevel", "2"), ("INSTALL_PREREQUISITES", "1")]);
-    assert_eq!(
-        prereq::check_prerequisites(&mut s, &mut machine),
-        ActionResult::Success
-    );
+    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Success);
     assert_eq!(s.properties["PREREQUISITES_REBOOT"], "1");
     assert_eq!(s.properties["REBOOT"], "ReallySuppress");
 }
@@ -326,15 +253,10 @@ fn silent_reboot_request_ends_in_3010_without_restart() {
 #[test]
 fn dialogs_then_execute_sequence() {
     let mut machine = Machine::default();
-    let domain = Domain {
-        seen_passwords: RefCell::new(0),
-    };
+    let domain = Domain { seen_passwords: RefCell::new(0) };
     let mut ui = package(&[("UILevel", "5"), ("CEIP_PREVIOUS", "#0")]);
     assert_eq!(ceip::prepare_ceip(&mut ui), ActionResult::Success);
-    assert_eq!(
-        prereq::evaluate_prerequisites(&mut ui, &machine),
-        ActionResult::Success
-    );
+    assert_eq!(prereq::evaluate_prerequisites(&mut ui, &machine), ActionResult::Success);
     assert!(
         !ui.properties.contains_key("CEIP_CHECKBOX"),
         "a previous opt-out (CEIP_PREVIOUS=#0) starts the box cleared"
@@ -345,43 +267,24 @@ fn dialogs_then_execute_sequence() {
     // CeipDlg: the admin leaves the box cleared. PrerequisitesDlg: Install.
     ui.set_property("CEIP_CHECKBOX", "").unwrap();
     ui.set_property("INSTALL_PREREQUISITES", "1").unwrap();
-    assert_eq!(
-        prereq::install_prerequisites(&mut ui, &mut machine),
-        ActionResult::Success
-    );
+    assert_eq!(prereq::install_prerequisites(&mut ui, &mut machine), ActionResult::Success);
     assert!(!ui.properties.contains_key("PREREQUISITES_MISSING"));
     // ServiceAccountDlg: a typo, then the right password.
     ui.set_property("SERVICE_ACCOUNT", r"CORP\svc-idm").unwrap();
-    ui.set_property("SERVICE_PASSWORD", "Tr0ub4dor&3-typo")
-        .unwrap();
-    assert_eq!(
-        account::validate_service_account(&mut ui, &domain),
-        ActionResult::Success
-    );
+    ui.set_property("SERVICE_PASSWORD", "Tr0ub4dor&3-typo").unwrap();
+    assert_eq!(account::validate_service_account(&mut ui, &domain), ActionResult::Success);
     assert!(ui.properties["SERVICE_ACCOUNT_ERROR"].contains("incorrect"));
     ui.set_property("SERVICE_PASSWORD", PASSWORD).unwrap();
-    assert_eq!(
-        account::validate_service_account(&mut ui, &domain),
-        ActionResult::Success
-    );
+    assert_eq!(account::validate_service_account(&mut ui, &domain), ActionResult::Success);
     assert_eq!(ui.properties["SERVICE_ACCOUNT_VALID"], "1");
     assert!(!ui.properties.contains_key("SERVICE_ACCOUNT_ERROR"));
     assert_eq!(ceip::apply_ceip_checkbox(&mut ui), ActionResult::Success);
 
     let mut server = to_server(&ui);
     assert_eq!(ceip::prepare_ceip(&mut server), ActionResult::Success);
-    assert_eq!(
-        account::check_service_account(&mut server, &domain),
-        ActionResult::Success
-    );
-    assert_eq!(
-        prereq::check_prerequisites(&mut server, &mut machine),
-        ActionResult::Success
-    );
-    assert_eq!(
-        server.properties["CEIP_OPTIN_NORMALIZED"], "0",
-        "the cleared checkbox reaches the registry value"
-    );
+    assert_eq!(account::check_service_account(&mut server, &domain), ActionResult::Success);
+    assert_eq!(prereq::check_prerequisites(&mut server, &mut machine), ActionResult::Success);
+    assert_eq!(server.properties["CEIP_OPTIN_NORMALIZED"], "0", "the cleared checkbox reaches the registry value");
     assert_eq!(server.properties["SERVICE_LOGON"], r"CORP\svc-idm");
     assert_eq!(machine.runs.len(), 1, "installed once, from the dialog");
     assert_no_password(&[&ui, &server]);
@@ -403,10 +306,7 @@ fn attribute_values(text: &str, element: &str, attr: &str) -> Vec<String> {
             let start = tag
                 .find(&format!(" {attr}=\""))
                 .map(|i| i + attr.len() + 3)
-                .or_else(|| {
-                    tag.starts_with(&format!("{attr}=\""))
-                        .then_some(attr.len() + 2)
-                })?;
+                .or_else(|| tag.starts_with(&format!("{attr}=\"")).then_some(attr.len() + 2))?;
             Some(tag[start..start + tag[start..].find('"')?].to_string())
         })
         .collect()
@@ -415,15 +315,8 @@ fn attribute_values(text: &str, element: &str, attr: &str) -> Vec<String> {
 #[test]
 fn the_fragment_matches_the_logic() {
     let fragment = repo_file("wix/target-machine.wxs.tera");
-    assert_eq!(
-        attribute_values(&fragment, "Column", "Id"),
-        prereq::COLUMNS,
-        "IdmPrerequisite columns"
-    );
-    assert_eq!(
-        attribute_values(&fragment, "CustomTable", "Id"),
-        [prereq::TABLE]
-    );
+    assert_eq!(attribute_values(&fragment, "Column", "Id"), prereq::COLUMNS, "IdmPrerequisite columns");
+    assert_eq!(attribute_values(&fragment, "CustomTable", "Id"), [prereq::TABLE]);
 
     let shims = repo_file("custom-actions/src/ffi/target_machine.rs");
     let exports: BTreeSet<String> = shims
@@ -432,43 +325,22 @@ fn the_fragment_matches_the_logic() {
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
         .collect();
-    let entries: BTreeSet<String> = attribute_values(&fragment, "CustomAction", "DllEntry")
-        .into_iter()
-        .collect();
+    let entries: BTreeSet<String> = attribute_values(&fragment, "CustomAction", "DllEntry").into_iter().collect();
+    assert_eq!(entries, exports, "each DllEntry of the fragment is exported, and each export is used");
     assert_eq!(
-        entries, exports,
-        "each DllEntry of the fragment is exported, and each export is used"
-    );
-    assert_eq!(
-        attribute_values(&fragment, "CustomAction", "Id")
-            .into_iter()
-            .collect::<BTreeSet<_>>(),
+        attribute_values(&fragment, "CustomAction", "Id").into_iter().collect::<BTreeSet<_>>(),
         exports,
         "Id = DllEntry"
     );
 
     // The two actions that read SERVICE_PASSWORD hide their target; the password has no default.
     for id in ["ValidateServiceAccount", "CheckServiceAccount"] {
-        let tag = fragment
-            .split(&format!("<CustomAction Id=\"{id}\""))
-            .nth(1)
-            .unwrap()
-            .split('>')
-            .next()
-            .unwrap();
+        let tag = fragment.split(&format!("<CustomAction Id=\"{id}\"")).nth(1).unwrap().split('>').next().unwrap();
         assert!(tag.contains("HideTarget=\"yes\""), "{id}");
     }
-    let password = fragment
-        .split("<Property Id=\"SERVICE_PASSWORD\"")
-        .nth(1)
-        .unwrap()
-        .split('>')
-        .next()
-        .unwrap();
+    let password = fragment.split("<Property Id=\"SERVICE_PASSWORD\"").nth(1).unwrap().split('>').next().unwrap();
     assert!(
-        password.contains("Hidden=\"yes\"")
-            && password.contains("Secure=\"yes\"")
-            && !password.contains("Value="),
+        password.contains("Hidden=\"yes\"") && password.contains("Secure=\"yes\"") && !password.contains("Value="),
         "{password}"
     );
     // The CEIP registry value is the one the CEIP module documents.

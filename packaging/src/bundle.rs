@@ -187,8 +187,14 @@ pub fn write_bundle(entries: &[Entry], output: &Path, timestamp: u64) -> Result<
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    let bytes = std::fs::metadata(output).map_err(|source| BundleError::Io { path: output.to_path_buf(), source })?.len();
-    Ok(BundleReport { output: output.to_path_buf(), entries: by_name.keys().map(|s| s.to_string()).collect(), sha256sums: sums, bytes })
+    let bytes =
+        std::fs::metadata(output).map_err(|source| BundleError::Io { path: output.to_path_buf(), source })?.len();
+    Ok(BundleReport {
+        output: output.to_path_buf(),
+        entries: by_name.keys().map(|s| s.to_string()).collect(),
+        sha256sums: sums,
+        bytes,
+    })
 }
 
 fn write_zip(entries: &BTreeMap<&str, &Entry>, path: &Path, mtime: zip::DateTime) -> Result<(), BundleError> {
@@ -203,13 +209,16 @@ fn write_zip(entries: &BTreeMap<&str, &Entry>, path: &Path, mtime: zip::DateTime
         .large_file(false);
     for (name, entry) in entries {
         let size = match &entry.source {
-            Source::File(p) => std::fs::metadata(p).map_err(|source| BundleError::Io { path: p.clone(), source })?.len(),
+            Source::File(p) => {
+                std::fs::metadata(p).map_err(|source| BundleError::Io { path: p.clone(), source })?.len()
+            }
             Source::Bytes(b) => b.len() as u64,
         };
         // Zip64 only where the format needs it, so small bundles stay plain zip.
         let options = options.large_file(size >= 0xFFFF_FFFF);
         zip.start_file(*name, options).map_err(zip_err)?;
-        std::io::copy(&mut entry.open()?, &mut zip).map_err(|source| BundleError::Io { path: entry.origin(), source })?;
+        std::io::copy(&mut entry.open()?, &mut zip)
+            .map_err(|source| BundleError::Io { path: entry.origin(), source })?;
     }
     let mut inner = zip.finish().map_err(zip_err)?;
     inner.flush().map_err(io_err)?;
@@ -299,7 +308,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         for name in ["../x", "/abs", "a\\b", "a//b", "SHA256SUMS", "dir/"] {
             let e = [Entry::bytes(name, "x")];
-            assert!(matches!(write_bundle(&e, &t.path().join("x.zip"), 1_577_836_800), Err(BundleError::BadName { .. })), "{name}");
+            assert!(
+                matches!(write_bundle(&e, &t.path().join("x.zip"), 1_577_836_800), Err(BundleError::BadName { .. })),
+                "{name}"
+            );
         }
         let dup = [Entry::bytes("a", "1"), Entry::bytes("a", "2")];
         assert!(matches!(write_bundle(&dup, &t.path().join("x.zip"), 1_577_836_800), Err(BundleError::BadName { .. })));

@@ -349,7 +349,8 @@ mod tests {
         assert_eq!(c1.get_ref(), c2.get_ref(), "same input, same bytes");
         assert_eq!(h1, h2);
         let mut cabinet = cab::Cabinet::new(Cursor::new(c1.into_inner())).unwrap();
-        let names: Vec<String> = cabinet.folder_entries().flat_map(|f| f.file_entries().map(|e| e.name().to_string())).collect();
+        let names: Vec<String> =
+            cabinet.folder_entries().flat_map(|f| f.file_entries().map(|e| e.name().to_string())).collect();
         assert_eq!(names, ["fileA", "fileB"]);
         let dt = cabinet.get_file_entry("fileA").unwrap().datetime().unwrap();
         assert_eq!(dt.year(), 2023);
@@ -366,7 +367,14 @@ mod tests {
         std::fs::write(&e, b"").unwrap();
         // Incompressible bytes (xorshift), over several blocks and a partial last one.
         let mut x = 0x1234_5678_9abc_def0u64;
-        let random: Vec<u8> = (0..200_001).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x as u8 }).collect();
+        let random: Vec<u8> = (0..200_001)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
         std::fs::write(&r, &random).unwrap();
         let entries = vec![
             CabEntry { name: "empty".into(), source: e, size: 0 },

@@ -126,7 +126,12 @@ fn sanitise(text: &str) -> String {
 
 /// The first `n` hex digits of the SHA-256 of `text`.
 fn short_hash(text: &str, n: usize) -> String {
-    Sha256::digest(text.as_bytes()).iter().flat_map(|b| [b >> 4, b & 15]).take(n).map(|d| char::from_digit(d.into(), 16).unwrap_or('0')).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15])
+        .take(n)
+        .map(|d| char::from_digit(d.into(), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// Makes ids `<prefix><body>` for each key (a relative path), unique and at most
@@ -187,10 +192,8 @@ pub fn harvest(
     let mut dirs: Vec<String> = Vec::new();
     let mut files: Vec<(String, PathBuf, u64)> = Vec::new();
     for entry in walkdir::WalkDir::new(payload).follow_links(true).sort_by_file_name() {
-        let entry = entry.map_err(|source| HarvestError::Walk {
-            path: source.path().unwrap_or(payload).to_path_buf(),
-            source,
-        })?;
+        let entry = entry
+            .map_err(|source| HarvestError::Walk { path: source.path().unwrap_or(payload).to_path_buf(), source })?;
         if entry.depth() == 0 {
             continue;
         }
@@ -208,7 +211,10 @@ pub fn harvest(
             if exclude.contains(&rel.as_str()) {
                 continue;
             }
-            let size = entry.metadata().map_err(|source| HarvestError::Walk { path: entry.path().to_path_buf(), source })?.len();
+            let size = entry
+                .metadata()
+                .map_err(|source| HarvestError::Walk { path: entry.path().to_path_buf(), source })?
+                .len();
             files.push((rel, entry.path().to_path_buf(), size));
         } else {
             return Err(HarvestError::NotAFile { path: entry.path().to_path_buf() });
@@ -241,7 +247,12 @@ pub fn harvest(
 
     let directories = dirs
         .iter()
-        .map(|rel| HarvestedDir { id: dir_ids[rel].clone(), parent: parent_id(rel), name: base_name(rel), relative_path: rel.clone() })
+        .map(|rel| HarvestedDir {
+            id: dir_ids[rel].clone(),
+            parent: parent_id(rel),
+            name: base_name(rel),
+            relative_path: rel.clone(),
+        })
         .collect();
     let files = files
         .iter()
@@ -338,7 +349,8 @@ mod tests {
         write(t.path(), "sp ace/ü.txt", b"3");
         let h = harvest(t.path(), "PRODUCTDIR", &code(), "P", &[]).unwrap();
         let mut ids = std::collections::BTreeSet::new();
-        for id in h.files.iter().flat_map(|f| [&f.component_id, &f.file_id]).chain(h.directories.iter().map(|d| &d.id)) {
+        for id in h.files.iter().flat_map(|f| [&f.component_id, &f.file_id]).chain(h.directories.iter().map(|d| &d.id))
+        {
             assert!(is_msi_identifier(id), "{id}");
             assert!(id.len() <= MAX_ID_LEN, "{id}");
             assert!(ids.insert(id.clone()), "duplicate {id}");

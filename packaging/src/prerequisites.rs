@@ -163,16 +163,10 @@ impl TryFrom<RawInstall> for Install {
 impl From<Install> for RawInstall {
     fn from(install: Install) -> Self {
         match install {
-            Install::Package { package, args, url } => RawInstall {
-                package: Some(package),
-                args: Some(args),
-                url,
-                windows_feature: None,
-            },
-            Install::WindowsFeature { feature } => RawInstall {
-                windows_feature: Some(feature),
-                ..Default::default()
-            },
+            Install::Package { package, args, url } => {
+                RawInstall { package: Some(package), args: Some(args), url, windows_feature: None }
+            }
+            Install::WindowsFeature { feature } => RawInstall { windows_feature: Some(feature), ..Default::default() },
         }
     }
 }
@@ -227,12 +221,7 @@ impl From<Prerequisite> for PrerequisiteRow {
             url: None,
         };
         match p.detect {
-            Detect::Registry {
-                root,
-                key,
-                value,
-                min_version,
-            } => {
+            Detect::Registry { root, key, value, min_version } => {
                 row.detect = "registry";
                 row.root = Some(root.as_str());
                 row.key = Some(key);
@@ -287,34 +276,24 @@ const MAX_ID_LEN: usize = 40;
 pub fn validate(prerequisites: &[Prerequisite]) -> Result<(), PrerequisiteError> {
     let mut seen = BTreeSet::new();
     for (index, p) in prerequisites.iter().enumerate() {
-        let fail = |key: &'static str, reason: String| PrerequisiteError {
-            index,
-            id: p.id.clone(),
-            key,
-            reason,
-        };
+        let fail = |key: &'static str, reason: String| PrerequisiteError { index, id: p.id.clone(), key, reason };
         let id_ok = p.id.len() <= MAX_ID_LEN
             && p.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !id_ok {
-            return Err(fail("id", format!("must be a letter followed by letters, digits or `_`, at most {MAX_ID_LEN} characters")));
-        }
-        if !seen.insert(p.id.to_ascii_uppercase()) {
             return Err(fail(
                 "id",
-                "is used by an earlier prerequisite (ids are compared case-insensitively)".into(),
+                format!("must be a letter followed by letters, digits or `_`, at most {MAX_ID_LEN} characters"),
             ));
+        }
+        if !seen.insert(p.id.to_ascii_uppercase()) {
+            return Err(fail("id", "is used by an earlier prerequisite (ids are compared case-insensitively)".into()));
         }
         if p.name.trim().is_empty() {
-            return Err(fail(
-                "name",
-                "must not be empty: it is shown in the dialog and the log".into(),
-            ));
+            return Err(fail("name", "must not be empty: it is shown in the dialog and the log".into()));
         }
         match &p.detect {
-            Detect::Registry {
-                key, min_version, ..
-            } => {
+            Detect::Registry { key, min_version, .. } => {
                 if key.trim().is_empty() {
                     return Err(fail("detect.registry.key", "must not be empty".into()));
                 }
@@ -324,44 +303,45 @@ pub fn validate(prerequisites: &[Prerequisite]) -> Result<(), PrerequisiteError>
                     || upper.starts_with("HKLM")
                     || upper.starts_with("HKCU")
                 {
-                    return Err(fail("detect.registry.key", "is the path below the hive, without the hive or a leading `\\` (put the hive in `root`)".into()));
+                    return Err(fail(
+                        "detect.registry.key",
+                        "is the path below the hive, without the hive or a leading `\\` (put the hive in `root`)"
+                            .into(),
+                    ));
                 }
-                check_version(min_version.as_deref())
-                    .map_err(|r| fail("detect.registry.min_version", r))?;
+                check_version(min_version.as_deref()).map_err(|r| fail("detect.registry.min_version", r))?;
             }
             Detect::File { path, min_version } => {
-                let absolute = path.starts_with('[')
-                    || path.starts_with("\\\\")
-                    || path.as_bytes().get(1..3) == Some(b":\\");
+                let absolute =
+                    path.starts_with('[') || path.starts_with("\\\\") || path.as_bytes().get(1..3) == Some(b":\\");
                 if !absolute {
-                    return Err(fail("detect.file.path", "must be absolute (`C:\\...`) or start with a folder property such as `[System64Folder]`".into()));
+                    return Err(fail(
+                        "detect.file.path",
+                        "must be absolute (`C:\\...`) or start with a folder property such as `[System64Folder]`"
+                            .into(),
+                    ));
                 }
-                check_version(min_version.as_deref())
-                    .map_err(|r| fail("detect.file.min_version", r))?;
+                check_version(min_version.as_deref()).map_err(|r| fail("detect.file.min_version", r))?;
             }
             Detect::Windows { min_version } => {
-                check_version(Some(min_version))
-                    .map_err(|r| fail("detect.windows.min_version", r))?;
+                check_version(Some(min_version)).map_err(|r| fail("detect.windows.min_version", r))?;
                 if p.install.is_some() {
                     return Err(fail(
                         "install",
-                        "the Windows version cannot be installed by a package: leave `install` out"
-                            .into(),
+                        "the Windows version cannot be installed by a package: leave `install` out".into(),
                     ));
                 }
             }
         }
         match &p.install {
-            Some(Install::Package { package, .. }) => {
-                check_package(package).map_err(|r| fail("install.package", r))?
-            }
+            Some(Install::Package { package, .. }) => check_package(package).map_err(|r| fail("install.package", r))?,
             Some(Install::WindowsFeature { feature }) => {
-                let ok = !feature.is_empty()
-                    && feature
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                let ok = !feature.is_empty() && feature.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
                 if !ok {
-                    return Err(fail("install.windows_feature", "must be a DISM feature name (letters, digits, `-`, `_`, `.`), e.g. `NetFx4`".into()));
+                    return Err(fail(
+                        "install.windows_feature",
+                        "must be a DISM feature name (letters, digits, `-`, `_`, `.`), e.g. `NetFx4`".into(),
+                    ));
                 }
             }
             None => {}
@@ -375,33 +355,29 @@ fn check_version(version: Option<&str>) -> Result<(), String> {
     let Some(v) = version else { return Ok(()) };
     let parts: Vec<&str> = v.split('.').collect();
     let ok = parts.len() <= 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()));
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
-        Err(format!("\"{v}\" is not a version: write one to four dot-separated numbers, e.g. \"10.0.14393\" or \"528040\""))
+        Err(format!(
+            "\"{v}\" is not a version: write one to four dot-separated numbers, e.g. \"10.0.14393\" or \"528040\""
+        ))
     }
 }
 
 /// A `package`: a plain file name with an extension the custom action knows how to run.
 fn check_package(package: &str) -> Result<(), String> {
-    if package.is_empty() || package.contains(['/', '\\', ':']) || package == "." || package == ".."
-    {
-        return Err(format!("\"{package}\" must be a plain file name: the package is looked up in `{BUNDLE_DIR}\\` beside the MSI"));
+    if package.is_empty() || package.contains(['/', '\\', ':']) || package == "." || package == ".." {
+        return Err(format!(
+            "\"{package}\" must be a plain file name: the package is looked up in `{BUNDLE_DIR}\\` beside the MSI"
+        ));
     }
     let lower = package.to_ascii_lowercase();
     if lower.ends_with(".msi") {
         return Err("an .msi cannot be run from inside another installation (Windows Installer runs one at a time, error 1618): ship its bootstrapper .exe or install it before this MSI".into());
     }
-    if ![".exe", ".cmd", ".bat", ".msu"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-    {
-        return Err(format!(
-            "\"{package}\": the package must be an .exe, .cmd, .bat or .msu"
-        ));
+    if ![".exe", ".cmd", ".bat", ".msu"].iter().any(|ext| lower.ends_with(ext)) {
+        return Err(format!("\"{package}\": the package must be an .exe, .cmd, .bat or .msu"));
     }
     Ok(())
 }
@@ -457,9 +433,7 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Vec<Prerequisite>, String> {
-        toml::from_str::<Doc>(text)
-            .map(|d| d.prerequisite)
-            .map_err(|e| e.to_string())
+        toml::from_str::<Doc>(text).map(|d| d.prerequisite).map_err(|e| e.to_string())
     }
 
     const DEFAULTS: &str = r#"
@@ -491,12 +465,7 @@ install = { windows_feature = "IIS-WebServer" }
     fn parses_the_three_forms_and_validates() {
         let list = parse(DEFAULTS).unwrap();
         assert_eq!(list.len(), 4);
-        assert_eq!(
-            list[0].detect,
-            Detect::Windows {
-                min_version: "10.0.14393".into()
-            }
-        );
+        assert_eq!(list[0].detect, Detect::Windows { min_version: "10.0.14393".into() });
         assert_eq!(list[0].install, None);
         assert!(
             matches!(&list[1].detect, Detect::Registry { root: RegistryRoot::LocalMachine, value, .. } if value == "Release")
@@ -504,12 +473,7 @@ install = { windows_feature = "IIS-WebServer" }
         assert!(
             matches!(&list[2].install, Some(Install::Package { args, url: None, .. }) if args == "/install /quiet /norestart")
         );
-        assert_eq!(
-            list[3].install,
-            Some(Install::WindowsFeature {
-                feature: "IIS-WebServer".into()
-            })
-        );
+        assert_eq!(list[3].install, Some(Install::WindowsFeature { feature: "IIS-WebServer".into() }));
         validate(&list).unwrap();
     }
 
@@ -530,26 +494,25 @@ install = { windows_feature = "IIS-WebServer" }
 
     #[test]
     fn unknown_keys_and_bad_shapes_are_refused_by_name() {
-        let err =
-            parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ regsitry = {} }\n").unwrap_err();
+        let err = parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ regsitry = {} }\n").unwrap_err();
         assert!(err.contains("regsitry"), "{err}");
-        let err = parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ windows = { min_version='10.0', extra=1 } }\n").unwrap_err();
+        let err = parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ windows = { min_version='10.0', extra=1 } }\n")
+            .unwrap_err();
         assert!(err.contains("extra"), "{err}");
         let err = parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ windows = { min_version='10.0' } }\ninstall={ package='a.exe', windows_feature='B' }\n").unwrap_err();
         assert!(err.contains("not both"), "{err}");
-        let err = parse("[[prerequisite]]\nid='A'\nname='A'\ndetect={ windows = { min_version='10.0' } }\ninstall={ args='/q' }\n").unwrap_err();
+        let err = parse(
+            "[[prerequisite]]\nid='A'\nname='A'\ndetect={ windows = { min_version='10.0' } }\ninstall={ args='/q' }\n",
+        )
+        .unwrap_err();
         assert!(err.contains("needs `package"), "{err}");
-        let err = parse("[[prerequisite]]\nid='A'\nname='A'\nhow='x'\ndetect={ windows = { min_version='10.0' } }\n").unwrap_err();
+        let err = parse("[[prerequisite]]\nid='A'\nname='A'\nhow='x'\ndetect={ windows = { min_version='10.0' } }\n")
+            .unwrap_err();
         assert!(err.contains("how"), "{err}");
     }
 
     fn entry(id: &str, detect: Detect, install: Option<Install>) -> Prerequisite {
-        Prerequisite {
-            id: id.into(),
-            name: "Module".into(),
-            detect,
-            install,
-        }
+        Prerequisite { id: id.into(), name: "Module".into(), detect, install }
     }
 
     fn reg(key: &str, min: Option<&str>) -> Detect {
@@ -562,11 +525,7 @@ install = { windows_feature = "IIS-WebServer" }
     }
 
     fn pkg(file: &str) -> Option<Install> {
-        Some(Install::Package {
-            package: file.into(),
-            args: String::new(),
-            url: None,
-        })
+        Some(Install::Package { package: file.into(), args: String::new(), url: None })
     }
 
     #[test]
@@ -574,80 +533,26 @@ install = { windows_feature = "IIS-WebServer" }
         let cases: Vec<(Vec<Prerequisite>, &str, &str)> = vec![
             (vec![entry("1abc", reg("K", None), None)], "id", "a letter"),
             (vec![entry("a-b", reg("K", None), None)], "id", "a letter"),
+            (vec![entry("A", reg("K", None), None), entry("a", reg("K", None), None)], "id", "earlier"),
+            (vec![entry("A", reg(r"HKLM\SOFTWARE\X", None), None)], "detect.registry.key", "hive"),
+            (vec![entry("A", reg("", None), None)], "detect.registry.key", "empty"),
+            (vec![entry("A", reg("K", Some("4.8a")), None)], "detect.registry.min_version", "not a version"),
+            (vec![entry("A", reg("K", Some("1.2.3.4.5")), None)], "detect.registry.min_version", "not a version"),
             (
-                vec![
-                    entry("A", reg("K", None), None),
-                    entry("a", reg("K", None), None),
-                ],
-                "id",
-                "earlier",
-            ),
-            (
-                vec![entry("A", reg(r"HKLM\SOFTWARE\X", None), None)],
-                "detect.registry.key",
-                "hive",
-            ),
-            (
-                vec![entry("A", reg("", None), None)],
-                "detect.registry.key",
-                "empty",
-            ),
-            (
-                vec![entry("A", reg("K", Some("4.8a")), None)],
-                "detect.registry.min_version",
-                "not a version",
-            ),
-            (
-                vec![entry("A", reg("K", Some("1.2.3.4.5")), None)],
-                "detect.registry.min_version",
-                "not a version",
-            ),
-            (
-                vec![entry(
-                    "A",
-                    Detect::File {
-                        path: r"bin\x.dll".into(),
-                        min_version: None,
-                    },
-                    None,
-                )],
+                vec![entry("A", Detect::File { path: r"bin\x.dll".into(), min_version: None }, None)],
                 "detect.file.path",
                 "absolute",
             ),
             (
-                vec![entry(
-                    "A",
-                    Detect::Windows {
-                        min_version: "10".into(),
-                    },
-                    pkg("a.exe"),
-                )],
+                vec![entry("A", Detect::Windows { min_version: "10".into() }, pkg("a.exe"))],
                 "install",
                 "cannot be installed",
             ),
+            (vec![entry("A", reg("K", None), pkg(r"sub\a.exe"))], "install.package", "plain file name"),
+            (vec![entry("A", reg("K", None), pkg("a.msi"))], "install.package", "1618"),
+            (vec![entry("A", reg("K", None), pkg("a.zip"))], "install.package", ".exe, .cmd"),
             (
-                vec![entry("A", reg("K", None), pkg(r"sub\a.exe"))],
-                "install.package",
-                "plain file name",
-            ),
-            (
-                vec![entry("A", reg("K", None), pkg("a.msi"))],
-                "install.package",
-                "1618",
-            ),
-            (
-                vec![entry("A", reg("K", None), pkg("a.zip"))],
-                "install.package",
-                ".exe, .cmd",
-            ),
-            (
-                vec![entry(
-                    "A",
-                    reg("K", None),
-                    Some(Install::WindowsFeature {
-                        feature: "a b".into(),
-                    }),
-                )],
+                vec![entry("A", reg("K", None), Some(Install::WindowsFeature { feature: "a b".into() }))],
                 "install.windows_feature",
                 "DISM",
             ),
@@ -656,11 +561,7 @@ install = { windows_feature = "IIS-WebServer" }
             let err = validate(&list).expect_err(key);
             assert_eq!(err.key, key, "{err}");
             assert!(err.reason.contains(reason), "{err}");
-            assert!(
-                err.to_string()
-                    .starts_with("wix/product.toml: `prerequisite["),
-                "{err}"
-            );
+            assert!(err.to_string().starts_with("wix/product.toml: `prerequisite["), "{err}");
         }
         let mut name_less = entry("A", reg("K", None), None);
         name_less.name = " ".into();
@@ -677,26 +578,15 @@ install = { windows_feature = "IIS-WebServer" }
         // Microsoft's packages are not in the repository: dist reports them as "supply this file".
         let sources = package_sources(&config.prerequisite, &wix.join("prereq-packages"));
         assert_eq!(
-            sources
-                .iter()
-                .map(|s| (s.file.as_str(), s.present))
-                .collect::<Vec<_>>(),
-            [
-                ("ndp48-x86-x64-allos-enu.exe", false),
-                ("vc_redist.x64.exe", false)
-            ]
+            sources.iter().map(|s| (s.file.as_str(), s.present)).collect::<Vec<_>>(),
+            [("ndp48-x86-x64-allos-enu.exe", false), ("vc_redist.x64.exe", false)]
         );
 
-        let test = parse(
-            &std::fs::read_to_string(wix.join("prereq-packages/test-prerequisite.toml")).unwrap(),
-        )
-        .unwrap();
+        let test =
+            parse(&std::fs::read_to_string(wix.join("prereq-packages/test-prerequisite.toml")).unwrap()).unwrap();
         validate(&test).unwrap();
         let sources = package_sources(&test, &wix.join("prereq-packages"));
-        assert!(
-            sources[0].present,
-            "the test package ships in wix/prereq-packages/"
-        );
+        assert!(sources[0].present, "the test package ships in wix/prereq-packages/");
     }
 
     #[test]

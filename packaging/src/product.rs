@@ -435,8 +435,8 @@ impl ProductConfig {
     /// Reads, parses and validates a config file; the payload folder is resolved against the
     /// file's folder (see [`ProductConfig::payload_dir`]).
     pub fn load(path: &Path) -> Result<ProductConfig, ProductError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ProductError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ProductError::Read { path: path.to_path_buf(), source })?;
         let mut config = Self::parse(&text, path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         if config.payload.dir.is_relative() {
@@ -453,12 +453,7 @@ impl ProductConfig {
     pub fn parse(text: &str, origin: &Path) -> Result<ProductConfig, ProductError> {
         let config: ProductConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map_or((0, 0), |s| line_column(text, s.start));
-            ProductError::Parse {
-                path: origin.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
+            ProductError::Parse { path: origin.to_path_buf(), line, column, message: e.message().trim().to_string() }
         })?;
         config.validate(origin)?;
         Ok(config)
@@ -501,7 +496,10 @@ impl ProductConfig {
         {
             return Err(invalid(
                 "slug",
-                format!("`{}` must be non-empty and use only letters, digits, `-`, `_`, `.` (it names files)", self.slug),
+                format!(
+                    "`{}` must be non-empty and use only letters, digits, `-`, `_`, `.` (it names files)",
+                    self.slug
+                ),
             ));
         }
         for (key, value) in [
@@ -509,12 +507,21 @@ impl ProductConfig {
             ("install.product_dir", &self.install.product_dir),
             ("install.support_dir", &self.install.support_dir),
         ] {
-            if value.is_empty() || value.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|']) || value.trim() != value {
-                return Err(invalid(key, format!("`{value}` must be a single folder name (no separators or reserved characters)")));
+            if value.is_empty()
+                || value.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|'])
+                || value.trim() != value
+            {
+                return Err(invalid(
+                    key,
+                    format!("`{value}` must be a single folder name (no separators or reserved characters)"),
+                ));
             }
         }
         if self.service.name.is_empty() || self.service.name.contains(['\\', '/']) || self.service.name.len() > 256 {
-            return Err(invalid("service.name", format!("`{}` must be 1-256 characters without `/` or `\\`", self.service.name)));
+            return Err(invalid(
+                "service.name",
+                format!("`{}` must be 1-256 characters without `/` or `\\`", self.service.name),
+            ));
         }
         if self.service.display_name.trim().is_empty() {
             return Err(invalid("service.display_name", "must not be empty".into()));
@@ -551,7 +558,10 @@ impl ProductConfig {
             }
             for g in &f.component_groups {
                 if !is_msi_identifier(g) {
-                    return Err(invalid(&format!("feature[{i}].component_groups"), format!("`{g}` is not an MSI identifier")));
+                    return Err(invalid(
+                        &format!("feature[{i}].component_groups"),
+                        format!("`{g}` is not an MSI identifier"),
+                    ));
                 }
             }
         }
@@ -578,7 +588,10 @@ impl ProductConfig {
             invalid(&format!("prerequisite[{}].{}", e.index, e.key), format!("(id \"{}\") {}", e.id, e.reason))
         })?;
         if !self.signing.command.is_empty() && !self.signing.command.iter().any(|a| a.contains("{input}")) {
-            return Err(invalid("signing.command", "the command must contain the placeholder `{input}` (the file to sign)".into()));
+            return Err(invalid(
+                "signing.command",
+                "the command must contain the placeholder `{input}` (the file to sign)".into(),
+            ));
         }
         Ok(())
     }

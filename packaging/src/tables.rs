@@ -144,8 +144,7 @@ pub fn parse_column(spec: &str) -> ColumnDef {
     }
 }
 
-const SEQUENCE_TABLE: &[&str] =
-    &["Action s72 K Identifier", "Condition s255 N Condition", "Sequence i2 N"];
+const SEQUENCE_TABLE: &[&str] = &["Action s72 K Identifier", "Condition s255 N Condition", "Sequence i2 N"];
 
 /// The standard tables, in the notation above.
 const STANDARD: &[(&str, &[&str])] = &[
@@ -172,24 +171,11 @@ const STANDARD: &[(&str, &[&str])] = &[
     ),
     (
         "Billboard",
-        &[
-            "Billboard s50 K Identifier",
-            "Feature_ s38 - Identifier",
-            "Action s50 N Identifier",
-            "Ordering i2 N",
-        ],
+        &["Billboard s50 K Identifier", "Feature_ s38 - Identifier", "Action s50 N Identifier", "Ordering i2 N"],
     ),
     ("Binary", &["Name s72 K Identifier", "Data v0 - Binary"]),
     ("CheckBox", &["Property s72 K Identifier", "Value s64 N Formatted"]),
-    (
-        "ComboBox",
-        &[
-            "Property s72 K Identifier",
-            "Order i2 K",
-            "Value s64 - Formatted",
-            "Text l64 N Formatted",
-        ],
-    ),
+    ("ComboBox", &["Property s72 K Identifier", "Order i2 K", "Value s64 - Formatted", "Text l64 N Formatted"]),
     (
         "Component",
         &[
@@ -201,10 +187,7 @@ const STANDARD: &[(&str, &[&str])] = &[
             "KeyPath s72 N Identifier",
         ],
     ),
-    (
-        "Condition",
-        &["Feature_ s38 K Identifier", "Level i2 K", "Condition s255 N Condition"],
-    ),
+    ("Condition", &["Feature_ s38 K Identifier", "Level i2 K", "Condition s255 N Condition"]),
     (
         "Control",
         &[
@@ -224,12 +207,7 @@ const STANDARD: &[(&str, &[&str])] = &[
     ),
     (
         "ControlCondition",
-        &[
-            "Dialog_ s72 K Identifier",
-            "Control_ s50 K Identifier",
-            "Action s50 K",
-            "Condition s255 K Condition",
-        ],
+        &["Dialog_ s72 K Identifier", "Control_ s50 K Identifier", "Action s50 K", "Condition s255 K Condition"],
     ),
     (
         "ControlEvent",
@@ -268,23 +246,8 @@ const STANDARD: &[(&str, &[&str])] = &[
             "Control_Cancel s50 N Identifier",
         ],
     ),
-    (
-        "Directory",
-        &[
-            "Directory s72 K Identifier",
-            "Directory_Parent s72 N Identifier",
-            "DefaultDir l255 - DefaultDir",
-        ],
-    ),
-    (
-        "DrLocator",
-        &[
-            "Signature_ s72 K Identifier",
-            "Parent s72 KN Identifier",
-            "Path s255 KN AnyPath",
-            "Depth i2 N",
-        ],
-    ),
+    ("Directory", &["Directory s72 K Identifier", "Directory_Parent s72 N Identifier", "DefaultDir l255 - DefaultDir"]),
+    ("DrLocator", &["Signature_ s72 K Identifier", "Parent s72 KN Identifier", "Path s255 KN AnyPath", "Depth i2 N"]),
     ("Error", &["Error i2 K", "Message l0 N Template"]),
     (
         "EventMapping",
@@ -324,15 +287,7 @@ const STANDARD: &[(&str, &[&str])] = &[
     ),
     ("Icon", &["Name s72 K Identifier", "Data v0 - Binary"]),
     ("LaunchCondition", &["Condition s255 K Condition", "Description l255 - Formatted"]),
-    (
-        "ListBox",
-        &[
-            "Property s72 K Identifier",
-            "Order i2 K",
-            "Value s64 - Formatted",
-            "Text l64 N Text",
-        ],
-    ),
+    ("ListBox", &["Property s72 K Identifier", "Order i2 K", "Value s64 - Formatted", "Text l64 N Text"]),
     (
         "ListView",
         &[
@@ -371,13 +326,7 @@ const STANDARD: &[(&str, &[&str])] = &[
     ),
     (
         "RegLocator",
-        &[
-            "Signature_ s72 K Identifier",
-            "Root i2 -",
-            "Key s255 - RegPath",
-            "Name s255 N Formatted",
-            "Type i2 N",
-        ],
+        &["Signature_ s72 K Identifier", "Root i2 -", "Key s255 - RegPath", "Name s255 N Formatted", "Type i2 N"],
     ),
     (
         "Registry",
@@ -453,16 +402,7 @@ const STANDARD: &[(&str, &[&str])] = &[
             "Languages s255 N Language",
         ],
     ),
-    (
-        "TextStyle",
-        &[
-            "TextStyle s72 K Identifier",
-            "FaceName s32 - Text",
-            "Size i2 -",
-            "Color i4 N",
-            "StyleBits i2 N",
-        ],
-    ),
+    ("TextStyle", &["TextStyle s72 K Identifier", "FaceName s32 - Text", "Size i2 -", "Color i4 N", "StyleBits i2 N"]),
     ("UIText", &["Key s72 K Identifier", "Text l255 N Text"]),
     (
         "Upgrade",
@@ -480,10 +420,10 @@ const STANDARD: &[(&str, &[&str])] = &[
 
 /// The definition of the standard table `name`, if this backend knows it.
 pub fn standard(name: &str) -> Option<TableDef> {
-    STANDARD.iter().find(|(n, _)| *n == name).map(|(n, cols)| TableDef {
-        name: (*n).to_string(),
-        columns: cols.iter().map(|c| parse_column(c)).collect(),
-    })
+    STANDARD
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, cols)| TableDef { name: (*n).to_string(), columns: cols.iter().map(|c| parse_column(c)).collect() })
 }
 
 /// The names of every standard table this backend knows.
@@ -511,8 +451,7 @@ mod tests {
     /// primary keys) when the reference is present.
     #[test]
     fn definitions_match_wix3_tables_xml() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../reference/wix3/tables.xml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../reference/wix3/tables.xml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
@@ -544,11 +483,7 @@ mod tests {
                 };
                 assert_eq!(o.kind, want, "{name}.{cname}: type/length");
                 assert_eq!(o.key, c.attribute("primaryKey") == Some("yes"), "{name}.{cname}: key");
-                assert_eq!(
-                    o.nullable,
-                    c.attribute("nullable") == Some("yes"),
-                    "{name}.{cname}: nullable"
-                );
+                assert_eq!(o.nullable, c.attribute("nullable") == Some("yes"), "{name}.{cname}: nullable");
             }
             checked += 1;
         }

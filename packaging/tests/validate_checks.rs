@@ -54,7 +54,13 @@ fn ice03_bad_identifier() {
     f.rows("CreateFolder", vec![vec![s("9bad-dir"), s("C1")]]);
     let report = f.report();
     let found: Vec<_> = report.by_rule("ICE03").collect();
-    assert!(found.iter().any(|x| x.table == "CreateFolder" && x.column.as_deref() == Some("Directory_") && x.message.contains("Identifier")), "{}", show(&report));
+    assert!(
+        found.iter().any(|x| x.table == "CreateFolder"
+            && x.column.as_deref() == Some("Directory_")
+            && x.message.contains("Identifier")),
+        "{}",
+        show(&report)
+    );
 }
 
 #[test]
@@ -72,8 +78,16 @@ fn ice06_missing_or_mistyped_column() {
     package.create_table("Feature", columns).unwrap();
     let report = packaging::validate::validate(&mut package).unwrap();
     let ice06: Vec<_> = report.by_rule("ICE06").collect();
-    assert!(ice06.iter().any(|f| f.column.as_deref() == Some("Level") && f.message.contains("16-bit")), "{}", show(&report));
-    assert!(ice06.iter().any(|f| f.column.as_deref() == Some("Directory_") && f.message.contains("missing")), "{}", show(&report));
+    assert!(
+        ice06.iter().any(|f| f.column.as_deref() == Some("Level") && f.message.contains("16-bit")),
+        "{}",
+        show(&report)
+    );
+    assert!(
+        ice06.iter().any(|f| f.column.as_deref() == Some("Directory_") && f.message.contains("missing")),
+        "{}",
+        show(&report)
+    );
     assert!(ice06.iter().all(|f| f.table == "Feature" && f.severity == Severity::Error));
 }
 
@@ -203,7 +217,9 @@ fn ice77_deferred_action_outside_script() {
     let found = only(&f.report(), "ICE77");
     assert_eq!((found[0].table.as_str(), found[0].row.as_str()), ("InstallExecuteSequence", "SvcAction"));
     assert_eq!(found[0].column.as_deref(), Some("Sequence"));
-    assert!(found[0].to_string().starts_with("ICE77 error: InstallExecuteSequence row 'SvcAction' column 'Sequence': deferred"));
+    assert!(found[0]
+        .to_string()
+        .starts_with("ICE77 error: InstallExecuteSequence row 'SvcAction' column 'Sequence': deferred"));
 
     let mut f = Fixture::clean();
     f.set("InstallExecuteSequence", "SvcRollback", "Sequence", i(1450));
@@ -288,12 +304,36 @@ fn masked_edit_control_property_is_a_secret() {
     let mut f = Fixture::clean();
     f.rows(
         "Dialog",
-        vec![vec![s("PassDlg"), i(50), i(50), i(370), i(270), i(3), s("[ProductName]"), s("Pass"), s("Pass"), s("Pass")]],
+        vec![vec![
+            s("PassDlg"),
+            i(50),
+            i(50),
+            i(370),
+            i(270),
+            i(3),
+            s("[ProductName]"),
+            s("Pass"),
+            s("Pass"),
+            s("Pass"),
+        ]],
     );
     // Edit control with the password attribute (0x200000) on a property without PASSWORD in its name.
     f.rows(
         "Control",
-        vec![vec![s("PassDlg"), s("Pass"), s("Edit"), i(10), i(10), i(100), i(18), i(0x20_0007), s("ADMIN_SECRET"), N, N, N]],
+        vec![vec![
+            s("PassDlg"),
+            s("Pass"),
+            s("Edit"),
+            i(10),
+            i(10),
+            i(100),
+            i(18),
+            i(0x20_0007),
+            s("ADMIN_SECRET"),
+            N,
+            N,
+            N,
+        ]],
     );
     let report = f.report();
     assert!(report.by_rule("hidden-secret").any(|x| x.message.contains("ADMIN_SECRET")), "{}", show(&report));

@@ -72,11 +72,14 @@ fn flags_wixl_misplaced_actions_and_dropped_secret_attributes() {
         "deferred DoIt after InstallFinalize must be an ICE77 error:\n{listing}"
     );
     assert!(
-        report.by_rule("ICE63").any(|f| f.row == "RemoveExistingProducts" && f.message.contains("after InstallFinalize")),
+        report
+            .by_rule("ICE63")
+            .any(|f| f.row == "RemoveExistingProducts" && f.message.contains("after InstallFinalize")),
         "RemoveExistingProducts after InstallFinalize must be flagged:\n{listing}"
     );
     assert!(
-        report.by_rule("hide-target").any(|f| f.row == "DoIt") && report.by_rule("hide-target").any(|f| f.row == "SetDoIt"),
+        report.by_rule("hide-target").any(|f| f.row == "DoIt")
+            && report.by_rule("hide-target").any(|f| f.row == "SetDoIt"),
         "wixl drops HideTarget; both carriers of SERVICE_PASSWORD must be flagged:\n{listing}"
     );
     assert!(

@@ -163,7 +163,10 @@ fn builds_and_reads_back() {
     seqs.sort();
     assert_eq!(seqs, [1, 2, 3]);
     let media = rows(&mut pkg, "Media");
-    assert_eq!(media, vec![vec!["1".to_string(), "3".into(), String::new(), "#cab1.cab".into(), String::new(), String::new()]]);
+    assert_eq!(
+        media,
+        vec![vec!["1".to_string(), "3".into(), String::new(), "#cab1.cab".into(), String::new(), String::new()]]
+    );
     assert!(pkg.has_stream("cab1.cab"));
     assert!(pkg.has_stream("Binary.CaDll"));
     assert!(pkg.has_stream("Icon.product.ico"));
@@ -187,7 +190,12 @@ fn builds_and_reads_back() {
     let ie = "InstallExecuteSequence";
     assert_eq!(seq(&mut pkg, ie, "RemoveExistingProducts"), 1401);
     assert_eq!(seq(&mut pkg, ie, "InstallFiles"), 4000);
-    let (d, u, dd, c) = (seq(&mut pkg, ie, "DoThing"), seq(&mut pkg, ie, "UndoThing"), seq(&mut pkg, ie, "DoThingData"), seq(&mut pkg, ie, "CommitThing"));
+    let (d, u, dd, c) = (
+        seq(&mut pkg, ie, "DoThing"),
+        seq(&mut pkg, ie, "UndoThing"),
+        seq(&mut pkg, ie, "DoThingData"),
+        seq(&mut pkg, ie, "CommitThing"),
+    );
     assert!(dd < u && u < d && d < c, "{dd} {u} {d} {c}");
     assert!(d > 4000 && c < 6600);
     assert_eq!(seq(&mut pkg, ie, "InstallServices"), 5800);
@@ -235,7 +243,8 @@ fn reproducible_and_content_addressed() {
     let r3 = build(&spec).unwrap();
     assert_ne!(r1.package_code, r3.package_code);
     // No temporary files left beside the output.
-    let left: Vec<_> = std::fs::read_dir(spec.output.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> =
+        std::fs::read_dir(spec.output.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }
 
@@ -311,7 +320,8 @@ fn build_err(wxs: &str) -> (String, PathBuf) {
 
 #[test]
 fn unsupported_element_has_position() {
-    let wxs = main_wxs("1.2.3").replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" />\n    <Shortcut Id=\"x\" />");
+    let wxs = main_wxs("1.2.3")
+        .replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" />\n    <Shortcut Id=\"x\" />");
     let (e, file) = build_err(&wxs);
     assert!(e.starts_with(&format!("{}:8:5: <Shortcut> is not supported here", file.display())), "{e}");
     assert!(e.contains("supported children of <Product>: "), "{e}");
@@ -323,7 +333,10 @@ fn unsupported_attribute_has_position() {
     let (e, file) = build_err(&wxs);
     let line = wxs.lines().position(|l| l.contains("Bogus")).unwrap() + 1;
     let col = wxs.lines().nth(line - 1).unwrap().find("Bogus").unwrap() + 1;
-    assert!(e.starts_with(&format!("{}:{line}:{col}: attribute Bogus of <File> is not supported", file.display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}:{line}:{col}: attribute Bogus of <File> is not supported", file.display())),
+        "{e}"
+    );
 }
 
 #[test]
@@ -343,7 +356,8 @@ fn bad_guid_and_version() {
 
 #[test]
 fn dangling_reference() {
-    let wxs = main_wxs("1.2.3").replace("<ComponentRef Id=\"Readme\" />", "<ComponentRef Id=\"Readme\" /><ComponentRef Id=\"Nope\" />");
+    let wxs = main_wxs("1.2.3")
+        .replace("<ComponentRef Id=\"Readme\" />", "<ComponentRef Id=\"Readme\" /><ComponentRef Id=\"Nope\" />");
     let (e, _) = build_err(&wxs);
     assert!(e.contains("Component Nope is referenced here but defined nowhere"), "{e}");
 }
@@ -381,7 +395,13 @@ fn custom_table_rows_and_validation() {
     build(&spec).unwrap();
     let mut pkg = open(&spec.output);
     let r = rows(&mut pkg, "IdmThing");
-    assert_eq!(r, vec![vec!["first".to_string(), "3".into(), "[ProductName]".into()], vec!["second".into(), "7".into(), String::new()]]);
+    assert_eq!(
+        r,
+        vec![
+            vec!["first".to_string(), "3".into(), "[ProductName]".into()],
+            vec!["second".into(), "7".into(), String::new()]
+        ]
+    );
     let v = rows(&mut pkg, "_Validation");
     let rank = v.iter().find(|r| r[0] == "IdmThing" && r[1] == "Rank").expect("_Validation row for IdmThing.Rank");
     assert_eq!((rank[2].as_str(), rank[3].as_str(), rank[4].as_str()), ("N", "0", "10"));
@@ -399,12 +419,19 @@ fn text_outside_windows_1252_is_an_error() {
     assert!(e.contains("Property.Value") && e.contains("Windows-1252"), "{e}");
     // Typographic quotes are in Windows-1252 and fine.
     let dir = tempfile::tempdir().unwrap();
-    build(&fixture(dir.path(), &main_wxs("1.2.3").replace("Value=\"1\" Secure", "Value=\"\u{2019}ok\u{2019}\" Secure"))).unwrap();
+    build(&fixture(
+        dir.path(),
+        &main_wxs("1.2.3").replace("Value=\"1\" Secure", "Value=\"\u{2019}ok\u{2019}\" Secure"),
+    ))
+    .unwrap();
 }
 
 #[test]
 fn columns_count_characters_not_bytes() {
-    let wxs = main_wxs("1.2.3").replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}--><Shortcut Id=\"x\" />");
+    let wxs = main_wxs("1.2.3").replace(
+        "<MediaTemplate EmbedCab=\"yes\" />",
+        "<MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}--><Shortcut Id=\"x\" />",
+    );
     let (e, file) = build_err(&wxs);
     let col = "    <MediaTemplate EmbedCab=\"yes\" /><!--\u{e9}\u{e9}-->".chars().count() + 1;
     assert!(e.starts_with(&format!("{}:7:{col}: <Shortcut>", file.display())), "{e}");
@@ -413,7 +440,10 @@ fn columns_count_characters_not_bytes() {
 #[test]
 fn payload_splits_into_several_cabinets() {
     let dir = tempfile::tempdir().unwrap();
-    let wxs = main_wxs("1.2.3").replace("<MediaTemplate EmbedCab=\"yes\" />", "<MediaTemplate EmbedCab=\"yes\" CabinetTemplate=\"part{0}.cab\" MaximumUncompressedMediaSize=\"1\" />");
+    let wxs = main_wxs("1.2.3").replace(
+        "<MediaTemplate EmbedCab=\"yes\" />",
+        "<MediaTemplate EmbedCab=\"yes\" CabinetTemplate=\"part{0}.cab\" MaximumUncompressedMediaSize=\"1\" />",
+    );
     let spec = fixture(dir.path(), &wxs);
     // main.exe (1,050 bytes) and readme come first; a 1.5 MB data.bin cannot share a 1 MB cabinet.
     std::fs::write(dir.path().join("payload/data.bin"), vec![7u8; 1_500_000]).unwrap();
@@ -431,7 +461,8 @@ fn payload_splits_into_several_cabinets() {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut pkg.read_stream(stream).unwrap(), &mut bytes).unwrap();
         let cabinet = cab::Cabinet::new(std::io::Cursor::new(bytes)).unwrap();
-        let names: Vec<String> = cabinet.folder_entries().flat_map(|f| f.file_entries().map(|e| e.name().to_string())).collect();
+        let names: Vec<String> =
+            cabinet.folder_entries().flat_map(|f| f.file_entries().map(|e| e.name().to_string())).collect();
         assert_eq!(names, want);
     }
 }
@@ -440,7 +471,11 @@ fn payload_splits_into_several_cabinets() {
 fn custom_action_type_arithmetic() {
     // Expected values per the MSI SDK "Custom Action Types" and the option-bit pages.
     let cases = [
-        (r#"<CustomAction Id="A1" Directory="INSTALLFOLDER" ExeCommand="[SystemFolder]cmd.exe /c exit 0" Return="ignore" />"#, "A1", 34 + 0x40),
+        (
+            r#"<CustomAction Id="A1" Directory="INSTALLFOLDER" ExeCommand="[SystemFolder]cmd.exe /c exit 0" Return="ignore" />"#,
+            "A1",
+            34 + 0x40,
+        ),
         (r#"<CustomAction Id="A2" Property="CEIP_OPTIN" ExeCommand="-x" Return="asyncWait" />"#, "A2", 50 + 0x80),
         (r#"<CustomAction Id="A3" FileKey="main.exe" ExeCommand="--run" Return="asyncNoWait" />"#, "A3", 18 + 0xC0),
         (r#"<CustomAction Id="A4" Script="vbscript">Session.Property("X") = "1"</CustomAction>"#, "A4", 38 + 0x1000),
@@ -448,9 +483,17 @@ fn custom_action_type_arithmetic() {
         (r#"<CustomAction Id="A6" BinaryKey="CaDll" DllEntry="Once" Execute="oncePerProcess" />"#, "A6", 1 + 0x200),
         (r#"<CustomAction Id="A7" BinaryKey="CaDll" DllEntry="Second" Execute="secondSequence" />"#, "A7", 1 + 0x300),
         (r#"<CustomAction Id="A8" BinaryKey="CaDll" DllEntry="First" Execute="firstSequence" />"#, "A8", 1 + 0x100),
-        (r#"<CustomAction Id="A9" FileKey="main.exe" DllEntry="Entry" Execute="deferred" TerminalServerAware="yes" />"#, "A9", 17 + 0x400 + 0x4000),
+        (
+            r#"<CustomAction Id="A9" FileKey="main.exe" DllEntry="Entry" Execute="deferred" TerminalServerAware="yes" />"#,
+            "A9",
+            17 + 0x400 + 0x4000,
+        ),
         (r#"<CustomAction Id="A10" Error="25000" />"#, "A10", 19),
-        (r#"<CustomAction Id="A11" BinaryKey="CaDll" VBScriptCall="Main" Execute="commit" HideTarget="yes" />"#, "A11", 6 + 0x600 + 0x2000 + 0x1000),
+        (
+            r#"<CustomAction Id="A11" BinaryKey="CaDll" VBScriptCall="Main" Execute="commit" HideTarget="yes" />"#,
+            "A11",
+            6 + 0x600 + 0x2000 + 0x1000,
+        ),
     ];
     let extra: String = cases.iter().map(|c| c.0).collect::<Vec<_>>().join("\n    ");
     let dir = tempfile::tempdir().unwrap();
@@ -463,10 +506,18 @@ fn custom_action_type_arithmetic() {
     }
     assert_eq!(find(&cas, "A4")[3], "Session.Property(\"X\") = \"1\"");
     // Impersonate="no" on an immediate action is a mistake WiX would accept silently.
-    let (e, _) = build_err(&main_wxs("1.2.3").replacen("<Fragment>", "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" DllEntry=\"B\" Impersonate=\"no\" />", 1));
+    let (e, _) = build_err(&main_wxs("1.2.3").replacen(
+        "<Fragment>",
+        "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" DllEntry=\"B\" Impersonate=\"no\" />",
+        1,
+    ));
     assert!(e.contains("Impersonate"), "{e}");
     // Two sources at once is not a WiX custom action type.
-    let (e, _) = build_err(&main_wxs("1.2.3").replacen("<Fragment>", "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" FileKey=\"main.exe\" DllEntry=\"B\" />", 1));
+    let (e, _) = build_err(&main_wxs("1.2.3").replacen(
+        "<Fragment>",
+        "<Fragment><CustomAction Id=\"B\" BinaryKey=\"CaDll\" FileKey=\"main.exe\" DllEntry=\"B\" />",
+        1,
+    ));
     assert!(e.contains("unsupported CustomAction combination (source: BinaryKey+FileKey"), "{e}");
 }
 

@@ -115,8 +115,10 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         .filter(|e| e.file_type().is_file())
         .map(|e| {
             let rel = e.path().strip_prefix(dir).expect("under dir");
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-            let bytes = std::fs::read(e.path()).unwrap_or_else(|err| panic!("cannot read {}: {err}", e.path().display()));
+            let rel =
+                rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+            let bytes =
+                std::fs::read(e.path()).unwrap_or_else(|err| panic!("cannot read {}: {err}", e.path().display()));
             (rel, bytes)
         })
         .collect()
@@ -179,10 +181,7 @@ pub fn release_msi() -> PathBuf {
     let msis = files_with_extension(&dir, "msi");
     match msis.len() {
         1 => msis.into_iter().next().expect("one element"),
-        0 => panic!(
-            "no .msi in {}: run `cargo xtask dist` first (or `cargo xtask test`, which does)",
-            dir.display()
-        ),
+        0 => panic!("no .msi in {}: run `cargo xtask dist` first (or `cargo xtask test`, which does)", dir.display()),
         n => panic!("{n} .msi files in {}, expected exactly one: {msis:?}", dir.display()),
     }
 }
@@ -223,9 +222,8 @@ pub fn table_rows(package: &mut msi::Package<File>, table: &str) -> Vec<Vec<Stri
     if !package.has_table(table) {
         return Vec::new();
     }
-    let rows = package
-        .select_rows(msi::Select::table(table))
-        .unwrap_or_else(|e| panic!("cannot read table {table}: {e}"));
+    let rows =
+        package.select_rows(msi::Select::table(table)).unwrap_or_else(|e| panic!("cannot read table {table}: {e}"));
     rows.map(|row| {
         (0..row.len())
             .map(|i| match &row[i] {
@@ -239,20 +237,13 @@ pub fn table_rows(package: &mut msi::Package<File>, table: &str) -> Vec<Vec<Stri
 }
 
 /// Reads every row of a table as a map from column name to value (as in [`table_rows`]).
-pub fn table_maps(
-    package: &mut msi::Package<File>,
-    table: &str,
-) -> Vec<std::collections::BTreeMap<String, String>> {
-    let Some(columns) = package
-        .get_table(table)
-        .map(|t| t.columns().iter().map(|c| c.name().to_string()).collect::<Vec<_>>())
+pub fn table_maps(package: &mut msi::Package<File>, table: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let Some(columns) =
+        package.get_table(table).map(|t| t.columns().iter().map(|c| c.name().to_string()).collect::<Vec<_>>())
     else {
         return Vec::new();
     };
-    table_rows(package, table)
-        .into_iter()
-        .map(|row| columns.iter().cloned().zip(row).collect())
-        .collect()
+    table_rows(package, table).into_iter().map(|row| columns.iter().cloned().zip(row).collect()).collect()
 }
 
 /// The SHA-256 of a file, as lowercase hex.

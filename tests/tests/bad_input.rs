@@ -120,7 +120,8 @@ fn assert_no_release(out: &Path) {
 #[test]
 fn invalid_upgrade_code_fails_with_the_position() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(dir.path(), "{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2C}", "{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2}");
+    let config =
+        config_with(dir.path(), "{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2C}", "{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2}");
     let out = dir.path().join("out");
     let Some((ok, stderr)) = dist(&config, &out, &[]) else { return };
     assert!(!ok, "dist succeeded with a bad GUID");

@@ -86,16 +86,36 @@ fn sha256sum_tool_accepts_the_unpacked_bundle() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    let out = std::process::Command::new("sha256sum").args(["-c", "--strict", "SHA256SUMS"]).current_dir(dir.path()).output().unwrap();
-    assert!(out.status.success(), "sha256sum -c: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sha256sum -c: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn silent_install_guide_covers_the_contract() {
     let guide = std::fs::read_to_string(project_root().join("docs/silent-install.md")).unwrap();
     for word in [
-        "INSTALLFOLDER", "EMBEDDED_CONNECTOR_ACTION", "EXPORT_PASSWORD", "CEIP_OPTIN", "SERVICE_ACCOUNT",
-        "SERVICE_PASSWORD", "INSTALL_PREREQUISITES", "discard", "export-continue", "1602", "1603", "1618", "3010",
+        "INSTALLFOLDER",
+        "EMBEDDED_CONNECTOR_ACTION",
+        "EXPORT_PASSWORD",
+        "CEIP_OPTIN",
+        "SERVICE_ACCOUNT",
+        "SERVICE_PASSWORD",
+        "INSTALL_PREREQUISITES",
+        "discard",
+        "export-continue",
+        "1602",
+        "1603",
+        "1618",
+        "3010",
     ] {
         assert!(guide.contains(word), "docs/silent-install.md does not mention {word}");
     }

@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-use installer_tests::{
-    open_msi_at, project_root, skip_or_fail, table_maps, target_dir, try_release_msi,
-};
+use installer_tests::{open_msi_at, project_root, skip_or_fail, table_maps, target_dir, try_release_msi};
 use object::{Architecture, Object};
 
 /// msidbCustomActionTypeDll (1) with source msidbCustomActionTypeBinaryData (0): the low six
@@ -28,13 +26,8 @@ const CONNECTOR_EXPORTS: &[&str] = &[
 
 /// The exported names of a PE DLL, after checking it is an x86-64 PE image.
 fn pe_exports(bytes: &[u8], what: &str) -> BTreeSet<String> {
-    let file =
-        object::File::parse(bytes).unwrap_or_else(|e| panic!("{what} is not an object file: {e}"));
-    assert!(
-        matches!(file, object::File::Pe64(_)),
-        "{what} is not a 64-bit PE image ({:?})",
-        file.format()
-    );
+    let file = object::File::parse(bytes).unwrap_or_else(|e| panic!("{what} is not an object file: {e}"));
+    assert!(matches!(file, object::File::Pe64(_)), "{what} is not a 64-bit PE image ({:?})", file.format());
     assert_eq!(file.architecture(), Architecture::X86_64, "{what}");
     file.exports()
         .unwrap_or_else(|e| panic!("{what}: cannot read the export table: {e}"))
@@ -53,14 +46,9 @@ fn every_dll_entry_in_the_msi_is_exported_by_its_binary() {
     // Binary key -> DllEntry names of the type-1 actions using it.
     let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in table_maps(&mut package, "CustomAction") {
-        let ty: i64 = row["Type"]
-            .parse()
-            .expect("CustomAction.Type is an integer");
+        let ty: i64 = row["Type"].parse().expect("CustomAction.Type is an integer");
         if ty & SOURCE_AND_TARGET_BITS == TYPE_DLL_IN_BINARY {
-            wanted
-                .entry(row["Source"].clone())
-                .or_default()
-                .insert(row["Target"].clone());
+            wanted.entry(row["Source"].clone()).or_default().insert(row["Target"].clone());
         }
     }
     let all: BTreeSet<&str> = wanted.values().flatten().map(String::as_str).collect();
@@ -71,42 +59,25 @@ fn every_dll_entry_in_the_msi_is_exported_by_its_binary() {
             msi.display()
         );
     }
-    assert!(
-        wanted.contains_key("CustomActionsDll"),
-        "{}: no DLL action uses Binary CustomActionsDll",
-        msi.display()
-    );
+    assert!(wanted.contains_key("CustomActionsDll"), "{}: no DLL action uses Binary CustomActionsDll", msi.display());
 
     for (binary, entries) in &wanted {
         let mut bytes = Vec::new();
         package
             .read_stream(&format!("Binary.{binary}"))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{}: cannot open the stream of Binary row {binary}: {e}",
-                    msi.display()
-                )
-            })
+            .unwrap_or_else(|e| panic!("{}: cannot open the stream of Binary row {binary}: {e}", msi.display()))
             .read_to_end(&mut bytes)
             .expect("read the Binary stream");
         let exports = pe_exports(&bytes, &format!("Binary {binary} in {}", msi.display()));
         let missing: Vec<&String> = entries.iter().filter(|e| !exports.contains(*e)).collect();
-        assert!(
-            missing.is_empty(),
-            "Binary {binary} does not export {missing:?}; it exports {exports:?}"
-        );
+        assert!(missing.is_empty(), "Binary {binary} does not export {missing:?}; it exports {exports:?}");
     }
 }
 
 /// The `DllEntry="..."` values in a WiX source. A plain scan is enough for the project's own
 /// fragments (attributes in double quotes); the MSI test above is the authoritative one.
 fn dll_entries(source: &str) -> Vec<String> {
-    source
-        .split("DllEntry=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .collect()
+    source.split("DllEntry=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned).collect()
 }
 
 #[test]
@@ -119,10 +90,7 @@ fn the_cross_built_dll_exports_every_dll_entry_of_the_wix_sources() {
         ));
         return;
     }
-    let exports = pe_exports(
-        &std::fs::read(&dll).expect("read the DLL"),
-        &dll.display().to_string(),
-    );
+    let exports = pe_exports(&std::fs::read(&dll).expect("read the DLL"), &dll.display().to_string());
     let mut checked = 0;
     for dir in ["wix/fragments", "wix/ui", "wix"] {
         let Ok(entries) = std::fs::read_dir(project_root().join(dir)) else {
@@ -130,10 +98,7 @@ fn the_cross_built_dll_exports_every_dll_entry_of_the_wix_sources() {
         };
         for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if !(name.ends_with(".wxs") || name.ends_with(".wxs.tera")) {
                 continue;
             }
@@ -149,24 +114,14 @@ fn the_cross_built_dll_exports_every_dll_entry_of_the_wix_sources() {
             }
         }
     }
-    assert!(
-        checked >= CONNECTOR_EXPORTS.len(),
-        "found only {checked} DllEntry attributes in the WiX sources"
-    );
+    assert!(checked >= CONNECTOR_EXPORTS.len(), "found only {checked} DllEntry attributes in the WiX sources");
     for name in CONNECTOR_EXPORTS {
-        assert!(
-            exports.contains(*name),
-            "{} does not export {name}",
-            dll.display()
-        );
+        assert!(exports.contains(*name), "{} does not export {name}", dll.display());
     }
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(project_root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(project_root()).unwrap_or(path).display().to_string()
 }
 
 #[test]
@@ -193,18 +148,9 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     let mut package = open_msi_at(&msi);
     let types: BTreeMap<String, i64> = table_maps(&mut package, "CustomAction")
         .into_iter()
-        .map(|r| {
-            (
-                r["Action"].clone(),
-                r["Type"].parse().expect("integer Type"),
-            )
-        })
+        .map(|r| (r["Action"].clone(), r["Type"].parse().expect("integer Type")))
         .collect();
-    let ty = |a: &str| {
-        *types
-            .get(a)
-            .unwrap_or_else(|| panic!("{}: no CustomAction {a}", msi.display()))
-    };
+    let ty = |a: &str| *types.get(a).unwrap_or_else(|| panic!("{}: no CustomAction {a}", msi.display()));
 
     // Deferred trio: in the script, elevated (no impersonation), rollback and commit flavours.
     assert_eq!(
@@ -221,66 +167,35 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     );
     // Their CustomActionData comes from type-51 actions setting the property of the same name.
     let rows = table_maps(&mut package, "CustomAction");
-    for action in [
-        "MoveEmbeddedConnector",
-        "RestoreEmbeddedConnector",
-        "DeleteEmbeddedConnectorBackup",
-    ] {
-        let data = rows
-            .iter()
-            .find(|r| r["Action"] == format!("{action}Data"))
-            .unwrap_or_else(|| panic!("no {action}Data"));
+    for action in ["MoveEmbeddedConnector", "RestoreEmbeddedConnector", "DeleteEmbeddedConnectorBackup"] {
+        let data =
+            rows.iter().find(|r| r["Action"] == format!("{action}Data")).unwrap_or_else(|| panic!("no {action}Data"));
         assert_eq!(data["Type"], "51", "{action}Data");
-        assert_eq!(
-            data["Source"], action,
-            "{action}Data sets the wrong property"
-        );
+        assert_eq!(data["Source"], action, "{action}Data sets the wrong property");
     }
     // Every action that reads EXPORT_PASSWORD hides its target.
-    for action in [
-        "ValidateExportPassword",
-        "ExportEmbeddedConnector",
-        "ApplyEmbeddedConnectorAction",
-    ] {
+    for action in ["ValidateExportPassword", "ExportEmbeddedConnector", "ApplyEmbeddedConnectorAction"] {
         assert_ne!(ty(action) & HIDE_TARGET, 0, "{action} lacks HideTarget");
         assert_eq!(ty(action) & IN_SCRIPT, 0, "{action} must be immediate");
     }
 
     let seq: BTreeMap<String, i64> = table_maps(&mut package, "InstallExecuteSequence")
         .into_iter()
-        .map(|r| {
-            (
-                r["Action"].clone(),
-                r["Sequence"].parse().expect("integer Sequence"),
-            )
-        })
+        .map(|r| (r["Action"].clone(), r["Sequence"].parse().expect("integer Sequence")))
         .collect();
-    let at = |a: &str| {
-        *seq.get(a)
-            .unwrap_or_else(|| panic!("{}: {a} is not in InstallExecuteSequence", msi.display()))
-    };
+    let at = |a: &str| *seq.get(a).unwrap_or_else(|| panic!("{}: {a} is not in InstallExecuteSequence", msi.display()));
     // Decide (and stop for `export`) after costing, before anything changes.
     assert!(at("CostFinalize") < at("DetectEmbeddedConnector"));
     assert!(at("DetectEmbeddedConnector") < at("ApplyEmbeddedConnectorAction"));
     assert!(at("ApplyEmbeddedConnectorAction") < at("InstallValidate"));
     // The copy: immediate, after the decision, before InstallValidate and the old product's
     // uninstall (which deletes the configuration files it owns).
-    assert_eq!(
-        ty("CopyEmbeddedConnector") & IN_SCRIPT,
-        0,
-        "CopyEmbeddedConnector must be immediate"
-    );
+    assert_eq!(ty("CopyEmbeddedConnector") & IN_SCRIPT, 0, "CopyEmbeddedConnector must be immediate");
     assert!(at("ApplyEmbeddedConnectorAction") < at("CopyEmbeddedConnector"));
     assert!(at("CopyEmbeddedConnector") < at("InstallValidate"));
     if let Some(&rep) = seq.get("RemoveExistingProducts") {
-        assert!(
-            at("ApplyEmbeddedConnectorAction") < rep,
-            "the decision must come before RemoveExistingProducts"
-        );
-        assert!(
-            at("CopyEmbeddedConnector") < rep,
-            "the configuration must be copied before RemoveExistingProducts"
-        );
+        assert!(at("ApplyEmbeddedConnectorAction") < rep, "the decision must come before RemoveExistingProducts");
+        assert!(at("CopyEmbeddedConnector") < rep, "the configuration must be copied before RemoveExistingProducts");
     }
     // Rollback registered before the move, both inside the script and before any file is touched.
     let order = [
@@ -307,41 +222,20 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     }
 
     // The password property: hidden, secure, and never given a value in the package.
-    let props: BTreeMap<String, String> = table_maps(&mut package, "Property")
-        .into_iter()
-        .map(|r| (r["Property"].clone(), r["Value"].clone()))
-        .collect();
-    assert!(
-        !props.contains_key("EXPORT_PASSWORD"),
-        "EXPORT_PASSWORD must have no default value"
-    );
-    let hidden = props
-        .get("MsiHiddenProperties")
-        .map(String::as_str)
-        .unwrap_or_default();
-    assert!(
-        hidden.split(';').any(|p| p == "EXPORT_PASSWORD"),
-        "MsiHiddenProperties = {hidden:?}"
-    );
-    let secure = props
-        .get("SecureCustomProperties")
-        .map(String::as_str)
-        .unwrap_or_default();
+    let props: BTreeMap<String, String> =
+        table_maps(&mut package, "Property").into_iter().map(|r| (r["Property"].clone(), r["Value"].clone())).collect();
+    assert!(!props.contains_key("EXPORT_PASSWORD"), "EXPORT_PASSWORD must have no default value");
+    let hidden = props.get("MsiHiddenProperties").map(String::as_str).unwrap_or_default();
+    assert!(hidden.split(';').any(|p| p == "EXPORT_PASSWORD"), "MsiHiddenProperties = {hidden:?}");
+    let secure = props.get("SecureCustomProperties").map(String::as_str).unwrap_or_default();
     for p in ["EXPORT_PASSWORD", "EMBEDDED_CONNECTOR_ACTION"] {
-        assert!(
-            secure.split(';').any(|s| s == p),
-            "{p} is not in SecureCustomProperties = {secure:?}"
-        );
+        assert!(secure.split(';').any(|s| s == p), "{p} is not in SecureCustomProperties = {secure:?}");
     }
     // The package refuses to run with rollback disabled.
-    let conditions: Vec<String> = table_maps(&mut package, "LaunchCondition")
-        .into_iter()
-        .map(|r| r["Condition"].clone())
-        .collect();
+    let conditions: Vec<String> =
+        table_maps(&mut package, "LaunchCondition").into_iter().map(|r| r["Condition"].clone()).collect();
     assert!(
-        conditions
-            .iter()
-            .any(|c| c.contains("NOT RollbackDisabled")),
+        conditions.iter().any(|c| c.contains("NOT RollbackDisabled")),
         "no RollbackDisabled launch condition: {conditions:?}"
     );
 }

@@ -25,8 +25,20 @@ fn msiinfo_lists_the_tables_we_wrote() {
     let Some(text) = msitool("msiinfo", &["tables".as_ref(), msi.as_os_str()]) else { return };
     let listed: Vec<&str> = text.lines().map(str::trim).collect();
     for table in [
-        "Property", "Directory", "Component", "File", "Feature", "FeatureComponents", "Media", "Upgrade",
-        "InstallExecuteSequence", "InstallUISequence", "LaunchCondition", "ServiceInstall", "ServiceControl", "Binary",
+        "Property",
+        "Directory",
+        "Component",
+        "File",
+        "Feature",
+        "FeatureComponents",
+        "Media",
+        "Upgrade",
+        "InstallExecuteSequence",
+        "InstallUISequence",
+        "LaunchCondition",
+        "ServiceInstall",
+        "ServiceControl",
+        "Binary",
         "CustomAction",
     ] {
         assert!(listed.contains(&table), "msiinfo does not list {table}: {listed:?}");
@@ -45,7 +57,10 @@ fn msiinfo_export_agrees_with_the_msi_crate() {
     // IDT format: column names, types, table/key line, then one tab-separated row per line.
     let mut lines = text.lines();
     let columns: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    assert_eq!(columns, ["File", "Component_", "FileName", "FileSize", "Version", "Language", "Attributes", "Sequence"]);
+    assert_eq!(
+        columns,
+        ["File", "Component_", "FileName", "FileSize", "Version", "Language", "Attributes", "Sequence"]
+    );
     let exported: BTreeMap<String, (String, String, String)> = lines
         .skip(2)
         .map(|l| {
@@ -92,5 +107,9 @@ fn msiextract_gives_back_the_payload_byte_for_byte() {
         assert!(extracted[name] == *bytes, "{name}: extracted bytes differ from the payload");
     }
     let tool = std::fs::read(&build_record().variables["MigrationTool"]).unwrap();
-    assert!(support.get("migrateEmbeddedConnector.exe") == Some(&tool), "support tool differs or is missing: {:?}", support.keys());
+    assert!(
+        support.get("migrateEmbeddedConnector.exe") == Some(&tool),
+        "support tool differs or is missing: {:?}",
+        support.keys()
+    );
 }

@@ -45,13 +45,8 @@ fn combined_schema(reference: &Path, scratch: &Path) -> PathBuf {
 
 /// Runs `xmllint --noout --schema <schema> <files...>`; returns xmllint's complaints on failure.
 fn xmllint(schema: &Path, files: &[PathBuf]) -> Result<(), String> {
-    let output = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(schema)
-        .args(files)
-        .output()
-        .expect("run xmllint");
+    let output =
+        Command::new("xmllint").arg("--noout").arg("--schema").arg(schema).args(files).output().expect("run xmllint");
     if output.status.success() {
         Ok(())
     } else {
@@ -129,8 +124,11 @@ fn schema_check_rejects_invalid_sources() {
     let scratch = tempfile::tempdir().unwrap();
     let schema = combined_schema(&reference, scratch.path());
     let unknown = scratch.path().join("unknown.wxs");
-    std::fs::write(&unknown, r#"<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi"><Fragment><Bogus/></Fragment></Wix>"#)
-        .unwrap();
+    std::fs::write(
+        &unknown,
+        r#"<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi"><Fragment><Bogus/></Fragment></Wix>"#,
+    )
+    .unwrap();
     let complaints = xmllint(&schema, &[unknown]).expect_err("an unknown element must fail");
     assert!(complaints.contains("Bogus"), "{complaints}");
     let util = scratch.path().join("util.wxs");

@@ -152,14 +152,16 @@ fn major_upgrade_rows_and_remove_existing_products_placement() {
         r["VersionMax"] == *version && r["Attributes"].parse::<i64>().unwrap() & 2 == 0 && r["VersionMin"].is_empty()
     });
     assert!(removes_older.is_some(), "no Upgrade row removing older versions: {ours:?}");
-    let detects_newer = ours.iter().find(|r| r["VersionMin"] == *version && r["Attributes"].parse::<i64>().unwrap() & 2 == 2);
+    let detects_newer =
+        ours.iter().find(|r| r["VersionMin"] == *version && r["Attributes"].parse::<i64>().unwrap() & 2 == 2);
     let detects_newer = detects_newer.unwrap_or_else(|| panic!("no Upgrade row detecting newer versions: {ours:?}"));
 
     // The newer-version property stops the install with the downgrade message: a launch
     // condition, or (as WiX v3 does it) a type-19 error action conditioned on the property.
     let downgrade = detects_newer["ActionProperty"].clone();
     let conditions = table_maps(&mut msi, "LaunchCondition");
-    let by_condition = conditions.iter().any(|c| c["Condition"].contains(&downgrade) && c["Description"].contains("newer version"));
+    let by_condition =
+        conditions.iter().any(|c| c["Condition"].contains(&downgrade) && c["Description"].contains("newer version"));
     let sequence = by_key(table_maps(&mut msi, "InstallExecuteSequence"), "Action");
     let by_action = table_maps(&mut msi, "CustomAction").iter().any(|ca| {
         ca["Type"].parse::<i64>().unwrap() & 0x3f == 19
@@ -168,14 +170,20 @@ fn major_upgrade_rows_and_remove_existing_products_placement() {
     });
     assert!(by_condition || by_action, "nothing stops a downgrade on {downgrade}");
 
-    let seq = |a: &str| -> i64 { sequence.get(a).unwrap_or_else(|| panic!("{a} is not sequenced"))["Sequence"].parse().unwrap() };
+    let seq = |a: &str| -> i64 {
+        sequence.get(a).unwrap_or_else(|| panic!("{a} is not sequenced"))["Sequence"].parse().unwrap()
+    };
     let rep = seq("RemoveExistingProducts");
     assert!(seq("InstallValidate") < rep && rep < seq("InstallInitialize"), "RemoveExistingProducts at {rep}");
     // The action properties must be secure to reach the execute sequence.
     let props = by_key(table_maps(&mut msi, "Property"), "Property");
     let secure = property(&props, "SecureCustomProperties");
     for r in &ours {
-        assert!(secure.split(';').any(|p| p == r["ActionProperty"]), "{} not in SecureCustomProperties", r["ActionProperty"]);
+        assert!(
+            secure.split(';').any(|p| p == r["ActionProperty"]),
+            "{} not in SecureCustomProperties",
+            r["ActionProperty"]
+        );
     }
 }
 
@@ -191,14 +199,18 @@ fn properties_and_launch_conditions() {
     assert_eq!(property(&props, "UpgradeCode"), config.upgrade_code.braced());
     assert_eq!(property(&props, "ProductLanguage"), "1033");
     let product_code = property(&props, "ProductCode");
-    assert!(product_code.parse::<packaging::product::Guid>().is_ok() && product_code.starts_with('{'), "{product_code}");
+    assert!(
+        product_code.parse::<packaging::product::Guid>().is_ok() && product_code.starts_with('{'),
+        "{product_code}"
+    );
     assert_eq!(property(&props, "ALLUSERS"), "1", "per-machine");
     assert_eq!(property(&props, "EMBEDDED_CONNECTOR_PATHS"), config.embedded_connector.property_value());
     assert!(!config.embedded_connector.paths.is_empty());
     assert_eq!(property(&props, "ARPNOMODIFY"), "1");
     assert_eq!(property(&props, "ARPHELPLINK"), config.arp.help_link);
 
-    let conditions: Vec<String> = table_maps(&mut msi, "LaunchCondition").into_iter().map(|c| c["Condition"].clone()).collect();
+    let conditions: Vec<String> =
+        table_maps(&mut msi, "LaunchCondition").into_iter().map(|c| c["Condition"].clone()).collect();
     assert!(conditions.iter().any(|c| c == "Privileged"), "{conditions:?}");
     assert!(conditions.iter().any(|c| c.contains("NOT RollbackDisabled")), "{conditions:?}");
 }
@@ -259,5 +271,8 @@ fn summary_information() {
     // Word count 2: long file names, compressed, no admin image (MSI SDK, Word Count summary).
     assert_eq!(info.word_count(), Some(2));
     assert!(info.uuid().is_some(), "no package code");
-    assert_eq!(info.subject().map(str::to_string), Some(format!("{} {}", product_config().name, record.variables["ProductVersion"])));
+    assert_eq!(
+        info.subject().map(str::to_string),
+        Some(format!("{} {}", product_config().name, record.variables["ProductVersion"]))
+    );
 }

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use custom_actions::prereq;
 use custom_actions::session::FakeSession;
-use installer_tests::{
-    open_msi_at, product_config, skip_or_fail, table_maps, table_rows, try_release_msi,
-};
+use installer_tests::{open_msi_at, product_config, skip_or_fail, table_maps, table_rows, try_release_msi};
 use packaging::prerequisites::PrerequisiteRow;
 
 /// MSI SDK "Custom Action In-Script Execution Options" and "Custom Action Return Processing
@@ -29,20 +27,11 @@ fn open() -> Option<msi::Package<std::fs::File>> {
 }
 
 /// Action -> (sequence number, condition) of one sequence table.
-fn sequence(
-    package: &mut msi::Package<std::fs::File>,
-    table: &str,
-) -> BTreeMap<String, (i64, String)> {
+fn sequence(package: &mut msi::Package<std::fs::File>, table: &str) -> BTreeMap<String, (i64, String)> {
     table_maps(package, table)
         .into_iter()
         .map(|r| {
-            (
-                r["Action"].clone(),
-                (
-                    r["Sequence"].parse().expect("Sequence is an integer"),
-                    r["Condition"].clone(),
-                ),
-            )
+            (r["Action"].clone(), (r["Sequence"].parse().expect("Sequence is an integer"), r["Condition"].clone()))
         })
         .collect()
 }
@@ -52,16 +41,8 @@ fn prerequisite_rows_match_the_product_config_and_parse() {
     let Some(mut package) = open() else { return };
     let config = product_config();
     let mut rows = table_maps(&mut package, prereq::TABLE);
-    rows.sort_by_key(|r| {
-        r["Sequence"]
-            .parse::<i64>()
-            .expect("Sequence is an integer")
-    });
-    assert_eq!(
-        rows.len(),
-        config.prerequisite.len(),
-        "one row per [[prerequisite]]"
-    );
+    rows.sort_by_key(|r| r["Sequence"].parse::<i64>().expect("Sequence is an integer"));
+    assert_eq!(rows.len(), config.prerequisite.len(), "one row per [[prerequisite]]");
     for (i, (row, p)) in rows.iter().zip(&config.prerequisite).enumerate() {
         let want = PrerequisiteRow::from(p.clone());
         let cell = |v: Option<&str>| v.unwrap_or("").to_string();
@@ -90,16 +71,10 @@ fn prerequisite_rows_match_the_product_config_and_parse() {
         .collect();
     let cells: Vec<Vec<Option<String>>> = table_rows(&mut package, prereq::TABLE)
         .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|v| Some(v).filter(|v| !v.is_empty()))
-                .collect()
-        })
+        .map(|r| r.into_iter().map(|v| Some(v).filter(|v| !v.is_empty())).collect())
         .collect();
     let mut session = FakeSession::default();
-    session
-        .tables
-        .insert(prereq::TABLE.into(), (columns, cells));
+    session.tables.insert(prereq::TABLE.into(), (columns, cells));
     let modules = prereq::read_modules(&session).unwrap_or_else(|e| panic!("{e}"));
     let ids: Vec<&str> = modules.iter().map(|m| m.id.as_str()).collect();
     let want: Vec<&str> = config.prerequisite.iter().map(|p| p.id.as_str()).collect();
@@ -113,11 +88,7 @@ fn actions_are_typed_for_what_they_do() {
         .into_iter()
         .map(|r| (r["Action"].clone(), r["Type"].parse().expect("Type")))
         .collect();
-    let ty = |a: &str| {
-        *types
-            .get(a)
-            .unwrap_or_else(|| panic!("CustomAction {a} is missing"))
-    };
+    let ty = |a: &str| *types.get(a).unwrap_or_else(|| panic!("CustomAction {a} is missing"));
     for a in [
         "PrepareCeip",
         "ApplyCeipCheckbox",
@@ -131,11 +102,7 @@ fn actions_are_typed_for_what_they_do() {
         assert_eq!(ty(a) & IN_SCRIPT, 0, "{a} is immediate");
     }
     for a in ["ValidateServiceAccount", "CheckServiceAccount"] {
-        assert_ne!(
-            ty(a) & HIDE_TARGET,
-            0,
-            "{a} reads SERVICE_PASSWORD: HideTarget"
-        );
+        assert_ne!(ty(a) & HIDE_TARGET, 0, "{a} reads SERVICE_PASSWORD: HideTarget");
     }
     assert_eq!(
         ty("GrantLogonAsService") & (IN_SCRIPT | NO_IMPERSONATE | ROLLBACK),
@@ -147,52 +114,31 @@ fn actions_are_typed_for_what_they_do() {
         IN_SCRIPT | NO_IMPERSONATE | ROLLBACK,
         "rollback, as LocalSystem"
     );
-    assert_ne!(
-        ty("GrantLogonAsServiceRollback") & CONTINUE,
-        0,
-        "a rollback action's failure is ignored"
-    );
+    assert_ne!(ty("GrantLogonAsServiceRollback") & CONTINUE, 0, "a rollback action's failure is ignored");
 }
 
 #[test]
 fn actions_are_sequenced_before_the_changes_they_guard() {
     let Some(mut package) = open() else { return };
     let exec = sequence(&mut package, "InstallExecuteSequence");
-    let at = |a: &str| {
-        exec.get(a)
-            .unwrap_or_else(|| panic!("{a} is not in InstallExecuteSequence"))
-            .0
-    };
+    let at = |a: &str| exec.get(a).unwrap_or_else(|| panic!("{a} is not in InstallExecuteSequence")).0;
     assert!(at("AppSearch") < at("PrepareCeip") && at("PrepareCeip") < at("WriteRegistryValues"));
     assert!(
         at("CheckServiceAccount") < at("CheckPrerequisites"),
         "the account is checked before anything is installed"
     );
-    assert!(
-        at("CheckPrerequisites") < at("InstallValidate"),
-        "prerequisites are settled before any change"
-    );
+    assert!(at("CheckPrerequisites") < at("InstallValidate"), "prerequisites are settled before any change");
     assert!(at("InstallInitialize") < at("GrantLogonAsServiceData"));
     assert!(at("GrantLogonAsServiceData") < at("GrantLogonAsServiceRollback"));
-    assert!(
-        at("GrantLogonAsServiceRollback") < at("GrantLogonAsService"),
-        "rollback scheduled before the grant"
-    );
+    assert!(at("GrantLogonAsServiceRollback") < at("GrantLogonAsService"), "rollback scheduled before the grant");
     assert!(at("GrantLogonAsService") < at("StartServices"));
     assert!(at("ScheduleReboot") > at("InstallFinalize"));
     assert_eq!(exec["ScheduleReboot"].1, "PREREQUISITES_REBOOT = \"1\"");
     assert!(exec["GrantLogonAsService"].1.contains("SERVICE_LOGON"));
 
     let ui = sequence(&mut package, "InstallUISequence");
-    let at = |a: &str| {
-        ui.get(a)
-            .unwrap_or_else(|| panic!("{a} is not in InstallUISequence"))
-            .0
-    };
-    assert!(
-        at("EvaluatePrerequisites") < at("CostFinalize"),
-        "published before the wizard's first dialog"
-    );
+    let at = |a: &str| ui.get(a).unwrap_or_else(|| panic!("{a} is not in InstallUISequence")).0;
+    assert!(at("EvaluatePrerequisites") < at("CostFinalize"), "published before the wizard's first dialog");
     assert!(at("AppSearch") < at("PrepareCeip"));
     assert!(at("ApplyCeipCheckbox") < at("ExecuteAction"));
 }
@@ -200,25 +146,15 @@ fn actions_are_sequenced_before_the_changes_they_guard() {
 #[test]
 fn properties_and_the_ceip_value() {
     let Some(mut package) = open() else { return };
-    let props: BTreeMap<String, String> = table_maps(&mut package, "Property")
-        .into_iter()
-        .map(|r| (r["Property"].clone(), r["Value"].clone()))
-        .collect();
+    let props: BTreeMap<String, String> =
+        table_maps(&mut package, "Property").into_iter().map(|r| (r["Property"].clone(), r["Value"].clone())).collect();
     assert!(
         !props.contains_key("CEIP_OPTIN"),
         "CEIP_OPTIN has no Property-table default (empty = not given; PrepareCeip applies 1 unless a previous choice exists)"
     );
     assert_eq!(props["INSTALL_PREREQUISITES"], "0");
-    assert!(
-        !props.contains_key("SERVICE_PASSWORD"),
-        "SERVICE_PASSWORD has no default"
-    );
-    let list = |name: &str| {
-        props[name]
-            .split(';')
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    assert!(!props.contains_key("SERVICE_PASSWORD"), "SERVICE_PASSWORD has no default");
+    let list = |name: &str| props[name].split(';').map(str::to_string).collect::<Vec<_>>();
     assert!(list("MsiHiddenProperties").contains(&"SERVICE_PASSWORD".to_string()));
     let secure = list("SecureCustomProperties");
     for p in [
@@ -235,26 +171,15 @@ fn properties_and_the_ceip_value() {
     let config = product_config();
     let key = format!(r"SOFTWARE\{}\{}\CEIP", config.manufacturer, config.name);
     let registry = table_maps(&mut package, "Registry");
-    let value = registry
-        .iter()
-        .find(|r| r["Key"] == key && r["Name"] == "Enabled")
-        .expect("the CEIP registry value");
+    let value = registry.iter().find(|r| r["Key"] == key && r["Name"] == "Enabled").expect("the CEIP registry value");
     assert_eq!(value["Root"], "2", "HKLM");
-    assert_eq!(
-        value["Value"], "#[CEIP_OPTIN_NORMALIZED]",
-        "a DWORD from the normalised choice"
-    );
+    assert_eq!(value["Value"], "#[CEIP_OPTIN_NORMALIZED]", "a DWORD from the normalised choice");
     let component = value["Component_"].clone();
     assert!(
-        table_maps(&mut package, "FeatureComponents")
-            .iter()
-            .any(|r| r["Component_"] == component),
+        table_maps(&mut package, "FeatureComponents").iter().any(|r| r["Component_"] == component),
         "{component} belongs to a feature"
     );
     let locator = table_maps(&mut package, "RegLocator");
-    let search = locator
-        .iter()
-        .find(|r| r["Key"] == key && r["Name"] == "Enabled")
-        .expect("the CEIP RegistrySearch");
+    let search = locator.iter().find(|r| r["Key"] == key && r["Name"] == "Enabled").expect("the CEIP RegistrySearch");
     assert_eq!(search["Type"], "18", "raw value (2), 64-bit view (16)");
 }

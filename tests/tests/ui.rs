@@ -33,10 +33,8 @@ fn load() -> Option<Ui> {
         return None;
     };
     let mut p = installer_tests::open_msi_at(&path);
-    let properties = table_maps(&mut p, "Property")
-        .into_iter()
-        .map(|r| (r["Property"].clone(), r["Value"].clone()))
-        .collect();
+    let properties =
+        table_maps(&mut p, "Property").into_iter().map(|r| (r["Property"].clone(), r["Value"].clone())).collect();
     let custom_actions = table_maps(&mut p, "CustomAction").into_iter().map(|r| r["Action"].clone()).collect();
     let directories = table_maps(&mut p, "Directory").into_iter().map(|r| r["Directory"].clone()).collect();
     Some(Ui {
@@ -245,7 +243,10 @@ fn check_boxes_have_values_and_no_property_defaults_to_zero() {
             c["Dialog_"],
             c["Control"]
         );
-        assert_ne!(p, "CEIP_OPTIN", "the CEIP check box must not be bound to CEIP_OPTIN (CEIP_OPTIN=0 would show checked)");
+        assert_ne!(
+            p, "CEIP_OPTIN",
+            "the CEIP check box must not be bound to CEIP_OPTIN (CEIP_OPTIN=0 would show checked)"
+        );
     }
 }
 
@@ -311,7 +312,10 @@ fn the_embedded_connector_paths_set_the_public_properties() {
     let Some(ui) = load() else { return };
     let seq: BTreeMap<&str, &Row> = ui.ui_sequence.iter().map(|r| (r["Action"].as_str(), r)).collect();
     let prompt = seq.get("EmbeddedConnectorDlg").expect("EmbeddedConnectorDlg in InstallUISequence");
-    assert!(prompt["Condition"].contains("EMBEDDED_CONNECTOR_FOUND"), "the prompt must be shown only when a configuration was found");
+    assert!(
+        prompt["Condition"].contains("EMBEDDED_CONNECTOR_FOUND"),
+        "the prompt must be shown only when a configuration was found"
+    );
     let sets = |d: &str, c: &str, p: &str| -> Vec<String> {
         ui.events_of(d, c).iter().filter(|e| e["Event"] == format!("[{p}]")).map(|e| e["Argument"].clone()).collect()
     };
@@ -324,13 +328,21 @@ fn the_embedded_connector_paths_set_the_public_properties() {
         assert_ne!(bits & 0x20_0000, 0, "ExportPasswordDlg.{c} is not a Password edit");
     }
     assert_eq!(ui.control("ExportPasswordDlg", "Password").unwrap()["Property"], "EXPORT_PASSWORD");
-    let pwd: i32 = ui.control("ServiceAccountDlg", "Password").expect("ServiceAccountDlg.Password")["Attributes"].parse().unwrap();
+    let pwd: i32 =
+        ui.control("ServiceAccountDlg", "Password").expect("ServiceAccountDlg.Password")["Attributes"].parse().unwrap();
     assert_ne!(pwd & 0x20_0000, 0, "the service password is not masked");
     // Export validates, then exports, in that order.
-    let export: Vec<String> =
-        ui.events_of("ExportPasswordDlg", "Export").iter().map(|e| format!("{} {}", e["Event"], e["Argument"])).collect();
-    let validate = export.iter().position(|e| e == "DoAction ValidateExportPassword").expect("Export validates the password");
-    let run = export.iter().position(|e| e.starts_with("DoAction ") && !e.ends_with("ValidateExportPassword")).expect("Export runs the export");
+    let export: Vec<String> = ui
+        .events_of("ExportPasswordDlg", "Export")
+        .iter()
+        .map(|e| format!("{} {}", e["Event"], e["Argument"]))
+        .collect();
+    let validate =
+        export.iter().position(|e| e == "DoAction ValidateExportPassword").expect("Export validates the password");
+    let run = export
+        .iter()
+        .position(|e| e.starts_with("DoAction ") && !e.ends_with("ValidateExportPassword"))
+        .expect("Export runs the export");
     assert!(validate < run, "the password must be validated before the export runs: {export:?}");
 }
 
@@ -352,5 +364,8 @@ fn the_ceip_choice_is_written_to_the_public_property() {
         .iter()
         .find(|e| e["Event"] == "NewDialog" && e["Argument"] == "CeipDlg" && e["Dialog_"] == "LicenseDlg")
         .expect("LicenseDlg leads to CeipDlg");
-    assert!(to_ceip["Condition"].contains("NOT CEIP_ALREADY_ENABLED"), "CeipDlg must be skipped when CEIP is already enabled");
+    assert!(
+        to_ceip["Condition"].contains("NOT CEIP_ALREADY_ENABLED"),
+        "CeipDlg must be skipped when CEIP is already enabled"
+    );
 }

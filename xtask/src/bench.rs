@@ -59,7 +59,9 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
                 let spec = args.next().context("--build-only needs a spec file")?;
                 return build_only(Path::new(&spec));
             }
-            "--size-mib" => size_mib = args.next().context("--size-mib needs a number")?.parse().context("--size-mib")?,
+            "--size-mib" => {
+                size_mib = args.next().context("--size-mib needs a number")?.parse().context("--size-mib")?
+            }
             "--files" => files = args.next().context("--files needs a number")?.parse().context("--files")?,
             "--no-wixl" => with_wixl = false,
             "--no-docs" => docs = false,
@@ -130,7 +132,12 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         eprintln!("building with wixl ...");
         let define = format!("PayloadDir={payload_name}");
         let _dir = sh.push_dir(&bench);
-        let m = measure(sh, timer.as_deref(), &["wixl", "-a", "x64", "-D", define.as_str(), "-o", out_s.as_str(), wxs_s.as_str()], &wixl_msi)?;
+        let m = measure(
+            sh,
+            timer.as_deref(),
+            &["wixl", "-a", "x64", "-D", define.as_str(), "-o", out_s.as_str(), wxs_s.as_str()],
+            &wixl_msi,
+        )?;
         eprintln!("  wixl: {}", m.line());
         Some(m)
     } else {
@@ -205,7 +212,8 @@ fn measure(sh: &Shell, timer: Option<&Path>, command: &[&str], output: &Path) ->
         .lines()
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
         .and_then(|v| v.trim().parse().ok());
-    let msi_bytes = std::fs::metadata(output).with_context(|| format!("{program} wrote no {}", output.display()))?.len();
+    let msi_bytes =
+        std::fs::metadata(output).with_context(|| format!("{program} wrote no {}", output.display()))?.len();
     Ok(Measure { seconds, peak_rss_kib, msi_bytes })
 }
 
@@ -231,8 +239,28 @@ impl SplitMix64 {
 
 /// Words for the compressible (text-like) files.
 const WORDS: &[&str] = &[
-    "identity", "manager", "connector", "tenant", "directory", "sync", "saml", "token", "user", "group", "policy",
-    "access", "service", "horizon", "kerberos", "domain", "cluster", "node", "config", "value", "true", "false",
+    "identity",
+    "manager",
+    "connector",
+    "tenant",
+    "directory",
+    "sync",
+    "saml",
+    "token",
+    "user",
+    "group",
+    "policy",
+    "access",
+    "service",
+    "horizon",
+    "kerberos",
+    "domain",
+    "cluster",
+    "node",
+    "config",
+    "value",
+    "true",
+    "false",
 ];
 
 /// Writes the payload (unless the same one is already there): `files` files totalling `total`
@@ -267,7 +295,8 @@ fn generate(dir: &Path, total: u64, files: usize) -> Result<Generated> {
 
     let mut buf = Vec::with_capacity(1 << 20);
     for (i, size) in sizes.iter().enumerate() {
-        let path = dir.join(format!("d{:02}", i % 100)).join(format!("s{}", (i / 100) % 10)).join(format!("f{i:05}.bin"));
+        let path =
+            dir.join(format!("d{:02}", i % 100)).join(format!("s{}", (i / 100) % 10)).join(format!("f{i:05}.bin"));
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
         let mut left = *size;
@@ -374,20 +403,40 @@ fn report(size_mib: u64, files: usize, bytes: u64, ours: &Measure, wixl: Option<
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let date = cmd!(sh, "date -u +%Y-%m-%dT%H:%MZ").quiet().read().unwrap_or_default();
     let wixl_version = cmd!(sh, "wixl --version").quiet().ignore_status().read().unwrap_or_default();
     let rss = |m: &Measure| m.peak_rss_kib.map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
     let mut s = String::new();
     let _ = writeln!(s, "Run: {date}, `cargo xtask bench --size-mib {size_mib} --files {files}`, {cpus} CPU(s) ({cpu}), shared machine.");
-    let _ = writeln!(s, "Payload: {files} files, {:.0} MiB, a third each random, text-like and 16-symbol data.", bytes as f64 / 1048576.0);
+    let _ = writeln!(
+        s,
+        "Payload: {files} files, {:.0} MiB, a third each random, text-like and 16-symbol data.",
+        bytes as f64 / 1048576.0
+    );
     let _ = writeln!(s);
     let _ = writeln!(s, "| builder | wall time | peak RSS | MSI size |");
     let _ = writeln!(s, "| --- | ---: | ---: | ---: |");
-    let _ = writeln!(s, "| ours (`packaging::wix`) | {:.1} s | {} | {:.1} MiB |", ours.seconds, rss(ours), ours.msi_bytes as f64 / 1048576.0);
+    let _ = writeln!(
+        s,
+        "| ours (`packaging::wix`) | {:.1} s | {} | {:.1} MiB |",
+        ours.seconds,
+        rss(ours),
+        ours.msi_bytes as f64 / 1048576.0
+    );
     if let Some(w) = wixl {
-        let _ = writeln!(s, "| wixl {} | {:.1} s | {} | {:.1} MiB |", wixl_version.trim(), w.seconds, rss(w), w.msi_bytes as f64 / 1048576.0);
+        let _ = writeln!(
+            s,
+            "| wixl {} | {:.1} s | {} | {:.1} MiB |",
+            wixl_version.trim(),
+            w.seconds,
+            rss(w),
+            w.msi_bytes as f64 / 1048576.0
+        );
         let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.2}", a / b) } else { "n/a".into() };
         let rss_ratio = match (ours.peak_rss_kib, w.peak_rss_kib) {
             (Some(a), Some(b)) => ratio(a as f64, b as f64),
@@ -448,6 +497,9 @@ mod tests {
         std::fs::write(&doc, format!("# B\n\nprose\n\n{BEGIN}\nold\n{END}\n\nmore prose\n")).unwrap();
         update_doc(&doc, "new\n").unwrap();
         let text = std::fs::read_to_string(&doc).unwrap();
-        assert!(text.contains(&format!("{BEGIN}\nnew\n{END}")) && !text.contains("old") && text.ends_with("more prose\n"), "{text}");
+        assert!(
+            text.contains(&format!("{BEGIN}\nnew\n{END}")) && !text.contains("old") && text.ends_with("more prose\n"),
+            "{text}"
+        );
     }
 }

@@ -7,8 +7,8 @@
 //! MSI or zip of this build in the output folder and exits non-zero.
 
 mod render;
-mod wix_toolset;
 pub mod toolchain;
+mod wix_toolset;
 
 pub use render::xml_escape;
 
@@ -296,7 +296,8 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         eprintln!("      {} {} ({} variant)", config.name, config.version, options.variant.as_str());
         Ok(config)
     })?;
-    let signing = crate::sign::SignConfig::from_env_or(crate::sign::SignConfig { command: config.signing.command.clone() })?;
+    let signing =
+        crate::sign::SignConfig::from_env_or(crate::sign::SignConfig { command: config.signing.command.clone() })?;
     if signing.is_enabled() {
         eprintln!("      signing is on (the DLL before the MSI, then the MSI)");
     }
@@ -340,7 +341,13 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     })?;
 
     let harvest = step(5, TOTAL, "harvest the payload", || {
-        let h = packaging::harvest::harvest(&staged, "PRODUCTDIR", &config.upgrade_code.0, &config.install.product_dir, &[])?;
+        let h = packaging::harvest::harvest(
+            &staged,
+            "PRODUCTDIR",
+            &config.upgrade_code.0,
+            &config.install.product_dir,
+            &[],
+        )?;
         eprintln!("      {} files, {} folders, {} bytes", h.files.len(), h.directories.len(), h.total_size());
         Ok(h)
     })?;
@@ -463,7 +470,11 @@ fn validate_msi(msi: &Path) -> Result<()> {
     }
     eprintln!("      {} error(s), {} warning(s)", report.error_count(), report.warning_count());
     if report.has_errors() {
-        bail!("{} has {} validation error(s) (listed above; docs/validation.md explains each)", msi.display(), report.error_count());
+        bail!(
+            "{} has {} validation error(s) (listed above; docs/validation.md explains each)",
+            msi.display(),
+            report.error_count()
+        );
     }
     Ok(())
 }
@@ -523,10 +534,7 @@ fn bundle_files(root: &Path, migration_tool: &Path, config: &ProductConfig) -> R
         bail!("{} is missing: the bundle ships it", guide.display());
     }
     files.insert("silent-install.md".to_string(), guide);
-    files.insert(
-        format!("{}/migrateEmbeddedConnector.exe", config.install.support_dir),
-        migration_tool.to_path_buf(),
-    );
+    files.insert(format!("{}/migrateEmbeddedConnector.exe", config.install.support_dir), migration_tool.to_path_buf());
     for p in packaging::prerequisites::package_sources(&config.prerequisite, &config.prerequisite_packages) {
         if p.present {
             files.insert(p.bundle_path.clone(), p.source.clone());

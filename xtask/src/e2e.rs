@@ -165,7 +165,13 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         for f in &o.failures {
             eprintln!("e2e: {}: FAIL: {f}", s.name);
         }
-        eprintln!("e2e: {} {} in {:.1} s (exit codes {:?})", s.name, if o.failures.is_empty() { "passed" } else { "FAILED" }, o.seconds, o.codes);
+        eprintln!(
+            "e2e: {} {} in {:.1} s (exit codes {:?})",
+            s.name,
+            if o.failures.is_empty() { "passed" } else { "FAILED" },
+            o.seconds,
+            o.codes
+        );
         outcomes.push(o);
     }
     outcomes.push(secret_scan(sh, &env, &outcomes, opts.only.is_empty()));
@@ -181,7 +187,12 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| !o.failures.is_empty()).map(|o| o.name.as_str()).collect();
     if !failed.is_empty() {
-        bail!("{} e2e scenario(s) failed: {}; logs under {}", failed.len(), failed.join(", "), root.join("logs").display());
+        bail!(
+            "{} e2e scenario(s) failed: {}; logs under {}",
+            failed.len(),
+            failed.join(", "),
+            root.join("logs").display()
+        );
     }
     Ok(())
 }
@@ -240,7 +251,13 @@ fn secret_scan(sh: &Shell, env: &Env, outcomes: &[Outcome], full_matrix: bool) -
                     let (dump, other) = split_wine_property_dump(&bytes, &one, &hidden);
                     wine_dump_lines += dump;
                     for hit in secrets::scan(&other, &one) {
-                        failures.push(format!("{} found as {} in {} (byte {})", hit.secret_name, hit.form, log.display(), hit.offset));
+                        failures.push(format!(
+                            "{} found as {} in {} (byte {})",
+                            hit.secret_name,
+                            hit.form,
+                            log.display(),
+                            hit.offset
+                        ));
                     }
                 }
             }
@@ -257,7 +274,12 @@ fn secret_scan(sh: &Shell, env: &Env, outcomes: &[Outcome], full_matrix: bool) -
             Ok(dumps) => {
                 for (table, text) in &dumps {
                     for hit in secrets::scan(text.as_bytes(), &secrets) {
-                        failures.push(format!("{} found as {} in table {table} of {}", hit.secret_name, hit.form, msi.display()));
+                        failures.push(format!(
+                            "{} found as {} in table {table} of {}",
+                            hit.secret_name,
+                            hit.form,
+                            msi.display()
+                        ));
                     }
                 }
                 if let Some(property) = dumps.iter().find(|(t, _)| t == "Property") {
@@ -265,7 +287,11 @@ fn secret_scan(sh: &Shell, env: &Env, outcomes: &[Outcome], full_matrix: bool) -
                         let mut cols = line.splitn(2, '\t');
                         let (name, value) = (cols.next().unwrap_or(""), cols.next().unwrap_or(""));
                         if ["EXPORT_PASSWORD", "SERVICE_PASSWORD"].contains(&name) && !value.is_empty() {
-                            failures.push(format!("{} has a default value in the Property table of {}", name, msi.display()));
+                            failures.push(format!(
+                                "{} has a default value in the Property table of {}",
+                                name,
+                                msi.display()
+                            ));
                         }
                     }
                 } else {
@@ -278,12 +304,18 @@ fn secret_scan(sh: &Shell, env: &Env, outcomes: &[Outcome], full_matrix: bool) -
     }
     if secrets.is_empty() {
         if full_matrix {
-            failures.push("no scenario used a secret (did the connector scenarios run?), so the log scan proved nothing".into());
+            failures.push(
+                "no scenario used a secret (did the connector scenarios run?), so the log scan proved nothing".into(),
+            );
         } else {
             eprintln!("e2e: secret scan: the selected scenarios used no secret; only the MSI tables were checked");
         }
     }
-    eprintln!("e2e: secret scan: {} secret(s) over {scanned} log(s)/table(s), {} hit(s)", secrets.len(), failures.len());
+    eprintln!(
+        "e2e: secret scan: {} secret(s) over {scanned} log(s)/table(s), {} hit(s)",
+        secrets.len(),
+        failures.len()
+    );
     Outcome {
         name: "secret-scan".into(),
         codes: vec![],
@@ -339,7 +371,11 @@ fn split_wine_property_dump(log: &[u8], secrets: &[(String, String)], hidden: &[
 fn summary_table(outcomes: &[Outcome], total: f64, wine_version: &str) -> String {
     let mut s = String::from("| scenario | exit codes | seconds | result |\n| --- | --- | ---: | --- |\n");
     for o in outcomes {
-        let codes = if o.codes.is_empty() { "-".to_string() } else { o.codes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ") };
+        let codes = if o.codes.is_empty() {
+            "-".to_string()
+        } else {
+            o.codes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        };
         let result = if o.failures.is_empty() {
             match o.notes.first() {
                 Some(n) => format!("pass; note: {}", n.replace('|', "\\|")),
@@ -376,7 +412,9 @@ mod tests {
 
     #[test]
     fn options_parse() {
-        let o = Options::parse(vec!["--only".into(), "a,b".into(), "--keep".into(), "--only".into(), "c".into()]).unwrap().unwrap();
+        let o = Options::parse(vec!["--only".into(), "a,b".into(), "--keep".into(), "--only".into(), "c".into()])
+            .unwrap()
+            .unwrap();
         assert_eq!(o.only, vec!["a", "b", "c"]);
         assert!(o.keep && !o.record);
         assert!(Options::parse(vec!["--bogus".into()]).is_err());
@@ -426,6 +464,9 @@ mod tests {
         let doc = dir.path().join("e2e.md");
         std::fs::write(&doc, format!("intro\n{RECORD_START}\nold\n{RECORD_END}\nafter\n")).unwrap();
         record(&doc, "| new |\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&doc).unwrap(), format!("intro\n{RECORD_START}\n| new |\n{RECORD_END}\nafter\n"));
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap(),
+            format!("intro\n{RECORD_START}\n| new |\n{RECORD_END}\nafter\n")
+        );
     }
 }

@@ -64,7 +64,11 @@ pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);
-            if dir.is_absolute() { dir } else { project_root().join(dir) }
+            if dir.is_absolute() {
+                dir
+            } else {
+                project_root().join(dir)
+            }
         }
         None => project_root().join("target"),
     }

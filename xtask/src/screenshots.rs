@@ -140,7 +140,8 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     // xdotool matches the title as a regular expression: the dialogs' title is "<name> Setup".
     let title = format!("^{} Setup$", regex_escape(&product_name));
 
-    let env = Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
+    let env =
+        Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
     let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
     let paths: [(&str, PathFn); 5] =
         [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export), ("rollback", rollback)];
@@ -152,7 +153,11 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         let t = Instant::now();
         let prefix = env.root.join(format!("prefix-{name}"));
         let r = copy_prefix(sh, &template, &prefix).and_then(|()| path(&env, &prefix));
-        eprintln!("screenshots: path `{name}` {} in {:.0} s", if r.is_ok() { "passed" } else { "FAILED" }, t.elapsed().as_secs_f64());
+        eprintln!(
+            "screenshots: path `{name}` {} in {:.0} s",
+            if r.is_ok() { "passed" } else { "FAILED" },
+            t.elapsed().as_secs_f64()
+        );
         kill_prefix(sh, &prefix);
         if !keep && r.is_ok() {
             let _ = std::fs::remove_dir_all(&prefix);
@@ -297,7 +302,15 @@ impl Env<'_> {
         let stdout = work.join(format!("{name}.out"));
         // In the background while xdotool drives it: `cmd!` runs processes to completion only.
         let child = Command::new("wine")
-            .args(["cmd", "/c", &format!(r"{WORK_WIN}\msiexec-exit.cmd"), "/i", &format!(r"{WORK_WIN}\product.msi"), "/l*v", &log_win])
+            .args([
+                "cmd",
+                "/c",
+                &format!(r"{WORK_WIN}\msiexec-exit.cmd"),
+                "/i",
+                &format!(r"{WORK_WIN}\product.msi"),
+                "/l*v",
+                &log_win,
+            ])
             .args(properties)
             .env("WINEPREFIX", prefix)
             .env("WINEARCH", "win64")
@@ -352,7 +365,8 @@ impl Env<'_> {
             };
             for t in targets {
                 std::fs::create_dir_all(t.parent().expect("has a parent"))?;
-                let content = format!("# embedded-connector setting for screenshots: {}\nhost=idm.example.test\n", t.display());
+                let content =
+                    format!("# embedded-connector setting for screenshots: {}\nhost=idm.example.test\n", t.display());
                 std::fs::write(&t, &content)?;
                 files.insert(t, content);
             }
@@ -555,16 +569,24 @@ fn missing(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
     }
     let log = std::fs::read(&run.log).unwrap_or_default();
     if !String::from_utf8_lossy(&log).contains("Prerequisites missing:") {
-        bail!("the log does not say \"Prerequisites missing:\": did EvaluatePrerequisites run? ({})", run.log.display());
+        bail!(
+            "the log does not say \"Prerequisites missing:\": did EvaluatePrerequisites run? ({})",
+            run.log.display()
+        );
     }
-    Ok(vec!["exit code 1602".to_string(), "nothing installed".to_string(), "EvaluatePrerequisites logged the missing modules".to_string()])
+    Ok(vec![
+        "exit code 1602".to_string(),
+        "nothing installed".to_string(),
+        "EvaluatePrerequisites logged the missing modules".to_string(),
+    ])
 }
 
 /// A configuration, answer Yes, and the install fails after the configuration was moved aside
 /// (the test variant's fault injection, `IDM_FAIL_AFTER_CONNECTOR_MOVE=1`): the fatal-error
 /// dialog, 1603, and the configuration is back as it was.
 fn rollback(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
-    let test_msi = env.test_msi.as_ref().context("no test-variant MSI (build it with `cargo xtask dist --variant test`)")?;
+    let test_msi =
+        env.test_msi.as_ref().context("no test-variant MSI (build it with `cargo xtask dist --variant test`)")?;
     env.install_prerequisites(prefix)?;
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start_with(prefix, "rollback", test_msi, &["IDM_FAIL_AFTER_CONNECTOR_MOVE=1"])?;
@@ -718,8 +740,7 @@ fn export(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
         .ignore_stdout()
         .run()
         .context("migrateEmbeddedConnector decrypt of the exported .enc")?;
-    let decrypted: Vec<String> =
-        walk_files(&out).iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+    let decrypted: Vec<String> = walk_files(&out).iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
     for (path, content) in &planted {
         if !decrypted.contains(content) {
             bail!("the decrypted package lacks {} (decrypted into {})", path.display(), out.display());

@@ -72,9 +72,7 @@ fn expand(cfg: &SignConfig, input: &Path, output: &Path) -> Result<Vec<String>> 
     Ok(cfg
         .command
         .iter()
-        .map(|arg| {
-            arg.replace("{input}", &input.to_string_lossy()).replace("{output}", &output.to_string_lossy())
-        })
+        .map(|arg| arg.replace("{input}", &input.to_string_lossy()).replace("{output}", &output.to_string_lossy()))
         .collect())
 }
 
@@ -137,8 +135,14 @@ mod tests {
 
     #[test]
     fn templates_parse_and_expand() {
-        assert_eq!(parse_command(" osslsigncode sign -in {input} ").unwrap(), ["osslsigncode", "sign", "-in", "{input}"]);
-        assert_eq!(parse_command(r#"["signer", "my key.p12", "{input}"]"#).unwrap(), ["signer", "my key.p12", "{input}"]);
+        assert_eq!(
+            parse_command(" osslsigncode sign -in {input} ").unwrap(),
+            ["osslsigncode", "sign", "-in", "{input}"]
+        );
+        assert_eq!(
+            parse_command(r#"["signer", "my key.p12", "{input}"]"#).unwrap(),
+            ["signer", "my key.p12", "{input}"]
+        );
         assert!(parse_command("[not toml").is_err());
         let cfg = SignConfig { command: vec!["s".into(), "-in".into(), "{input}".into(), "--out={output}".into()] };
         assert_eq!(
@@ -151,7 +155,8 @@ mod tests {
 
     #[test]
     fn product_toml_signing_table() {
-        let cfg: SignConfig = toml::from_str(r#"command = ["osslsigncode", "sign", "-in", "{input}", "-out", "{output}"]"#).unwrap();
+        let cfg: SignConfig =
+            toml::from_str(r#"command = ["osslsigncode", "sign", "-in", "{input}", "-out", "{output}"]"#).unwrap();
         assert!(cfg.is_enabled());
         let none: SignConfig = toml::from_str("").unwrap();
         assert!(!none.is_enabled());
@@ -209,15 +214,30 @@ mod tests {
         cmd!(sh, "wixl -o t.msi t.wxs").quiet().ignore_stderr().run().unwrap();
 
         let verify = |file: &str| -> bool {
-            cmd!(sh, "osslsigncode verify -CAfile cert.pem -in {file}").quiet().ignore_stdout().ignore_stderr().run().is_ok()
+            cmd!(sh, "osslsigncode verify -CAfile cert.pem -in {file}")
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run()
+                .is_ok()
         };
         assert!(!verify("ca.dll"), "an unsigned DLL must not verify");
         assert!(!verify("t.msi"), "an unsigned MSI must not verify");
         let p12 = dir.join("test.p12");
         let cfg = SignConfig {
             command: [
-                "osslsigncode", "sign", "-pkcs12", &p12.to_string_lossy(), "-pass", "throwaway", "-n", "IDM test",
-                "-in", "{input}", "-out", "{output}",
+                "osslsigncode",
+                "sign",
+                "-pkcs12",
+                &p12.to_string_lossy(),
+                "-pass",
+                "throwaway",
+                "-n",
+                "IDM test",
+                "-in",
+                "{input}",
+                "-out",
+                "{output}",
             ]
             .iter()
             .map(|s| s.to_string())
@@ -276,8 +296,7 @@ mod tests {
     }
 
     fn have_tool(program: &str) -> bool {
-        std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
     }
 
     /// Loud skip, or a failure under CI (which installs every tool).

@@ -96,7 +96,12 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
             eprintln!("== cargo xtask screenshots (every dialog path under Xvfb + xdotool)");
             let t = Instant::now();
             let pictures = target_dir().join("screenshots").join("png");
-            let args = vec!["--msi".to_string(), output.msi.display().to_string(), "--out".into(), pictures.display().to_string()];
+            let args = vec![
+                "--msi".to_string(),
+                output.msi.display().to_string(),
+                "--out".into(),
+                pictures.display().to_string(),
+            ];
             let ui = screenshots::run(sh, args).context("the dialog walk failed");
             eprintln!("   dialogs: {:.0}s", t.elapsed().as_secs_f64());
             ui

@@ -50,19 +50,15 @@ pub fn run(_sh: &Shell, args: Vec<String>) -> Result<()> {
     let mut failed = Vec::new();
     for file in &files {
         // Relative paths are taken from where the user ran cargo, not the project root.
-        let report = packaging::validate::validate_file(file).with_context(|| format!("validating {}", file.display()))?;
+        let report =
+            packaging::validate::validate_file(file).with_context(|| format!("validating {}", file.display()))?;
         if json {
             println!("{}", report.to_json());
         } else {
             for finding in &report.findings {
                 println!("{finding}");
             }
-            eprintln!(
-                "{}: {} error(s), {} warning(s)",
-                file.display(),
-                report.error_count(),
-                report.warning_count()
-            );
+            eprintln!("{}: {} error(s), {} warning(s)", file.display(), report.error_count(), report.warning_count());
         }
         if report.has_errors() {
             failed.push(file.display().to_string());

@@ -133,30 +133,19 @@ impl From<EncError> for Failure {
             EncError::Damaged { .. } => 4,
             EncError::UnsupportedVersion { .. } => 5,
             EncError::Exists { .. } => 6,
-            EncError::PasswordTooShort
-            | EncError::InvalidPath { .. }
-            | EncError::KdfParams { .. } => 2,
+            EncError::PasswordTooShort | EncError::InvalidPath { .. } | EncError::KdfParams { .. } => 2,
             _ => 1,
         };
-        Failure {
-            code,
-            message: e.to_string(),
-        }
+        Failure { code, message: e.to_string() }
     }
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: message.into(),
-    }
+    Failure { code: 2, message: message.into() }
 }
 
 fn other(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 1,
-        message: message.into(),
-    }
+    Failure { code: 1, message: message.into() }
 }
 
 fn main() -> ExitCode {
@@ -174,11 +163,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Export(a) => {
-            let params = KdfParams {
-                m_kib: a.kdf_memory_kib,
-                t: a.kdf_iterations,
-                p: a.kdf_parallelism,
-            };
+            let params = KdfParams { m_kib: a.kdf_memory_kib, t: a.kdf_iterations, p: a.kdf_parallelism };
             params.check()?;
             let password = read_password(&a.password, true)?;
             enc::check_password(&password)?;
@@ -198,21 +183,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print_info(&file, &info, json);
             Ok(())
         }
-        Command::Verify {
-            file,
-            json,
-            password,
-        } => {
+        Command::Verify { file, json, password } => {
             let password = read_password(&password, false)?;
             let manifest = enc::verify(&file, &password)?;
             print_manifest(&file, &manifest, json);
             Ok(())
         }
-        Command::Decrypt {
-            file,
-            out,
-            password,
-        } => {
+        Command::Decrypt { file, out, password } => {
             let password = read_password(&password, false)?;
             let manifest = enc::decrypt(&file, &password, &out)?;
             println!(
@@ -236,26 +213,19 @@ fn read_password(args: &PasswordArgs, confirm: bool) -> Result<Zeroizing<String>
         return Ok(strip_newline(s));
     }
     if let Some(path) = &args.password_file {
-        let s = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            other(format!(
-                "{}: cannot read the password file: {e}",
-                path.display()
-            ))
-        })?);
+        let s = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| other(format!("{}: cannot read the password file: {e}", path.display())))?,
+        );
         return Ok(strip_newline(s));
     }
     let prompt_err = |e: std::io::Error| {
-        other(format!(
-            "cannot read the password from the terminal ({e}); use --password-stdin or --password-file"
-        ))
+        other(format!("cannot read the password from the terminal ({e}); use --password-stdin or --password-file"))
     };
-    let first =
-        Zeroizing::new(rpassword::prompt_password("Package password: ").map_err(prompt_err)?);
+    let first = Zeroizing::new(rpassword::prompt_password("Package password: ").map_err(prompt_err)?);
     if confirm {
         enc::check_password(&first)?;
-        let second = Zeroizing::new(
-            rpassword::prompt_password("Repeat the password: ").map_err(prompt_err)?,
-        );
+        let second = Zeroizing::new(rpassword::prompt_password("Repeat the password: ").map_err(prompt_err)?);
         if *first != *second {
             return Err(usage("the two passwords differ"));
         }
@@ -304,27 +274,18 @@ fn print_info(file: &Path, info: &PublicInfo, json: bool) {
 
 fn print_manifest(file: &Path, m: &Manifest, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(m).expect("a manifest serializes")
-        );
+        println!("{}", serde_json::to_string_pretty(m).expect("a manifest serializes"));
         return;
     }
-    let created = m
-        .created
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| m.created.to_string());
+    let created =
+        m.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| m.created.to_string());
     println!("{}: OK, every file matches the manifest", file.display());
     println!("cluster:        {}", m.cluster);
     println!("host:           {}", m.host);
     println!("domain:         {}", m.domain);
     println!("source version: {}", m.source_version);
     println!("created (UTC):  {created}");
-    println!(
-        "files:          {} ({} bytes)",
-        m.files.len(),
-        m.total_size()
-    );
+    println!("files:          {} ({} bytes)", m.files.len(), m.total_size());
     for f in &m.files {
         println!("  {}  {:>12}  {}", f.sha256, f.size, f.path);
     }

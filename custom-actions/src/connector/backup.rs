@@ -49,31 +49,20 @@ pub struct BadData {
 impl BackupData {
     /// Formats the data as the type-51 actions do (used by tests and documentation).
     pub fn to_custom_action_data(&self) -> String {
-        format!(
-            "{}|{}|{}",
-            self.product_dir.display(),
-            self.backup_dir.display(),
-            self.relative.join(";")
-        )
+        format!("{}|{}|{}", self.product_dir.display(), self.backup_dir.display(), self.relative.join(";"))
     }
 
     /// Parses `CustomActionData`.
     pub fn parse(data: &str) -> Result<BackupData, BadData> {
-        let bad = |reason: &str| BadData {
-            reason: reason.to_owned(),
-        };
+        let bad = |reason: &str| BadData { reason: reason.to_owned() };
         let mut fields = data.splitn(3, '|');
-        let (Some(product), Some(backup), Some(paths)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
+        let (Some(product), Some(backup), Some(paths)) = (fields.next(), fields.next(), fields.next()) else {
             return Err(bad("fewer than three `|`-separated fields"));
         };
         if product.trim().is_empty() || backup.trim().is_empty() {
             return Err(bad("the product or backup folder is empty"));
         }
-        let relative = parse_paths(paths).map_err(|e| BadData {
-            reason: e.to_string(),
-        })?;
+        let relative = parse_paths(paths).map_err(|e| BadData { reason: e.to_string() })?;
         Ok(BackupData {
             product_dir: PathBuf::from(product.trim()),
             backup_dir: PathBuf::from(backup.trim()),
@@ -107,11 +96,7 @@ pub fn stale_backups(product_dir: &Path) -> Vec<PathBuf> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(super::BACKUP_FOLDER_NAME)
-        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(super::BACKUP_FOLDER_NAME))
         .map(|e| e.path())
         .collect();
     found.sort();
@@ -136,20 +121,12 @@ fn read_data(session: &mut impl Session, action: &str) -> Option<BackupData> {
 }
 
 fn io<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(std::io::Error) -> ConnectorError + 'a {
-    move |source| ConnectorError::Io {
-        path: path.to_owned(),
-        op,
-        source,
-    }
+    move |source| ConnectorError::Io { path: path.to_owned(), op, source }
 }
 
 /// An `Io` error for a condition that is not an OS error.
 fn other(path: &Path, op: &'static str, what: &str) -> ConnectorError {
-    ConnectorError::Io {
-        path: path.to_owned(),
-        op,
-        source: std::io::Error::other(what.to_owned()),
-    }
+    ConnectorError::Io { path: path.to_owned(), op, source: std::io::Error::other(what.to_owned()) }
 }
 
 /// Renames `from` to `to`, creating `to`'s parent folders. Replaces an existing file at `to`
@@ -181,11 +158,7 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Whether two files have the same bytes (streamed, so a large file is not read into memory).
 pub fn same_contents(a: &Path, b: &Path) -> Result<bool, ConnectorError> {
-    let len = |p: &Path| {
-        std::fs::metadata(p)
-            .map(|m| m.len())
-            .map_err(io(p, "read the size of"))
-    };
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).map_err(io(p, "read the size of"));
     if len(a)? != len(b)? {
         return Ok(false);
     }
@@ -247,13 +220,7 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
     if meta.is_dir() {
         match target {
             Some(t) if t.is_dir() => {}
-            Some(_) => {
-                return Err(other(
-                    to,
-                    "copy a folder to it",
-                    "a file is in the way in the backup folder",
-                ))
-            }
+            Some(_) => return Err(other(to, "copy a folder to it", "a file is in the way in the backup folder")),
             None => create_dirs(to, created)?,
         }
         let mut files = 0;
@@ -265,11 +232,7 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
     } else if meta.is_file() {
         match target {
             Some(t) if t.is_dir() => {
-                return Err(other(
-                    to,
-                    "copy a file to it",
-                    "a folder is in the way in the backup folder",
-                ))
+                return Err(other(to, "copy a file to it", "a folder is in the way in the backup folder"))
             }
             Some(_) => {}
             None => {
@@ -286,19 +249,11 @@ fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize
             source,
         })?;
         if !same_contents(from, to)? {
-            return Err(other(
-                to,
-                "verify the copy",
-                "it differs from the original after copying",
-            ));
+            return Err(other(to, "verify the copy", "it differs from the original after copying"));
         }
         Ok(1)
     } else {
-        Err(other(
-            from,
-            "copy it",
-            "it is neither a file nor a folder (a link?); it cannot be backed up safely",
-        ))
+        Err(other(from, "copy it", "it is neither a file nor a folder (a link?); it cannot be backed up safely"))
     }
 }
 
@@ -389,13 +344,7 @@ fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
     if meta.is_dir() {
         match target {
             Some(t) if t.is_dir() => {}
-            Some(_) => {
-                return Err(other(
-                    to,
-                    "merge a folder into it",
-                    "a file is in the way in the backup folder",
-                ))
-            }
+            Some(_) => return Err(other(to, "merge a folder into it", "a file is in the way in the backup folder")),
             None => std::fs::create_dir_all(to).map_err(io(to, "create the folder"))?,
         }
         let mut files = 0;
@@ -407,11 +356,7 @@ fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
         Ok(files)
     } else {
         if target.is_some_and(|t| t.is_dir()) {
-            return Err(other(
-                to,
-                "move a file over it",
-                "a folder is in the way in the backup folder",
-            ));
+            return Err(other(to, "move a file over it", "a folder is in the way in the backup folder"));
         }
         rename(from, to)?;
         Ok(1)
@@ -446,11 +391,7 @@ pub fn move_aside(session: &mut impl Session) -> ActionResult {
         let to = join_relative(&data.backup_dir, rel);
         match check_outside(&from, &data.backup_dir).and_then(|()| merge_move(&from, &to)) {
             Ok(n) => {
-                session.log(&format!(
-                    "{NAME}: moved {} to {} ({n} files)",
-                    from.display(),
-                    to.display()
-                ));
+                session.log(&format!("{NAME}: moved {} to {} ({n} files)", from.display(), to.display()));
                 moved += 1;
                 files += n;
             }
@@ -533,25 +474,16 @@ fn restore_tree(from: &Path, to: &Path) -> Result<Restored, ConnectorError> {
         match target {
             Some(t) if t.is_file() && same_contents(from, to)? => {
                 std::fs::remove_file(from).map_err(io(from, "remove the backup copy"))?;
-                Ok(Restored {
-                    same: 1,
-                    ..Restored::default()
-                })
+                Ok(Restored { same: 1, ..Restored::default() })
             }
             Some(t) if t.is_dir() => {
                 std::fs::remove_dir_all(to).map_err(io(to, "remove the folder in the way of"))?;
                 rename(from, to)?;
-                Ok(Restored {
-                    put: 1,
-                    ..Restored::default()
-                })
+                Ok(Restored { put: 1, ..Restored::default() })
             }
             _ => {
                 rename(from, to)?;
-                Ok(Restored {
-                    put: 1,
-                    ..Restored::default()
-                })
+                Ok(Restored { put: 1, ..Restored::default() })
             }
         }
     }
@@ -598,10 +530,8 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
     }
     remove_empty_up_to(&data.backup_dir, &data.backup_dir);
     if std::fs::symlink_metadata(&data.backup_dir).is_ok() {
-        session.log(&format!(
-            "{NAME}: kept {}: it still holds files that were not put back",
-            data.backup_dir.display()
-        ));
+        session
+            .log(&format!("{NAME}: kept {}: it still holds files that were not put back", data.backup_dir.display()));
     }
     result
 }
@@ -615,10 +545,7 @@ pub fn delete_backup(session: &mut impl Session) -> ActionResult {
         return ActionResult::Failure;
     };
     if std::fs::symlink_metadata(&data.backup_dir).is_err() {
-        session.log(&format!(
-            "{NAME}: no backup folder {}; nothing to delete",
-            data.backup_dir.display()
-        ));
+        session.log(&format!("{NAME}: no backup folder {}; nothing to delete", data.backup_dir.display()));
         return ActionResult::Success;
     }
     match std::fs::remove_dir_all(&data.backup_dir) {
@@ -639,15 +566,10 @@ mod tests {
     fn data_round_trips_and_rejects_garbage() {
         let data = BackupData {
             product_dir: PathBuf::from(r"C:\Program Files\VMware\VMwareIdentityManager\"),
-            backup_dir: PathBuf::from(
-                r"C:\Program Files\VMware\VMwareIdentityManager\embedded-connector-backup",
-            ),
+            backup_dir: PathBuf::from(r"C:\Program Files\VMware\VMwareIdentityManager\embedded-connector-backup"),
             relative: vec!["conf/a".into(), "b".into()],
         };
-        assert_eq!(
-            BackupData::parse(&data.to_custom_action_data()).unwrap(),
-            data
-        );
+        assert_eq!(BackupData::parse(&data.to_custom_action_data()).unwrap(), data);
         assert!(BackupData::parse("").is_err());
         assert!(BackupData::parse("a|b").is_err());
         assert!(BackupData::parse("|b|c").is_err());
@@ -657,15 +579,9 @@ mod tests {
     #[test]
     fn backup_dir_skips_existing_ones() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            choose_backup_dir(dir.path()),
-            dir.path().join("embedded-connector-backup")
-        );
+        assert_eq!(choose_backup_dir(dir.path()), dir.path().join("embedded-connector-backup"));
         std::fs::create_dir(dir.path().join("embedded-connector-backup")).unwrap();
         std::fs::write(dir.path().join("embedded-connector-backup-2"), b"x").unwrap();
-        assert_eq!(
-            choose_backup_dir(dir.path()),
-            dir.path().join("embedded-connector-backup-3")
-        );
+        assert_eq!(choose_backup_dir(dir.path()), dir.path().join("embedded-connector-backup-3"));
     }
 }

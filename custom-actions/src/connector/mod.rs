@@ -163,10 +163,7 @@ impl Layout {
                 },
             },
         };
-        Ok(Layout {
-            product_dir,
-            relative: parse_paths(&session.property(PATHS)?)?,
-        })
+        Ok(Layout { product_dir, relative: parse_paths(&session.property(PATHS)?)? })
     }
 
     /// The full path of one configured entry.
@@ -192,12 +189,7 @@ impl Layout {
 /// parent itself): the first ancestor (or the directory itself) whose property is set gives the
 /// base. `None` when the table cannot be read or no ancestor has a value.
 pub fn resolve_directory(session: &impl Session, id: &str) -> Option<PathBuf> {
-    let rows = session
-        .table(
-            "Directory",
-            &["Directory", "Directory_Parent", "DefaultDir"],
-        )
-        .ok()?;
+    let rows = session.table("Directory", &["Directory", "Directory_Parent", "DefaultDir"]).ok()?;
     let mut names = Vec::new();
     let mut current = id.to_owned();
     // A directory tree deeper than this is a malformed table (or a cycle).
@@ -211,14 +203,8 @@ pub fn resolve_directory(session: &impl Session, id: &str) -> Option<PathBuf> {
                 return Some(path);
             }
         }
-        let row = rows
-            .iter()
-            .find(|r| r.first().and_then(|c| c.as_deref()) == Some(current.as_str()))?;
-        let parent = row
-            .get(1)
-            .cloned()
-            .flatten()
-            .filter(|p| !p.is_empty() && *p != current)?;
+        let row = rows.iter().find(|r| r.first().and_then(|c| c.as_deref()) == Some(current.as_str()))?;
+        let parent = row.get(1).cloned().flatten().filter(|p| !p.is_empty() && *p != current)?;
         let default_dir = row.get(2).cloned().flatten().unwrap_or_default();
         let target = default_dir.split(':').next().unwrap_or_default();
         let long = target.rsplit('|').next().unwrap_or_default();
@@ -235,17 +221,11 @@ pub fn resolve_directory(session: &impl Session, id: &str) -> Option<PathBuf> {
 pub fn parse_paths(value: &str) -> Result<Vec<String>, ConnectorError> {
     let mut out = Vec::new();
     for entry in value.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let bad = |reason| ConnectorError::BadPath {
-            entry: entry.to_owned(),
-            reason,
-        };
+        let bad = |reason| ConnectorError::BadPath { entry: entry.to_owned(), reason };
         if entry.starts_with(['/', '\\']) || entry.contains(':') {
             return Err(bad("absolute paths and drive letters are not allowed"));
         }
-        let parts: Vec<&str> = entry
-            .split(['/', '\\'])
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
+        let parts: Vec<&str> = entry.split(['/', '\\']).filter(|p| !p.is_empty() && *p != ".").collect();
         if parts.is_empty() {
             return Err(bad("it names the product folder itself"));
         }
@@ -268,11 +248,7 @@ pub(crate) fn join_relative(base: &Path, relative: &str) -> PathBuf {
 
 /// Regular files under `path` (1 for a file), not following symbolic links.
 fn count_files(path: &Path) -> Result<usize, ConnectorError> {
-    let io = |op, source| ConnectorError::Io {
-        path: path.to_owned(),
-        op,
-        source,
-    };
+    let io = |op, source| ConnectorError::Io { path: path.to_owned(), op, source };
     let meta = std::fs::symlink_metadata(path).map_err(|e| io("read the attributes of", e))?;
     if !meta.is_dir() {
         return Ok(usize::from(meta.is_file()));
@@ -312,17 +288,13 @@ fn try_detect(session: &mut impl Session) -> Result<(), ConnectorError> {
     session.set_property(FILES, "")?;
     let layout = match Layout::from_session(session) {
         Err(ConnectorError::NoProductDir) => {
-            session.log(&format!(
-                "{NAME}: PRODUCTDIR and INSTALLFOLDER are not set; nothing to detect"
-            ));
+            session.log(&format!("{NAME}: PRODUCTDIR and INSTALLFOLDER are not set; nothing to detect"));
             return Ok(());
         }
         other => other?,
     };
     if layout.relative.is_empty() {
-        session.log(&format!(
-            "{NAME}: EMBEDDED_CONNECTOR_PATHS is empty; nothing to detect"
-        ));
+        session.log(&format!("{NAME}: EMBEDDED_CONNECTOR_PATHS is empty; nothing to detect"));
         return Ok(());
     }
     let found = layout.existing()?;
@@ -336,15 +308,9 @@ fn try_detect(session: &mut impl Session) -> Result<(), ConnectorError> {
     }
     let files: usize = found.iter().map(|(_, n)| n).sum();
     for (rel, n) in &found {
-        session.log(&format!(
-            "{NAME}: found {} ({n} file(s))",
-            layout.full(rel).display()
-        ));
+        session.log(&format!("{NAME}: found {} ({n} file(s))", layout.full(rel).display()));
     }
-    session.log(&format!(
-        "{NAME}: embedded-connector configuration found: {files} files in {} paths",
-        found.len()
-    ));
+    session.log(&format!("{NAME}: embedded-connector configuration found: {files} files in {} paths", found.len()));
     session.set_property(FOUND, "1")?;
     session.set_property(FILES, &files.to_string())?;
     Ok(())
@@ -353,10 +319,7 @@ fn try_detect(session: &mut impl Session) -> Result<(), ConnectorError> {
 /// Why a password pair from the dialog is not acceptable, if it is not.
 fn password_problem(password: &str, confirm: Option<&str>) -> Option<String> {
     if password.chars().count() < enc::MIN_PASSWORD_LEN {
-        return Some(format!(
-            "the password is too short: at least {} characters are required",
-            enc::MIN_PASSWORD_LEN
-        ));
+        return Some(format!("the password is too short: at least {} characters are required", enc::MIN_PASSWORD_LEN));
     }
     if confirm.is_some_and(|c| c != password) {
         return Some("the password and its confirmation do not match".to_owned());
@@ -403,9 +366,7 @@ pub struct ExportOptions {
 
 impl ExportOptions {
     /// What the DLL uses: the documented default KDF cost.
-    pub const PRODUCTION: ExportOptions = ExportOptions {
-        kdf: KdfParams::DEFAULT,
-    };
+    pub const PRODUCTION: ExportOptions = ExportOptions { kdf: KdfParams::DEFAULT };
 }
 
 /// The names that go into the package's manifest and file name, from session properties:
@@ -448,11 +409,7 @@ fn export_configuration(
     password: &str,
     options: ExportOptions,
 ) -> Result<PathBuf, ConnectorError> {
-    let found: Vec<PathBuf> = layout
-        .existing()?
-        .into_iter()
-        .map(|(rel, _)| PathBuf::from(rel))
-        .collect();
+    let found: Vec<PathBuf> = layout.existing()?.into_iter().map(|(rel, _)| PathBuf::from(rel)).collect();
     let out_dir = match session.property(EXPORT_FOLDER)? {
         dir if !dir.trim().is_empty() => PathBuf::from(dir.trim()),
         _ => layout.product_dir.clone(),
@@ -464,14 +421,7 @@ fn export_configuration(
         layout.product_dir.display(),
         out_dir.display()
     ));
-    let path = enc::export(
-        &layout.product_dir,
-        &found,
-        &meta,
-        password,
-        &out_dir,
-        options.kdf,
-    )?;
+    let path = enc::export(&layout.product_dir, &found, &meta, password, &out_dir, options.kdf)?;
     // `export` already read the package back before renaming it; this second, independent
     // check opens the final file exactly as the admin's tool will.
     if let Err(e) = enc::verify(&path, password) {
@@ -520,10 +470,7 @@ pub fn export_from_ui_with(session: &mut impl Session, options: ExportOptions) -
             Err(ConnectorError::Session(e)) => return Err(e),
             Err(e) => return Ok(Err(e.to_string())),
         };
-        Ok(
-            export_configuration(session, NAME, &layout, &password, options)
-                .map_err(|e| e.to_string()),
-        )
+        Ok(export_configuration(session, NAME, &layout, &password, options).map_err(|e| e.to_string()))
     })();
     let done = match outcome {
         Ok(Ok(path)) => {
@@ -534,9 +481,7 @@ pub fn export_from_ui_with(session: &mut impl Session, options: ExportOptions) -
                 .and_then(|()| session.set_property(FILE, &path))
         }
         Ok(Err(problem)) => {
-            session.log(&format!(
-                "{NAME}: export failed: {problem}; the configuration was not changed"
-            ));
+            session.log(&format!("{NAME}: export failed: {problem}; the configuration was not changed"));
             session
                 .set_property(RESULT, &problem)
                 .and_then(|()| session.set_property(ERROR, &problem))
@@ -576,10 +521,7 @@ pub fn apply_action_with(session: &mut impl Session, options: ExportOptions) -> 
     }
 }
 
-fn try_apply_action(
-    session: &mut impl Session,
-    options: ExportOptions,
-) -> Result<ActionResult, ConnectorError> {
+fn try_apply_action(session: &mut impl Session, options: ExportOptions) -> Result<ActionResult, ConnectorError> {
     const NAME: &str = "ApplyEmbeddedConnectorAction";
     session.set_property(BACKUP_PROPERTY, "")?;
     let raw = session.property(ACTION)?;
@@ -612,9 +554,7 @@ fn try_apply_action(
             ));
             return Ok(ActionResult::UserExit);
         }
-        session.log(&format!(
-            "{NAME}: no embedded-connector configuration; nothing to do"
-        ));
+        session.log(&format!("{NAME}: no embedded-connector configuration; nothing to do"));
         return Ok(ActionResult::Success);
     }
     let files: usize = found.iter().map(|(_, n)| n).sum();
@@ -639,18 +579,13 @@ fn try_apply_action(
             return Ok(ActionResult::Failure);
         }
         if let Some(problem) = password_problem(&password, None) {
-            session.log(&format!(
-                "{NAME}: EXPORT_PASSWORD: {problem}; nothing was changed"
-            ));
+            session.log(&format!("{NAME}: EXPORT_PASSWORD: {problem}; nothing was changed"));
             return Ok(ActionResult::Failure);
         }
         let path = match export_configuration(session, NAME, &layout, &password, options) {
             Ok(path) => path,
             Err(e) => {
-                session.log(&format!(
-                    "{NAME}: export failed: {e}{}; nothing was changed",
-                    fix_hint(&e)
-                ));
+                session.log(&format!("{NAME}: export failed: {e}{}; nothing was changed", fix_hint(&e)));
                 return Ok(ActionResult::Failure);
             }
         };
@@ -679,24 +614,10 @@ mod tests {
 
     #[test]
     fn parse_paths_normalises_and_refuses_escapes() {
-        assert_eq!(
-            parse_paths(" conf\\connector ; ./a/b/ ;;").unwrap(),
-            vec!["conf/connector", "a/b"]
-        );
+        assert_eq!(parse_paths(" conf\\connector ; ./a/b/ ;;").unwrap(), vec!["conf/connector", "a/b"]);
         assert!(parse_paths("").unwrap().is_empty());
-        for bad in [
-            "..\\x",
-            "a/../../b",
-            "C:\\x",
-            "\\\\server\\share",
-            "/etc",
-            ".",
-            "./",
-        ] {
-            assert!(
-                matches!(parse_paths(bad), Err(ConnectorError::BadPath { .. })),
-                "{bad}"
-            );
+        for bad in ["..\\x", "a/../../b", "C:\\x", "\\\\server\\share", "/etc", ".", "./"] {
+            assert!(matches!(parse_paths(bad), Err(ConnectorError::BadPath { .. })), "{bad}");
         }
     }
 
@@ -704,22 +625,15 @@ mod tests {
     fn choice_values() {
         assert_eq!(Choice::parse("discard"), Some(Choice::Discard));
         assert_eq!(Choice::parse(" export "), Some(Choice::Export));
-        assert_eq!(
-            Choice::parse("export-continue"),
-            Some(Choice::ExportContinue)
-        );
+        assert_eq!(Choice::parse("export-continue"), Some(Choice::ExportContinue));
         assert_eq!(Choice::parse("Export"), None);
         assert_eq!(Choice::parse("yes"), None);
     }
 
     #[test]
     fn password_problems() {
-        assert!(password_problem("1234567", None)
-            .unwrap()
-            .contains("too short"));
-        assert!(password_problem("12345678", Some("12345679"))
-            .unwrap()
-            .contains("do not match"));
+        assert!(password_problem("1234567", None).unwrap().contains("too short"));
+        assert!(password_problem("12345678", Some("12345679")).unwrap().contains("do not match"));
         assert_eq!(password_problem("12345678", Some("12345678")), None);
         assert_eq!(password_problem("ääääääää", None), None);
     }
@@ -729,26 +643,17 @@ mod tests {
         for (k, v) in props {
             s.properties.insert(k.to_string(), v.to_string());
         }
-        let row = |d: &str, p: Option<&str>, n: &str| {
-            vec![Some(d.to_owned()), p.map(str::to_owned), Some(n.to_owned())]
-        };
+        let row =
+            |d: &str, p: Option<&str>, n: &str| vec![Some(d.to_owned()), p.map(str::to_owned), Some(n.to_owned())];
         s.tables.insert(
             "Directory".into(),
             (
-                vec![
-                    "Directory".into(),
-                    "Directory_Parent".into(),
-                    "DefaultDir".into(),
-                ],
+                vec!["Directory".into(), "Directory_Parent".into(), "DefaultDir".into()],
                 vec![
                     row("TARGETDIR", None, "SourceDir"),
                     row("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
                     row("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
-                    row(
-                        "PRODUCTDIR",
-                        Some("INSTALLFOLDER"),
-                        "VMWARE~1|VMwareIdentityManager",
-                    ),
+                    row("PRODUCTDIR", Some("INSTALLFOLDER"), "VMWARE~1|VMwareIdentityManager"),
                     row("SUPPORTDIR", Some("PRODUCTDIR"), "support"),
                 ],
             ),
@@ -759,42 +664,26 @@ mod tests {
     #[test]
     fn directory_table_resolves_before_costfinalize() {
         let s = with_directory_table(&[("ProgramFiles64Folder", "/pf")]);
-        assert_eq!(
-            resolve_directory(&s, PRODUCTDIR),
-            Some(PathBuf::from("/pf/VMware/VMwareIdentityManager"))
-        );
+        assert_eq!(resolve_directory(&s, PRODUCTDIR), Some(PathBuf::from("/pf/VMware/VMwareIdentityManager")));
         assert_eq!(
             resolve_directory(&s, "SUPPORTDIR"),
             Some(PathBuf::from("/pf/VMware/VMwareIdentityManager/support"))
         );
         // A command-line INSTALLFOLDER wins over the default below ProgramFiles64Folder.
         let s = with_directory_table(&[("ProgramFiles64Folder", "/pf"), (INSTALLFOLDER, "/d/idm")]);
-        assert_eq!(
-            Layout::from_session(&s).unwrap().product_dir,
-            PathBuf::from("/d/idm/VMwareIdentityManager")
-        );
+        assert_eq!(Layout::from_session(&s).unwrap().product_dir, PathBuf::from("/d/idm/VMwareIdentityManager"));
         // Nothing set anywhere up the tree: unresolved.
         let s = with_directory_table(&[]);
         assert_eq!(resolve_directory(&s, PRODUCTDIR), None);
-        assert!(matches!(
-            Layout::from_session(&s),
-            Err(ConnectorError::NoProductDir)
-        ));
+        assert!(matches!(Layout::from_session(&s), Err(ConnectorError::NoProductDir)));
     }
 
     #[test]
     fn layout_falls_back_to_install_folder() {
         let s = crate::session::FakeSession::with([(INSTALLFOLDER, "/opt/vmware")]);
         let layout = Layout::from_session(&s).unwrap();
-        assert_eq!(
-            layout.product_dir,
-            Path::new("/opt/vmware").join(PRODUCT_FOLDER_NAME)
-        );
-        let s =
-            crate::session::FakeSession::with([(INSTALLFOLDER, "/opt"), (PRODUCTDIR, "/srv/p")]);
-        assert_eq!(
-            Layout::from_session(&s).unwrap().product_dir,
-            Path::new("/srv/p")
-        );
+        assert_eq!(layout.product_dir, Path::new("/opt/vmware").join(PRODUCT_FOLDER_NAME));
+        let s = crate::session::FakeSession::with([(INSTALLFOLDER, "/opt"), (PRODUCTDIR, "/srv/p")]);
+        assert_eq!(Layout::from_session(&s).unwrap().product_dir, Path::new("/srv/p"));
     }
 }

@@ -35,9 +35,7 @@ pub enum EncError {
         supported: u16,
     },
     /// The target already exists; nothing is ever overwritten.
-    #[error(
-        "{path} already exists; refusing to overwrite it (move it away or choose another folder)"
-    )]
+    #[error("{path} already exists; refusing to overwrite it (move it away or choose another folder)")]
     Exists {
         /// The existing file or non-empty folder.
         path: PathBuf,
@@ -139,9 +137,7 @@ pub enum Damage {
         p: u32,
     },
     /// The file is not exactly header + payload + tag long (truncated or appended to).
-    #[error(
-        "length is {actual} bytes but the header announces {expected} (truncated or appended to)"
-    )]
+    #[error("length is {actual} bytes but the header announces {expected} (truncated or appended to)")]
     Length {
         /// Length the header announces.
         expected: u64,

@@ -98,48 +98,25 @@ impl Header {
             }
         }
         if bytes.len() < HEADER_LEN {
-            return Err(HeaderError::Damaged(Damage::TooShort {
-                len: file_len,
-                need: HEADER_LEN as u64,
-            }));
+            return Err(HeaderError::Damaged(Damage::TooShort { len: file_len, need: HEADER_LEN as u64 }));
         }
         let h = &bytes[..HEADER_LEN];
         if Sha256::digest(&h[..OFF_CHECKSUM])[..] != h[OFF_CHECKSUM..] {
             return Err(HeaderError::Damaged(Damage::HeaderChecksum));
         }
         if h[OFF_KDF_ID] != KDF_ARGON2ID {
-            return Err(HeaderError::Damaged(Damage::UnknownAlgorithm {
-                what: "KDF",
-                id: h[OFF_KDF_ID],
-            }));
+            return Err(HeaderError::Damaged(Damage::UnknownAlgorithm { what: "KDF", id: h[OFF_KDF_ID] }));
         }
         if h[OFF_AEAD_ID] != AEAD_AES256GCM {
-            return Err(HeaderError::Damaged(Damage::UnknownAlgorithm {
-                what: "AEAD",
-                id: h[OFF_AEAD_ID],
-            }));
+            return Err(HeaderError::Damaged(Damage::UnknownAlgorithm { what: "AEAD", id: h[OFF_AEAD_ID] }));
         }
         let u32_at = |o: usize| u32::from_le_bytes(h[o..o + 4].try_into().expect("4 bytes"));
-        let kdf = KdfParams {
-            m_kib: u32_at(OFF_M),
-            t: u32_at(OFF_T),
-            p: u32_at(OFF_P),
-        };
+        let kdf = KdfParams { m_kib: u32_at(OFF_M), t: u32_at(OFF_T), p: u32_at(OFF_P) };
         if !kdf.in_range() {
-            return Err(HeaderError::Damaged(Damage::KdfParamsOutOfRange {
-                m_kib: kdf.m_kib,
-                t: kdf.t,
-                p: kdf.p,
-            }));
+            return Err(HeaderError::Damaged(Damage::KdfParamsOutOfRange { m_kib: kdf.m_kib, t: kdf.t, p: kdf.p }));
         }
-        let payload_len = u64::from_le_bytes(
-            h[OFF_PAYLOAD_LEN..OFF_CHECKSUM]
-                .try_into()
-                .expect("8 bytes"),
-        );
-        let expected = (HEADER_LEN as u64)
-            .checked_add(payload_len)
-            .and_then(|n| n.checked_add(TAG_LEN as u64));
+        let payload_len = u64::from_le_bytes(h[OFF_PAYLOAD_LEN..OFF_CHECKSUM].try_into().expect("8 bytes"));
+        let expected = (HEADER_LEN as u64).checked_add(payload_len).and_then(|n| n.checked_add(TAG_LEN as u64));
         if expected != Some(file_len) {
             return Err(HeaderError::Damaged(Damage::Length {
                 expected: expected.unwrap_or(u64::MAX),
@@ -149,15 +126,9 @@ impl Header {
         Ok(Header {
             kdf,
             salt: h[OFF_SALT..OFF_WRAP_NONCE].try_into().expect("16 bytes"),
-            wrap_nonce: h[OFF_WRAP_NONCE..OFF_WRAPPED_KEY]
-                .try_into()
-                .expect("12 bytes"),
-            wrapped_key: h[OFF_WRAPPED_KEY..OFF_PAYLOAD_NONCE]
-                .try_into()
-                .expect("48 bytes"),
-            payload_nonce: h[OFF_PAYLOAD_NONCE..OFF_PAYLOAD_LEN]
-                .try_into()
-                .expect("12 bytes"),
+            wrap_nonce: h[OFF_WRAP_NONCE..OFF_WRAPPED_KEY].try_into().expect("12 bytes"),
+            wrapped_key: h[OFF_WRAPPED_KEY..OFF_PAYLOAD_NONCE].try_into().expect("48 bytes"),
+            payload_nonce: h[OFF_PAYLOAD_NONCE..OFF_PAYLOAD_LEN].try_into().expect("12 bytes"),
             payload_len,
         })
     }
@@ -169,11 +140,7 @@ mod tests {
 
     fn sample() -> Header {
         Header {
-            kdf: KdfParams {
-                m_kib: 64,
-                t: 1,
-                p: 1,
-            },
+            kdf: KdfParams { m_kib: 64, t: 1, p: 1 },
             salt: [1; SALT_LEN],
             wrap_nonce: [2; NONCE_LEN],
             wrapped_key: [3; KEY_LEN + TAG_LEN],
@@ -203,11 +170,7 @@ mod tests {
             match i {
                 0..=7 => assert_eq!(err, HeaderError::Damaged(Damage::BadMagic), "byte {i}"),
                 8 | 9 => assert!(matches!(err, HeaderError::Version(_)), "byte {i}"),
-                _ => assert_eq!(
-                    err,
-                    HeaderError::Damaged(Damage::HeaderChecksum),
-                    "byte {i}"
-                ),
+                _ => assert_eq!(err, HeaderError::Damaged(Damage::HeaderChecksum), "byte {i}"),
             }
         }
     }
@@ -219,10 +182,7 @@ mod tests {
         for actual in [len - 1, len + 1, HEADER_LEN as u64] {
             assert_eq!(
                 Header::decode(&bytes, actual),
-                Err(HeaderError::Damaged(Damage::Length {
-                    expected: len,
-                    actual
-                }))
+                Err(HeaderError::Damaged(Damage::Length { expected: len, actual }))
             );
         }
     }

@@ -79,29 +79,19 @@ impl Manifest {
     /// Parses and checks a manifest read from a package: JSON schema, `format`, every path,
     /// no duplicates, well-formed hashes.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Manifest, Damage> {
-        let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| Damage::Manifest(e.to_string()))?;
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Damage::Manifest(e.to_string()))?;
         if m.format != FORMAT {
             return Err(Damage::Manifest(format!("unknown format {:?}", m.format)));
         }
         let mut seen = std::collections::BTreeSet::new();
         for f in &m.files {
-            check_rel_path(&f.path)
-                .map_err(|why| Damage::Manifest(format!("path {:?}: {why}", f.path)))?;
+            check_rel_path(&f.path).map_err(|why| Damage::Manifest(format!("path {:?}: {why}", f.path)))?;
             // Compared case-insensitively: Windows would merge such paths into one file.
             if !seen.insert(f.path.to_lowercase()) {
                 return Err(Damage::Manifest(format!("path {:?} listed twice", f.path)));
             }
-            if f.sha256.len() != 64
-                || !f
-                    .sha256
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            {
-                return Err(Damage::Manifest(format!(
-                    "path {:?}: malformed sha256",
-                    f.path
-                )));
+            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return Err(Damage::Manifest(format!("path {:?}: malformed sha256", f.path)));
             }
         }
         Ok(m)
@@ -110,9 +100,7 @@ impl Manifest {
 
 /// `t` in UTC, truncated to whole seconds (the precision of the manifest and the file name).
 pub(crate) fn utc_seconds(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .expect("0 is a valid nanosecond")
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).expect("0 is a valid nanosecond")
 }
 
 /// Checks a `/`-separated relative path as stored in a package: non-empty, at most 1024 bytes,
@@ -125,10 +113,7 @@ pub fn check_rel_path(path: &str) -> Result<(), &'static str> {
     if path.len() > 1024 {
         return Err("longer than 1024 bytes");
     }
-    if path
-        .chars()
-        .any(|c| c == '\\' || c == ':' || c.is_control())
-    {
+    if path.chars().any(|c| c == '\\' || c == ':' || c.is_control()) {
         return Err("contains '\\', ':' or a control character");
     }
     for comp in path.split('/') {
@@ -166,9 +151,7 @@ mod tests {
         for good in ["a", "a/b.xml", "conf/sub dir/é.txt", "..a/b..", ".hidden"] {
             assert_eq!(check_rel_path(good), Ok(()), "{good}");
         }
-        for bad in [
-            "", "/a", "a/", "a//b", "../a", "a/../b", "./a", "a\\b", "C:x", "a\nb", "a\0",
-        ] {
+        for bad in ["", "/a", "a/", "a//b", "../a", "a/../b", "./a", "a\\b", "C:x", "a\nb", "a\0"] {
             assert!(check_rel_path(bad).is_err(), "{bad:?}");
         }
     }
@@ -182,46 +165,21 @@ mod tests {
             source_version: "3.3.7".into(),
             created: time::macros::datetime!(2026-11-27 01:02:03.456 +02:00),
         };
-        let m = Manifest::new(
-            &meta,
-            vec![ManifestEntry {
-                path: "a/b".into(),
-                size: 1,
-                sha256: "0".repeat(64),
-            }],
-        );
+        let m = Manifest::new(&meta, vec![ManifestEntry { path: "a/b".into(), size: 1, sha256: "0".repeat(64) }]);
         let json = serde_json::to_string(&m).unwrap();
-        assert!(
-            json.contains(r#""created":"2026-11-26T23:02:03Z""#),
-            "{json}"
-        );
+        assert!(json.contains(r#""created":"2026-11-26T23:02:03Z""#), "{json}");
         assert_eq!(Manifest::parse(json.as_bytes()), Ok(m.clone()));
 
         let extra = json.replacen('{', r#"{"extra":1,"#, 1);
-        assert!(matches!(
-            Manifest::parse(extra.as_bytes()),
-            Err(Damage::Manifest(_))
-        ));
+        assert!(matches!(Manifest::parse(extra.as_bytes()), Err(Damage::Manifest(_))));
         let dup = json.replace(
             r#""files":[{"#,
-            &format!(
-                r#""files":[{{"path":"A/B","size":1,"sha256":"{}"}},{{"#,
-                "0".repeat(64)
-            ),
+            &format!(r#""files":[{{"path":"A/B","size":1,"sha256":"{}"}},{{"#, "0".repeat(64)),
         );
-        assert!(
-            matches!(Manifest::parse(dup.as_bytes()), Err(Damage::Manifest(_))),
-            "{dup}"
-        );
+        assert!(matches!(Manifest::parse(dup.as_bytes()), Err(Damage::Manifest(_))), "{dup}");
         let escape = json.replace("a/b", "../b");
-        assert!(matches!(
-            Manifest::parse(escape.as_bytes()),
-            Err(Damage::Manifest(_))
-        ));
+        assert!(matches!(Manifest::parse(escape.as_bytes()), Err(Damage::Manifest(_))));
         let badhash = json.replace(&"0".repeat(64), &"G".repeat(64));
-        assert!(matches!(
-            Manifest::parse(badhash.as_bytes()),
-            Err(Damage::Manifest(_))
-        ));
+        assert!(matches!(Manifest::parse(badhash.as_bytes()), Err(Damage::Manifest(_))));
     }
 }

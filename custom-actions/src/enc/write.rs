@@ -16,9 +16,7 @@ use super::crypto::{derive_key, wrap_key};
 use super::header::{Header, KEY_LEN, NONCE_LEN, SALT_LEN, TAG_LEN, WRAP_AAD_END};
 use super::manifest::{check_rel_path, utc_seconds, FILES_PREFIX, MANIFEST_NAME};
 use super::read::open_and_check;
-use super::{
-    check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, EXTENSION,
-};
+use super::{check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, EXTENSION};
 
 /// Largest payload (the zip) a v1 package holds: AES-GCM's limit for one message,
 /// 2^36 - 32 bytes (NIST SP 800-38D, section 5.2.1.1).
@@ -32,29 +30,14 @@ pub(crate) const MAX_PAYLOAD_LEN: u64 = (1 << 36) - 32;
 /// timestamp is `created` in UTC, without `:` (not allowed in Windows file names).
 pub fn package_file_name(meta: &ExportMeta) -> String {
     let ts = utc_seconds(meta.created)
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
+        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
         .expect("a UTC timestamp with a 4-digit year formats");
-    format!(
-        "{}-{}-{}-conn-{ts}.{EXTENSION}",
-        safe_part(&meta.cluster),
-        safe_part(&meta.host),
-        safe_part(&meta.domain)
-    )
+    format!("{}-{}-{}-conn-{ts}.{EXTENSION}", safe_part(&meta.cluster), safe_part(&meta.host), safe_part(&meta.domain))
 }
 
 fn safe_part(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mapped: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
     let trimmed: String = mapped.trim_matches('.').chars().take(64).collect();
     let trimmed = trimmed.trim_end_matches('.');
     if trimmed.is_empty() {
@@ -101,48 +84,28 @@ pub fn export(
     getrandom::getrandom(&mut salt).map_err(EncError::Random)?;
     let (password_key, zipped) = std::thread::scope(|scope| {
         let kdf = scope.spawn(|| derive_key(password.as_bytes(), &salt, params));
-        let zipped =
-            collect(source_root, relative_paths).and_then(|sources| build_zip(meta, &sources));
+        let zipped = collect(source_root, relative_paths).and_then(|sources| build_zip(meta, &sources));
         (kdf.join(), zipped)
     });
     let (manifest, mut payload) = zipped?;
     let password_key = password_key
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(|_| EncError::KdfParams {
-            m_kib: params.m_kib,
-            t: params.t,
-            p: params.p,
-        })?;
+        .map_err(|_| EncError::KdfParams { m_kib: params.m_kib, t: params.t, p: params.p })?;
     if payload.len() as u64 > MAX_PAYLOAD_LEN {
-        return Err(EncError::TooLarge {
-            size: payload.len() as u64,
-            limit: MAX_PAYLOAD_LEN,
-        });
+        return Err(EncError::TooLarge { size: payload.len() as u64, limit: MAX_PAYLOAD_LEN });
     }
     let (header, tag) = encrypt(&password_key, params, salt, &mut payload)?;
     drop(password_key);
 
-    let name = final_path
-        .file_name()
-        .expect("joined a file name")
-        .to_string_lossy()
-        .into_owned();
-    let io = |op, source| EncError::Io {
-        path: out_dir.to_owned(),
-        op,
-        source,
-    };
+    let name = final_path.file_name().expect("joined a file name").to_string_lossy().into_owned();
+    let io = |op, source| EncError::Io { path: out_dir.to_owned(), op, source };
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(out_dir)
         .map_err(|e| io("create a temporary file in", e))?;
     let tmp_name = tmp.path().to_owned();
-    let tmp_io = |op, source| EncError::Io {
-        path: tmp_name.clone(),
-        op,
-        source,
-    };
+    let tmp_io = |op, source| EncError::Io { path: tmp_name.clone(), op, source };
     tmp.write_all(&header).map_err(|e| tmp_io("write", e))?;
     tmp.write_all(&payload).map_err(|e| tmp_io("write", e))?;
     tmp.write_all(&tag).map_err(|e| tmp_io("write", e))?;
@@ -169,15 +132,9 @@ pub fn export(
 
     tmp.persist_noclobber(&final_path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            EncError::Exists {
-                path: final_path.clone(),
-            }
+            EncError::Exists { path: final_path.clone() }
         } else {
-            EncError::Io {
-                path: final_path.clone(),
-                op: "rename the verified package to",
-                source: e.error,
-            }
+            EncError::Io { path: final_path.clone(), op: "rename the verified package to", source: e.error }
         }
         // `e.file` is dropped here, which deletes the temporary file.
     })?;
@@ -199,44 +156,26 @@ fn sync_dir(dir: &Path) {
 /// Resolves the paths to export into a sorted, de-duplicated list of regular files.
 fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>, EncError> {
     let whole = [PathBuf::new()];
-    let roots = if relative_paths.is_empty() {
-        &whole[..]
-    } else {
-        relative_paths
-    };
+    let roots = if relative_paths.is_empty() { &whole[..] } else { relative_paths };
     let mut out = BTreeMap::new();
     for rel in roots {
         check_input_path(rel)?;
         let full = source_root.join(rel);
-        let walker = walkdir::WalkDir::new(&full)
-            .follow_links(false)
-            .sort_by_file_name();
+        let walker = walkdir::WalkDir::new(&full).follow_links(false).sort_by_file_name();
         for entry in walker {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&full).to_owned();
-                EncError::Io {
-                    path,
-                    op: "read",
-                    source: e.into(),
-                }
+                EncError::Io { path, op: "read", source: e.into() }
             })?;
             let ft = entry.file_type();
             if ft.is_dir() {
                 continue;
             }
             if !ft.is_file() {
-                return Err(EncError::UnsupportedFileType {
-                    path: entry.path().to_owned(),
-                });
+                return Err(EncError::UnsupportedFileType { path: entry.path().to_owned() });
             }
             let rel = to_package_path(source_root, entry.path())?;
-            out.insert(
-                rel.clone(),
-                Source {
-                    full: entry.path().to_owned(),
-                    rel,
-                },
-            );
+            out.insert(rel.clone(), Source { full: entry.path().to_owned(), rel });
         }
     }
     // Readers refuse names equal but for case (one file on Windows): refuse them here already.
@@ -270,26 +209,14 @@ fn check_input_path(rel: &Path) -> Result<(), EncError> {
 
 /// `full` relative to `root`, `/`-separated, checked with [`check_rel_path`].
 fn to_package_path(root: &Path, full: &Path) -> Result<String, EncError> {
-    let invalid = |reason| EncError::InvalidPath {
-        path: full.to_owned(),
-        reason,
-    };
-    let rel = full
-        .strip_prefix(root)
-        .map_err(|_| invalid("not under the source folder"))?;
+    let invalid = |reason| EncError::InvalidPath { path: full.to_owned(), reason };
+    let rel = full.strip_prefix(root).map_err(|_| invalid("not under the source folder"))?;
     let mut parts = Vec::new();
     for c in rel.components() {
         match c {
-            Component::Normal(s) => parts.push(
-                s.to_str()
-                    .ok_or_else(|| invalid("file name is not valid Unicode"))?,
-            ),
+            Component::Normal(s) => parts.push(s.to_str().ok_or_else(|| invalid("file name is not valid Unicode"))?),
             Component::CurDir => {}
-            _ => {
-                return Err(invalid(
-                    "must be relative to the source folder, without '..'",
-                ))
-            }
+            _ => return Err(invalid("must be relative to the source folder, without '..'")),
         }
     }
     let joined = parts.join("/");
@@ -301,20 +228,12 @@ fn to_package_path(root: &Path, full: &Path) -> Result<String, EncError> {
 ///
 /// The buffer is reserved up front from the files' sizes so it does not reallocate (which
 /// would leave un-zeroized copies of plaintext behind); it is zeroized when dropped.
-fn build_zip(
-    meta: &ExportMeta,
-    sources: &[Source],
-) -> Result<(Manifest, Zeroizing<Vec<u8>>), EncError> {
-    let sizes: u64 = sources
-        .iter()
-        .map(|s| fs::metadata(&s.full).map(|m| m.len()).unwrap_or(0))
-        .sum();
+fn build_zip(meta: &ExportMeta, sources: &[Source]) -> Result<(Manifest, Zeroizing<Vec<u8>>), EncError> {
+    let sizes: u64 = sources.iter().map(|s| fs::metadata(&s.full).map(|m| m.len()).unwrap_or(0)).sum();
     // Stored/deflated data never exceeds the input by more than a few bytes per 64 KiB block;
     // add room for per-entry headers and the manifest (~200 bytes per file).
     let reserve = sizes + sizes / 256 + 512 * sources.len() as u64 + 64 * 1024;
-    let mut buf = Zeroizing::new(Vec::with_capacity(
-        usize::try_from(reserve).unwrap_or(usize::MAX),
-    ));
+    let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(reserve).unwrap_or(usize::MAX)));
     let zip_err = |e: zip::result::ZipError| EncError::Io {
         path: PathBuf::from("<zip in memory>"),
         op: "build",
@@ -329,22 +248,14 @@ fn build_zip(
             source: e,
         })?);
         let sha256 = hex(&Sha256::digest(&data[..]));
-        zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data))
-            .map_err(zip_err)?;
+        zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data)).map_err(zip_err)?;
         zip.write_all(&data).map_err(|e| zip_err(e.into()))?;
-        files.push(ManifestEntry {
-            path: s.rel.clone(),
-            size: data.len() as u64,
-            sha256,
-        });
+        files.push(ManifestEntry { path: s.rel.clone(), size: data.len() as u64, sha256 });
     }
     let manifest = Manifest::new(meta, files);
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
-    zip.start_file(
-        MANIFEST_NAME,
-        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
-    )
-    .map_err(zip_err)?;
+    zip.start_file(MANIFEST_NAME, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated))
+        .map_err(zip_err)?;
     zip.write_all(&json).map_err(|e| zip_err(e.into()))?;
     zip.finish().map_err(zip_err)?;
     Ok((manifest, buf))
@@ -354,17 +265,14 @@ fn build_zip(
 /// files of 4 GiB or more, and deflate unless a quick sample shows the data does not compress
 /// (already compressed or random: storing it is faster and no bigger).
 fn file_options(data: &[u8]) -> SimpleFileOptions {
-    let base = SimpleFileOptions::default()
-        .unix_permissions(0o644)
-        .large_file(data.len() as u64 >= u32::MAX as u64);
+    let base = SimpleFileOptions::default().unix_permissions(0o644).large_file(data.len() as u64 >= u32::MAX as u64);
     if looks_incompressible(data) {
         base.compression_method(CompressionMethod::Stored)
     } else {
         // Level 1: on the benchmark's configuration text (zlib, 5.9 MB) it gives 10.4 % of the
         // input against 8.7 % for level 6, about 3 times faster; the 50 MiB in under 3 s
         // target favours speed over that 1.7 % of the input.
-        base.compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(1))
+        base.compression_method(CompressionMethod::Deflated).compression_level(Some(1))
     }
 }
 
@@ -395,11 +303,7 @@ fn encrypt(
     let mut wrap_nonce = [0u8; NONCE_LEN];
     let mut payload_nonce = [0u8; NONCE_LEN];
     let mut file_key = Zeroizing::new([0u8; KEY_LEN]);
-    for buf in [
-        &mut wrap_nonce[..],
-        &mut payload_nonce[..],
-        &mut file_key[..],
-    ] {
+    for buf in [&mut wrap_nonce[..], &mut payload_nonce[..], &mut file_key[..]] {
         getrandom::getrandom(buf).map_err(EncError::Random)?;
     }
 
@@ -413,21 +317,12 @@ fn encrypt(
     };
     // The wrap's AAD is the header up to the wrapped key, which does not depend on it.
     let prefix = header.encode();
-    header.wrapped_key = wrap_key(
-        password_key,
-        &wrap_nonce,
-        &file_key,
-        &prefix[..WRAP_AAD_END],
-    );
+    header.wrapped_key = wrap_key(password_key, &wrap_nonce, &file_key, &prefix[..WRAP_AAD_END]);
     let encoded = header.encode();
 
     let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key[..]));
     let tag = cipher
-        .encrypt_in_place_detached(
-            Nonce::from_slice(&payload_nonce),
-            &encoded,
-            &mut payload[..],
-        )
+        .encrypt_in_place_detached(Nonce::from_slice(&payload_nonce), &encoded, &mut payload[..])
         .expect("payload length is below the AES-GCM limit");
     Ok((encoded, tag.into()))
 }
@@ -456,15 +351,9 @@ mod tests {
             package_file_name(&meta("a<b>c:d\"e/f\\g|h?i*j", " ..x.. ", "")),
             "a_b_c_d_e_f_g_h_i_j-_..x.._-unknown-conn-20260102T040405Z.enc"
         );
-        assert_eq!(
-            package_file_name(&meta("...", "é", "x\ny")),
-            "unknown-_-x_y-conn-20260102T040405Z.enc"
-        );
+        assert_eq!(package_file_name(&meta("...", "é", "x\ny")), "unknown-_-x_y-conn-20260102T040405Z.enc");
         let long = "x".repeat(300);
-        assert_eq!(
-            package_file_name(&meta(&long, "h", "d")).len(),
-            64 + "-h-d-conn-20260102T040405Z.enc".len()
-        );
+        assert_eq!(package_file_name(&meta(&long, "h", "d")).len(), 64 + "-h-d-conn-20260102T040405Z.enc".len());
     }
 
     #[test]
@@ -472,36 +361,19 @@ mod tests {
         assert!(check_input_path(Path::new("a/b")).is_ok());
         assert!(check_input_path(Path::new("./a")).is_ok());
         for bad in ["../a", "/etc", "a/../../b"] {
-            assert!(
-                matches!(
-                    check_input_path(Path::new(bad)),
-                    Err(EncError::InvalidPath { .. })
-                ),
-                "{bad}"
-            );
+            assert!(matches!(check_input_path(Path::new(bad)), Err(EncError::InvalidPath { .. })), "{bad}");
         }
     }
 
     #[test]
     fn incompressible_detection() {
-        let text: Vec<u8> = b"<config key=\"value\"/>\n"
-            .iter()
-            .copied()
-            .cycle()
-            .take(200_000)
-            .collect();
+        let text: Vec<u8> = b"<config key=\"value\"/>\n".iter().copied().cycle().take(200_000).collect();
         assert!(!looks_incompressible(&text));
         let mut random = vec![0u8; 200_000];
         getrandom::getrandom(&mut random).unwrap();
         assert!(looks_incompressible(&random));
-        assert!(
-            !looks_incompressible(&random[..1000]),
-            "small files are always deflated"
-        );
+        assert!(!looks_incompressible(&random[..1000]), "small files are always deflated");
         let periodic: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
-        assert!(
-            !looks_incompressible(&periodic),
-            "a flat byte histogram is not randomness"
-        );
+        assert!(!looks_incompressible(&periodic), "a flat byte histogram is not randomness");
     }
 }

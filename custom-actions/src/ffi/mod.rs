@@ -5,11 +5,10 @@
 
 use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS};
 use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
-    MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode,
-    MsiGetProductInfoW, MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull,
-    MsiRecordSetStringW, MsiSetPropertyW, MsiViewClose, MsiViewExecute, MsiViewFetch,
-    INSTALLMESSAGE_INFO, INSTALLPROPERTY_VERSIONSTRING, MSIHANDLE, MSIRUNMODE_COMMIT,
-    MSIRUNMODE_ROLLBACK, MSIRUNMODE_ROLLBACKENABLED, MSIRUNMODE_SCHEDULED,
+    MsiCloseHandle, MsiCreateRecord, MsiDatabaseOpenViewW, MsiGetActiveDatabase, MsiGetMode, MsiGetProductInfoW,
+    MsiGetPropertyW, MsiProcessMessage, MsiRecordGetStringW, MsiRecordIsNull, MsiRecordSetStringW, MsiSetPropertyW,
+    MsiViewClose, MsiViewExecute, MsiViewFetch, INSTALLMESSAGE_INFO, INSTALLPROPERTY_VERSIONSTRING, MSIHANDLE,
+    MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_ROLLBACKENABLED, MSIRUNMODE_SCHEDULED,
 };
 
 use crate::session::{ActionResult, Mode, Session, SessionError};
@@ -40,11 +39,7 @@ mod target_machine;
 
 /// Runs one action's logic over the installer handle: panics become 1603 with a log line
 /// ([`crate::session::run_guarded`]).
-pub(crate) fn run_action(
-    name: &str,
-    install: MSIHANDLE,
-    logic: impl FnOnce(&mut MsiSession) -> ActionResult,
-) -> u32 {
+pub(crate) fn run_action(name: &str, install: MSIHANDLE, logic: impl FnOnce(&mut MsiSession) -> ActionResult) -> u32 {
     crate::session::run_guarded(name, &mut MsiSession(install), logic)
 }
 
@@ -68,10 +63,7 @@ impl Drop for OwnedHandle {
 
 /// Reads a string through an `Msi*W` getter following the SDK's two-step protocol: try a
 /// buffer, and on `ERROR_MORE_DATA` retry with the length (without the NUL) it reported.
-fn read_string(
-    call: &'static str,
-    mut get: impl FnMut(*mut u16, *mut u32) -> u32,
-) -> Result<String, SessionError> {
+fn read_string(call: &'static str, mut get: impl FnMut(*mut u16, *mut u32) -> u32) -> Result<String, SessionError> {
     let mut buf: Vec<u16> = vec![0; 256];
     loop {
         let mut len = buf.len() as u32;
@@ -104,10 +96,7 @@ impl Session for MsiSession {
         let rc = unsafe { MsiSetPropertyW(self.0, name.as_ptr(), value.as_ptr()) };
         match rc {
             ERROR_SUCCESS => Ok(()),
-            code => Err(SessionError::Api {
-                call: "MsiSetPropertyW",
-                code,
-            }),
+            code => Err(SessionError::Api { call: "MsiSetPropertyW", code }),
         }
     }
 
@@ -151,19 +140,12 @@ impl Session for MsiSession {
         unsafe { MsiGetMode(self.0, run_mode) != 0 }
     }
 
-    fn table(
-        &self,
-        table: &str,
-        columns: &[&str],
-    ) -> Result<Vec<Vec<Option<String>>>, SessionError> {
+    fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError> {
         // SAFETY: plain call on the installer's handle; zero means failure and is checked.
         let database = OwnedHandle(unsafe { MsiGetActiveDatabase(self.0) });
         if database.0 == 0 {
             // ERROR_INSTALL_FAILURE-style: the SDK gives no code, 1627 is ERROR_FUNCTION_FAILED.
-            return Err(SessionError::Api {
-                call: "MsiGetActiveDatabase",
-                code: 1627,
-            });
+            return Err(SessionError::Api { call: "MsiGetActiveDatabase", code: 1627 });
         }
         let list: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
         let query = wide(&format!("SELECT {} FROM `{table}`", list.join(", ")));
@@ -171,18 +153,12 @@ impl Session for MsiSession {
         // SAFETY: `query` is NUL-terminated; `view.0` is a valid out pointer.
         let rc = unsafe { MsiDatabaseOpenViewW(database.0, query.as_ptr(), &mut view.0) };
         if rc != ERROR_SUCCESS {
-            return Err(SessionError::Api {
-                call: "MsiDatabaseOpenViewW",
-                code: rc,
-            });
+            return Err(SessionError::Api { call: "MsiDatabaseOpenViewW", code: rc });
         }
         // SAFETY: `view` is an open view; no parameter record.
         let rc = unsafe { MsiViewExecute(view.0, 0) };
         if rc != ERROR_SUCCESS {
-            return Err(SessionError::Api {
-                call: "MsiViewExecute",
-                code: rc,
-            });
+            return Err(SessionError::Api { call: "MsiViewExecute", code: rc });
         }
         let mut rows = Vec::new();
         loop {
@@ -192,12 +168,7 @@ impl Session for MsiSession {
             match rc {
                 ERROR_SUCCESS => {}
                 ERROR_NO_MORE_ITEMS => break,
-                code => {
-                    return Err(SessionError::Api {
-                        call: "MsiViewFetch",
-                        code,
-                    })
-                }
+                code => return Err(SessionError::Api { call: "MsiViewFetch", code }),
             }
             let mut row = Vec::with_capacity(columns.len());
             for field in 1..=columns.len() as u32 {

@@ -12,31 +12,27 @@ use std::os::windows::process::CommandExt;
 use std::ptr::{null, null_mut};
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, GetLastError, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_MORE_DATA,
-    ERROR_SUCCESS, HANDLE, NTSTATUS,
+    CloseHandle, GetLastError, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_MORE_DATA, ERROR_SUCCESS, HANDLE,
+    NTSTATUS,
 };
 use windows_sys::Win32::Security::Authentication::Identity::{
-    LsaAddAccountRights, LsaClose, LsaEnumerateAccountRights, LsaFreeMemory, LsaOpenPolicy,
-    LsaRemoveAccountRights, LSA_HANDLE, LSA_OBJECT_ATTRIBUTES, LSA_UNICODE_STRING,
-    POLICY_CREATE_ACCOUNT, POLICY_LOOKUP_NAMES,
+    LsaAddAccountRights, LsaClose, LsaEnumerateAccountRights, LsaFreeMemory, LsaOpenPolicy, LsaRemoveAccountRights,
+    LSA_HANDLE, LSA_OBJECT_ATTRIBUTES, LSA_UNICODE_STRING, POLICY_CREATE_ACCOUNT, POLICY_LOOKUP_NAMES,
 };
 use windows_sys::Win32::Security::{
-    LogonUserW, LookupAccountNameW, LookupAccountSidW, LOGON32_LOGON_NETWORK,
-    LOGON32_PROVIDER_DEFAULT, SID_NAME_USE,
+    LogonUserW, LookupAccountNameW, LookupAccountSidW, LOGON32_LOGON_NETWORK, LOGON32_PROVIDER_DEFAULT, SID_NAME_USE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     GetFileVersionInfoSizeW, GetFileVersionInfoW, VerQueryValueW, VS_FIXEDFILEINFO,
 };
 use windows_sys::Win32::System::Registry::{
-    RegGetValueW, HKEY, HKEY_CLASSES_ROOT, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, HKEY_USERS,
-    REG_DWORD, REG_EXPAND_SZ, REG_QWORD, REG_SZ, RRF_RT_ANY, RRF_SUBKEY_WOW6464KEY,
+    RegGetValueW, HKEY, HKEY_CLASSES_ROOT, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, HKEY_USERS, REG_DWORD, REG_EXPAND_SZ,
+    REG_QWORD, REG_SZ, RRF_RT_ANY, RRF_SUBKEY_WOW6464KEY,
 };
 use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
 use super::{wide, MsiSession};
-use crate::account::{
-    self, AccountRights, Logon, LogonFailure, Password, RightsError, SERVICE_LOGON_RIGHT,
-};
+use crate::account::{self, AccountRights, Logon, LogonFailure, Password, RightsError, SERVICE_LOGON_RIGHT};
 use crate::prereq::{self, FileProbe, RegValue, Root, System, SystemError, Version};
 use crate::session::ActionResult;
 
@@ -93,12 +89,7 @@ extern "system" {
 }
 
 impl System for WinSystem {
-    fn registry_value(
-        &self,
-        root: Root,
-        key: &str,
-        name: &str,
-    ) -> Result<Option<RegValue>, SystemError> {
+    fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
         let hive: HKEY = match root {
             Root::LocalMachine => HKEY_LOCAL_MACHINE,
             Root::CurrentUser => HKEY_CURRENT_USER,
@@ -126,17 +117,15 @@ impl System for WinSystem {
                 ERROR_SUCCESS => {
                     let data = &buf[..len as usize];
                     return Ok(Some(match kind {
-                        REG_DWORD if data.len() >= 4 => RegValue::Number(
-                            u32::from_le_bytes([data[0], data[1], data[2], data[3]]).into(),
-                        ),
-                        REG_QWORD if data.len() >= 8 => RegValue::Number(u64::from_le_bytes(
-                            data[..8].try_into().expect("8 bytes"),
-                        )),
+                        REG_DWORD if data.len() >= 4 => {
+                            RegValue::Number(u32::from_le_bytes([data[0], data[1], data[2], data[3]]).into())
+                        }
+                        REG_QWORD if data.len() >= 8 => {
+                            RegValue::Number(u64::from_le_bytes(data[..8].try_into().expect("8 bytes")))
+                        }
                         REG_SZ | REG_EXPAND_SZ => {
-                            let units: Vec<u16> = data
-                                .chunks_exact(2)
-                                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                                .collect();
+                            let units: Vec<u16> =
+                                data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
                             let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
                             RegValue::Text(String::from_utf16_lossy(&units[..end]))
                         }
@@ -145,12 +134,7 @@ impl System for WinSystem {
                 }
                 ERROR_MORE_DATA => buf = vec![0; len as usize + 2],
                 ERROR_FILE_NOT_FOUND => return Ok(None),
-                code => {
-                    return Err(SystemError {
-                        call: "RegGetValueW",
-                        code,
-                    })
-                }
+                code => return Err(SystemError { call: "RegGetValueW", code }),
             }
         }
     }
@@ -170,17 +154,13 @@ impl System for WinSystem {
         // SAFETY: block has `size` writable bytes, as GetFileVersionInfoSizeW asked for.
         if unsafe { GetFileVersionInfoW(wpath.as_ptr(), 0, size, block.as_mut_ptr().cast()) } == 0 {
             // SAFETY: plain call.
-            return Err(SystemError {
-                call: "GetFileVersionInfoW",
-                code: unsafe { GetLastError() },
-            });
+            return Err(SystemError { call: "GetFileVersionInfoW", code: unsafe { GetLastError() } });
         }
         let root = wide("\\");
         let (mut info, mut len) = (null_mut(), 0u32);
         // SAFETY: block holds a version resource filled above; info/len are valid out pointers;
         // the returned pointer points into `block`, which outlives its use below.
-        let ok =
-            unsafe { VerQueryValueW(block.as_ptr().cast(), root.as_ptr(), &mut info, &mut len) };
+        let ok = unsafe { VerQueryValueW(block.as_ptr().cast(), root.as_ptr(), &mut info, &mut len) };
         if ok == 0 || info.is_null() || (len as usize) < std::mem::size_of::<VS_FIXEDFILEINFO>() {
             return Ok(FileProbe::NoVersion);
         }
@@ -203,16 +183,9 @@ impl System for WinSystem {
         // SAFETY: info is a properly sized OSVERSIONINFOW with its size field set.
         let status = unsafe { RtlGetVersion(&mut info) };
         if status != 0 {
-            return Err(SystemError {
-                call: "RtlGetVersion",
-                code: status as u32,
-            });
+            return Err(SystemError { call: "RtlGetVersion", code: status as u32 });
         }
-        Ok(Version(vec![
-            info.dwMajorVersion.into(),
-            info.dwMinorVersion.into(),
-            info.dwBuildNumber.into(),
-        ]))
+        Ok(Version(vec![info.dwMajorVersion.into(), info.dwMinorVersion.into(), info.dwBuildNumber.into()]))
     }
 
     fn run(&mut self, program: &str, args: &str) -> Result<u32, SystemError> {
@@ -223,10 +196,7 @@ impl System for WinSystem {
         }
         match command.status() {
             Ok(status) => Ok(status.code().map_or(u32::MAX, |c| c as u32)),
-            Err(e) => Err(SystemError {
-                call: "CreateProcessW",
-                code: e.raw_os_error().map_or(0, |c| c as u32),
-            }),
+            Err(e) => Err(SystemError { call: "CreateProcessW", code: e.raw_os_error().map_or(0, |c| c as u32) }),
         }
     }
 }
@@ -235,12 +205,7 @@ impl System for WinSystem {
 pub(crate) struct WinLogon;
 
 impl Logon for WinLogon {
-    fn network_logon(
-        &self,
-        user: &str,
-        domain: Option<&str>,
-        password: &Password,
-    ) -> Result<(), LogonFailure> {
+    fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
         let user = wide(user);
         let domain = domain.map(wide);
         // Zeroized after the call, like the Password it comes from.
@@ -317,18 +282,10 @@ fn open_policy() -> Result<Policy, RightsError> {
     let mut handle: LSA_HANDLE = 0;
     // SAFETY: attributes and handle are valid pointers for the call.
     let status = unsafe {
-        LsaOpenPolicy(
-            null(),
-            &attributes,
-            (POLICY_LOOKUP_NAMES | POLICY_CREATE_ACCOUNT) as u32,
-            &mut handle,
-        )
+        LsaOpenPolicy(null(), &attributes, (POLICY_LOOKUP_NAMES | POLICY_CREATE_ACCOUNT) as u32, &mut handle)
     };
     if status != 0 {
-        return Err(RightsError {
-            call: "LsaOpenPolicy",
-            code: status as u32,
-        });
+        return Err(RightsError { call: "LsaOpenPolicy", code: status as u32 });
     }
     Ok(Policy(handle))
 }
@@ -339,23 +296,12 @@ fn lookup_sid(account: &str) -> Result<Vec<u8>, RightsError> {
     let (mut sid_len, mut domain_len, mut kind): (u32, u32, SID_NAME_USE) = (0, 0, 0);
     // SAFETY: size query: null buffers with zero sizes; the size pointers are valid.
     unsafe {
-        LookupAccountNameW(
-            null(),
-            name.as_ptr(),
-            null_mut(),
-            &mut sid_len,
-            null_mut(),
-            &mut domain_len,
-            &mut kind,
-        )
+        LookupAccountNameW(null(), name.as_ptr(), null_mut(), &mut sid_len, null_mut(), &mut domain_len, &mut kind)
     };
     // SAFETY: plain call, right after the sizing call.
     let code = unsafe { GetLastError() };
     if code != ERROR_INSUFFICIENT_BUFFER || sid_len == 0 {
-        return Err(RightsError {
-            call: "LookupAccountNameW",
-            code,
-        });
+        return Err(RightsError { call: "LookupAccountNameW", code });
     }
     let mut sid = vec![0u8; sid_len as usize];
     let mut domain = vec![0u16; domain_len as usize + 1];
@@ -374,10 +320,7 @@ fn lookup_sid(account: &str) -> Result<Vec<u8>, RightsError> {
     };
     if ok == 0 {
         // SAFETY: plain call.
-        return Err(RightsError {
-            call: "LookupAccountNameW",
-            code: unsafe { GetLastError() },
-        });
+        return Err(RightsError { call: "LookupAccountNameW", code: unsafe { GetLastError() } });
     }
     Ok(sid)
 }
@@ -385,11 +328,7 @@ fn lookup_sid(account: &str) -> Result<Vec<u8>, RightsError> {
 /// `SeServiceLogonRight` as an `LSA_UNICODE_STRING` over `buf` (which must outlive it).
 fn right_string(buf: &mut [u16]) -> LSA_UNICODE_STRING {
     let bytes = ((buf.len() - 1) * 2) as u16; // without the NUL
-    LSA_UNICODE_STRING {
-        Length: bytes,
-        MaximumLength: bytes + 2,
-        Buffer: buf.as_mut_ptr(),
-    }
+    LSA_UNICODE_STRING { Length: bytes, MaximumLength: bytes + 2, Buffer: buf.as_mut_ptr() }
 }
 
 /// `STATUS_OBJECT_NAME_NOT_FOUND`: LsaEnumerateAccountRights' answer for "no rights at all".
@@ -401,27 +340,19 @@ impl AccountRights for LsaRights {
         let mut sid = lookup_sid(account)?;
         let (mut rights, mut count): (*mut LSA_UNICODE_STRING, u32) = (null_mut(), 0);
         // SAFETY: policy is open; sid is a SID from LookupAccountNameW; out pointers are valid.
-        let status = unsafe {
-            LsaEnumerateAccountRights(policy.0, sid.as_mut_ptr().cast(), &mut rights, &mut count)
-        };
+        let status = unsafe { LsaEnumerateAccountRights(policy.0, sid.as_mut_ptr().cast(), &mut rights, &mut count) };
         if status as u32 == STATUS_OBJECT_NAME_NOT_FOUND {
             return Ok(false);
         }
         if status != 0 {
-            return Err(RightsError {
-                call: "LsaEnumerateAccountRights",
-                code: status as u32,
-            });
+            return Err(RightsError { call: "LsaEnumerateAccountRights", code: status as u32 });
         }
         let mut found = false;
         for i in 0..count as usize {
             // SAFETY: LSA returned `count` strings at `rights`; each Buffer holds Length bytes.
             let text = unsafe {
                 let s = &*rights.add(i);
-                String::from_utf16_lossy(std::slice::from_raw_parts(
-                    s.Buffer,
-                    s.Length as usize / 2,
-                ))
+                String::from_utf16_lossy(std::slice::from_raw_parts(s.Buffer, s.Length as usize / 2))
             };
             found |= text == SERVICE_LOGON_RIGHT;
         }
@@ -440,10 +371,7 @@ impl AccountRights for LsaRights {
         // SAFETY: policy open; sid valid; one right string whose buffer `buf` is alive.
         let status = unsafe { LsaAddAccountRights(policy.0, sid.as_mut_ptr().cast(), &right, 1) };
         if status != 0 {
-            return Err(RightsError {
-                call: "LsaAddAccountRights",
-                code: status as u32,
-            });
+            return Err(RightsError { call: "LsaAddAccountRights", code: status as u32 });
         }
         Ok(())
     }
@@ -454,13 +382,9 @@ impl AccountRights for LsaRights {
         let mut buf = wide(SERVICE_LOGON_RIGHT);
         let right = right_string(&mut buf);
         // SAFETY: as above; AllRights = FALSE removes only this right.
-        let status =
-            unsafe { LsaRemoveAccountRights(policy.0, sid.as_mut_ptr().cast(), 0, &right, 1) };
+        let status = unsafe { LsaRemoveAccountRights(policy.0, sid.as_mut_ptr().cast(), 0, &right, 1) };
         if status != 0 {
-            return Err(RightsError {
-                call: "LsaRemoveAccountRights",
-                code: status as u32,
-            });
+            return Err(RightsError { call: "LsaRemoveAccountRights", code: status as u32 });
         }
         Ok(())
     }
@@ -484,41 +408,19 @@ mod tests {
     #[test]
     fn reads_registry_values_and_reports_absence() {
         let key = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
-        let build = WinSystem
-            .registry_value(Root::LocalMachine, key, "CurrentBuildNumber")
-            .unwrap();
-        assert!(
-            matches!(build, Some(RegValue::Text(ref t)) if t.parse::<u32>().is_ok()),
-            "{build:?}"
-        );
-        assert_eq!(
-            WinSystem
-                .registry_value(Root::LocalMachine, key, "NoSuchValue-IdmTest")
-                .unwrap(),
-            None
-        );
-        assert_eq!(
-            WinSystem
-                .registry_value(Root::LocalMachine, r"SOFTWARE\NoSuchKey-IdmTest", "x")
-                .unwrap(),
-            None
-        );
+        let build = WinSystem.registry_value(Root::LocalMachine, key, "CurrentBuildNumber").unwrap();
+        assert!(matches!(build, Some(RegValue::Text(ref t)) if t.parse::<u32>().is_ok()), "{build:?}");
+        assert_eq!(WinSystem.registry_value(Root::LocalMachine, key, "NoSuchValue-IdmTest").unwrap(), None);
+        assert_eq!(WinSystem.registry_value(Root::LocalMachine, r"SOFTWARE\NoSuchKey-IdmTest", "x").unwrap(), None);
     }
 
     #[test]
     fn reads_file_versions() {
         let windir = std::env::var("SystemRoot").unwrap_or_else(|_| r"C:\Windows".into());
-        let probe = WinSystem
-            .file_version(&format!(r"{windir}\System32\kernel32.dll"))
-            .unwrap();
-        assert!(
-            matches!(probe, FileProbe::Version(ref v) if v.0[0] >= 5),
-            "{probe:?}"
-        );
+        let probe = WinSystem.file_version(&format!(r"{windir}\System32\kernel32.dll")).unwrap();
+        assert!(matches!(probe, FileProbe::Version(ref v) if v.0[0] >= 5), "{probe:?}");
         assert_eq!(
-            WinSystem
-                .file_version(&format!(r"{windir}\System32\no-such-file.dll"))
-                .unwrap(),
+            WinSystem.file_version(&format!(r"{windir}\System32\no-such-file.dll")).unwrap(),
             FileProbe::Missing
         );
     }
@@ -526,12 +428,7 @@ mod tests {
     #[test]
     fn runs_a_process_and_returns_its_exit_code() {
         let windir = std::env::var("SystemRoot").unwrap_or_else(|_| r"C:\Windows".into());
-        assert_eq!(
-            WinSystem
-                .run(&format!(r"{windir}\System32\cmd.exe"), "/d /c exit 3010")
-                .unwrap(),
-            3010
-        );
+        assert_eq!(WinSystem.run(&format!(r"{windir}\System32\cmd.exe"), "/d /c exit 3010").unwrap(), 3010);
         assert!(WinSystem.run(r"C:\no\such\installer.exe", "").is_err());
     }
 
@@ -541,29 +438,13 @@ mod tests {
     fn report_logon_and_lsa_behaviour() {
         let user = std::env::var("USERNAME").unwrap_or_default();
         let machine = std::env::var("COMPUTERNAME").unwrap_or_default();
-        let logon = WinLogon.network_logon(
-            &user,
-            Some(&machine),
-            &Password::new("certainly-wrong-password".into()),
-        );
+        let logon = WinLogon.network_logon(&user, Some(&machine), &Password::new("certainly-wrong-password".into()));
         println!("LogonUserW({machine}\\{user}, wrong password): {logon:?}");
         let account = format!("{machine}\\{user}");
-        println!(
-            "LookupAccountNameW({account}): {:?}",
-            lookup_sid(&account).map(|s| s.len())
-        );
-        println!(
-            "LookupAccountNameW(NOSUCHDOMAIN\\nobody): {:?}",
-            lookup_sid(r"NOSUCHDOMAIN\nobody").map(|s| s.len())
-        );
-        println!(
-            "has_service_logon({account}): {:?}",
-            LsaRights.has_service_logon(&account)
-        );
+        println!("LookupAccountNameW({account}): {:?}", lookup_sid(&account).map(|s| s.len()));
+        println!("LookupAccountNameW(NOSUCHDOMAIN\\nobody): {:?}", lookup_sid(r"NOSUCHDOMAIN\nobody").map(|s| s.len()));
+        println!("has_service_logon({account}): {:?}", LsaRights.has_service_logon(&account));
         let upn = format!("{user}@example.com");
-        println!(
-            "down_level_name({upn}): {:?}",
-            WinLogon.down_level_name(&upn)
-        );
+        println!("down_level_name({upn}): {:?}", WinLogon.down_level_name(&upn));
     }
 }

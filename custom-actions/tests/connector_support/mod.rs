@@ -21,13 +21,7 @@ pub const SECRET_CONTENT: &str = "bindPassword=do-not-log-me";
 
 /// A cheap KDF so the many exports in these tests stay fast (the default is measured by the
 /// benchmark; one test below uses it).
-pub const CHEAP: ExportOptions = ExportOptions {
-    kdf: KdfParams {
-        m_kib: 64,
-        t: 1,
-        p: 1,
-    },
-};
+pub const CHEAP: ExportOptions = ExportOptions { kdf: KdfParams { m_kib: 64, t: 1, p: 1 } };
 
 /// A product folder in a temporary directory holding an embedded-connector configuration and one
 /// unrelated file.
@@ -41,23 +35,12 @@ impl Product {
     pub fn with_config() -> Product {
         let product = Product::empty();
         let dir = &product.dir;
-        write(
-            &dir.join("conf/connector/connector.xml"),
-            format!("<connector>{SECRET_CONTENT}</connector>").as_bytes(),
-        );
-        let binary: Vec<u8> = (0..200_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
+        write(&dir.join("conf/connector/connector.xml"), format!("<connector>{SECRET_CONTENT}</connector>").as_bytes());
+        let binary: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         write(&dir.join("conf/connector/keystore/keystore.bks"), &binary);
         write(&dir.join("conf/connector/empty.txt"), b"");
-        write(
-            &dir.join("conf/connector.properties"),
-            b"cluster=idm\nhost=node1\n",
-        );
-        write(
-            &dir.join("other/unrelated.txt"),
-            b"not part of the configuration",
-        );
+        write(&dir.join("conf/connector.properties"), b"cluster=idm\nhost=node1\n");
+        write(&dir.join("other/unrelated.txt"), b"not part of the configuration");
         product
     }
 
@@ -75,10 +58,7 @@ impl Product {
     /// A session as the execute sequence sees it after CostFinalize.
     pub fn session<const N: usize>(&self, extra: [(&str, &str); N]) -> FakeSession {
         let mut s = FakeSession::with([
-            (
-                connector::PRODUCTDIR,
-                self.dir.to_str().expect("utf-8 temp path"),
-            ),
+            (connector::PRODUCTDIR, self.dir.to_str().expect("utf-8 temp path")),
             (connector::PATHS, PATHS),
             (connector::COMPUTER_NAME, "NODE1"),
             (connector::DOMAIN_NAME, "EXAMPLE.COM"),
@@ -122,11 +102,7 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Option<Vec<u8>>>) {
         for entry in std::fs::read_dir(dir).expect("read_dir") {
             let path = entry.expect("entry").path();
-            let rel = path
-                .strip_prefix(root)
-                .expect("under root")
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = path.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
             if path.is_dir() {
                 out.insert(rel, None);
                 walk(root, &path, out);
@@ -146,29 +122,17 @@ pub fn assert_no_secret(session: &FakeSession, secret: &str) {
         return;
     }
     for line in &session.log {
-        assert!(
-            !line.contains(secret),
-            "a log line contains the password: {line:?}"
-        );
-        assert!(
-            !line.contains(SECRET_CONTENT),
-            "a log line contains configuration contents: {line:?}"
-        );
+        assert!(!line.contains(secret), "a log line contains the password: {line:?}");
+        assert!(!line.contains(SECRET_CONTENT), "a log line contains configuration contents: {line:?}");
     }
     for (name, value) in &session.properties {
         if name != connector::PASSWORD && name != connector::PASSWORD_CONFIRM {
-            assert!(
-                !value.contains(secret),
-                "property {name} contains the password"
-            );
+            assert!(!value.contains(secret), "property {name} contains the password");
         }
     }
 }
 
 /// Whether any log line contains all of `parts`.
 pub fn logged(session: &FakeSession, parts: &[&str]) -> bool {
-    session
-        .log
-        .iter()
-        .any(|line| parts.iter().all(|p| line.contains(p)))
+    session.log.iter().any(|line| parts.iter().all(|p| line.contains(p)))
 }

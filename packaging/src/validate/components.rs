@@ -40,8 +40,7 @@ fn ice08(db: &Db, out: &mut Vec<Finding>) {
 
 /// ICE21: a component that belongs to no feature is never installed.
 fn ice21(db: &Db, out: &mut Vec<Finding>) {
-    let in_feature: BTreeSet<&str> =
-        db.rows("FeatureComponents").filter_map(|r| r.str("Component_")).collect();
+    let in_feature: BTreeSet<&str> = db.rows("FeatureComponents").filter_map(|r| r.str("Component_")).collect();
     for row in db.rows("Component") {
         let Some(component) = row.str("Component") else { continue };
         if !in_feature.contains(component) {
@@ -115,8 +114,7 @@ fn ice30(db: &Db, out: &mut Vec<Finding>) {
     // (folder, name) -> first file key
     let mut seen: BTreeMap<(String, String), (String, Option<&str>)> = BTreeMap::new();
     for row in db.rows("File") {
-        let (Some(file), Some(component), Some(name)) =
-            (row.str("File"), row.str("Component_"), row.str("FileName"))
+        let (Some(file), Some(component), Some(name)) = (row.str("File"), row.str("Component_"), row.str("FileName"))
         else {
             continue;
         };

@@ -9,8 +9,8 @@ use super::db::Db;
 use super::Finding;
 
 // The type bits are declared once, in `crate::tables::ca_bits`.
-pub(super) use crate::tables::ca_bits::{BASE_MASK, HIDE_TARGET, IN_SCRIPT};
 use crate::tables::ca_bits::{ASYNC, COMMIT, CONTINUE, NO_IMPERSONATE, ROLLBACK, SCRIPT_64 as SCRIPT_64BIT, TS_AWARE};
+pub(super) use crate::tables::ca_bits::{BASE_MASK, HIDE_TARGET, IN_SCRIPT};
 
 /// The base types Windows Installer defines (MSI SDK, "Summary List of All Custom Action Types").
 const VALID_BASE_TYPES: [i32; 20] = [1, 2, 5, 6, 7, 17, 18, 19, 21, 22, 23, 34, 35, 37, 38, 39, 50, 51, 53, 54];
@@ -42,7 +42,13 @@ fn ice68(db: &Db, out: &mut Vec<Finding>) {
         let Some(ty) = row.int("Type") else { continue };
         let base = ty & BASE_MASK;
         let mut error = |why: String| {
-            out.push(Finding::error("ICE68", "CustomAction", action, Some("Type"), format!("type {ty} (0x{ty:X}): {why}")))
+            out.push(Finding::error(
+                "ICE68",
+                "CustomAction",
+                action,
+                Some("Type"),
+                format!("type {ty} (0x{ty:X}): {why}"),
+            ))
         };
         if !VALID_BASE_TYPES.contains(&base) {
             error(format!("base type {base} is not a Windows Installer custom action type"));
@@ -106,7 +112,13 @@ fn dll_entry(db: &Db, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(binary) = row.str("Source") else {
-            out.push(Finding::error("dll-entry", "CustomAction", action, Some("Source"), "a DLL action without a Binary row"));
+            out.push(Finding::error(
+                "dll-entry",
+                "CustomAction",
+                action,
+                Some("Source"),
+                "a DLL action without a Binary row",
+            ));
             continue;
         };
         let entry = row.str("Target").unwrap_or("");

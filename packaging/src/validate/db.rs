@@ -110,11 +110,8 @@ impl Db {
     /// Reads every user table and the `Binary` streams of a package.
     pub fn load<F: Read + Seek>(package: &mut msi::Package<F>) -> Result<Db, Error> {
         let mut db = Db::default();
-        let names: Vec<String> = package
-            .tables()
-            .map(|t| t.name().to_owned())
-            .filter(|n| !n.starts_with('_'))
-            .collect();
+        let names: Vec<String> =
+            package.tables().map(|t| t.name().to_owned()).filter(|n| !n.starts_with('_')).collect();
         for name in names {
             let columns = package
                 .get_table(&name)
@@ -179,10 +176,8 @@ impl Db {
     /// The actions of a sequence table with their sequence numbers (null = suppressed, left out),
     /// sorted by sequence.
     pub fn sequence(&self, table: &str) -> Vec<(String, i32)> {
-        let mut actions: Vec<(String, i32)> = self
-            .rows(table)
-            .filter_map(|r| Some((r.str("Action")?.to_owned(), r.int("Sequence")?)))
-            .collect();
+        let mut actions: Vec<(String, i32)> =
+            self.rows(table).filter_map(|r| Some((r.str("Action")?.to_owned(), r.int("Sequence")?))).collect();
         actions.sort_by_key(|(_, s)| *s);
         actions
     }

@@ -190,8 +190,7 @@ pub enum Error {
 /// Opens the MSI at `path` read-only and runs every check on it.
 pub fn validate_file(path: impl AsRef<Path>) -> Result<Report, Error> {
     let path = path.as_ref();
-    let mut package =
-        msi::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    let mut package = msi::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
     validate(&mut package)
 }
 
@@ -211,9 +210,7 @@ pub fn validate_db(db: &Db) -> Report {
     custom_actions::check(db, &mut findings);
     secrets::check(db, &mut findings);
     findings.sort_by(|a, b| {
-        (a.severity, a.rule, &a.table, &a.row, &a.column).cmp(&(
-            b.severity, b.rule, &b.table, &b.row, &b.column,
-        ))
+        (a.severity, a.rule, &a.table, &a.row, &a.column).cmp(&(b.severity, b.rule, &b.table, &b.row, &b.column))
     });
     findings.dedup();
     Report { findings }

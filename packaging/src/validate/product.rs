@@ -62,7 +62,13 @@ fn compare_versions(a: &[u32], b: &[u32]) -> Ordering {
 /// ICE24: the identity properties Windows Installer parses must be well formed.
 fn ice24(db: &Db, out: &mut Vec<Finding>) {
     let missing = |name: &str| {
-        Finding::error("ICE24", "Property", name, Some("Value"), format!("required property {name} is missing or empty"))
+        Finding::error(
+            "ICE24",
+            "Property",
+            name,
+            Some("Value"),
+            format!("required property {name} is missing or empty"),
+        )
     };
     match db.property("ProductCode") {
         None => out.push(missing("ProductCode")),
@@ -275,7 +281,9 @@ fn ice61(db: &Db, out: &mut Vec<Finding>) {
                         "Upgrade",
                         key.clone(),
                         Some("ActionProperty"),
-                        format!("'{property}' is not a public (upper-case) property, so FindRelatedProducts cannot set it"),
+                        format!(
+                            "'{property}' is not a public (upper-case) property, so FindRelatedProducts cannot set it"
+                        ),
                     ));
                 }
                 if !secure.contains(property) {
@@ -288,7 +296,13 @@ fn ice61(db: &Db, out: &mut Vec<Finding>) {
                     ));
                 }
             }
-            None => out.push(Finding::error("ICE61", "Upgrade", key.clone(), Some("ActionProperty"), "ActionProperty is empty")),
+            None => out.push(Finding::error(
+                "ICE61",
+                "Upgrade",
+                key.clone(),
+                Some("ActionProperty"),
+                "ActionProperty is empty",
+            )),
         }
         // The row must not match the version being installed unless it only detects.
         let same_product = row.str("UpgradeCode").map(str::to_ascii_uppercase) == upgrade_code;

@@ -13,7 +13,7 @@ use msi::{Category, ColumnType, Value};
 
 use super::db::{value_text, Db, TableData};
 use super::Finding;
-use crate::tables::{self, ColumnKind, ColumnDef};
+use crate::tables::{self, ColumnDef, ColumnKind};
 
 pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
     let keys = KeyIndex::new(db);

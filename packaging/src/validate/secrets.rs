@@ -92,7 +92,9 @@ pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
                 "Property",
                 name,
                 Some("Value"),
-                format!("password-carrying property {name} has a default value in the package (value not shown); remove it"),
+                format!(
+                    "password-carrying property {name} has a default value in the package (value not shown); remove it"
+                ),
             ));
         }
     }

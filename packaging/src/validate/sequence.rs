@@ -228,7 +228,9 @@ fn ice63(db: &Db, out: &mut Vec<Finding>) {
     let actions = db.sequence(TABLE);
     let Some(&(_, rep)) = actions.iter().find(|(a, _)| a == REP) else { return };
     let at = |name: &str| actions.iter().find(|(a, _)| a == name).map(|(_, s)| *s);
-    let (Some(validate), Some(init), Some(fin)) = (at("InstallValidate"), at("InstallInitialize"), at("InstallFinalize")) else {
+    let (Some(validate), Some(init), Some(fin)) =
+        (at("InstallValidate"), at("InstallInitialize"), at("InstallFinalize"))
+    else {
         out.push(Finding::error(
             "ICE63",
             TABLE,

@@ -32,12 +32,7 @@ pub struct Loc {
 impl Loc {
     /// An error at this position.
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::Wix {
-            file: self.file.clone(),
-            line: self.line,
-            column: self.column,
-            message: message.into(),
-        }
+        Error::Wix { file: self.file.clone(), line: self.line, column: self.column, message: message.into() }
     }
 }
 
@@ -314,7 +309,9 @@ impl Model {
     pub fn add_row(&mut self, loc: &Loc, table: &str, cells: Vec<Cell>) -> Result<(), Error> {
         if !self.tables.contains_key(table) {
             let def = tables::standard(table).ok_or_else(|| {
-                loc.error(format!("table {table} is not a standard table known to this backend and no <CustomTable> defines it"))
+                loc.error(format!(
+                    "table {table} is not a standard table known to this backend and no <CustomTable> defines it"
+                ))
             })?;
             self.tables.insert(table.to_string(), TableData::new(def));
         }
@@ -338,7 +335,8 @@ impl Model {
             };
             if let Cell::Str(s) = cell {
                 if super::writer::cp1252(s).is_none() {
-                    let bad: String = s.chars().filter(|c| super::writer::cp1252(&c.to_string()).is_none()).take(5).collect();
+                    let bad: String =
+                        s.chars().filter(|c| super::writer::cp1252(&c.to_string()).is_none()).take(5).collect();
                     return Err(loc.error(format!(
                         "{table}.{}: {bad:?} cannot be stored in the database codepage (Windows-1252)",
                         def.name
@@ -425,9 +423,7 @@ impl Attrs {
     }
     /// The attribute's value, or an error saying it is required.
     pub fn required(&self, name: &str) -> Result<String, Error> {
-        self.string(name).ok_or_else(|| {
-            self.loc.error(format!("<{}> requires the {name} attribute", self.element))
-        })
+        self.string(name).ok_or_else(|| self.loc.error(format!("<{}> requires the {name} attribute", self.element)))
     }
     /// A `yes`/`no` attribute.
     pub fn yes_no(&self, name: &str) -> Result<Option<bool>, Error> {
@@ -446,10 +442,7 @@ impl Attrs {
     pub fn int(&self, name: &str) -> Result<Option<i32>, Error> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) => v
-                .parse::<i32>()
-                .map(Some)
-                .map_err(|_| self.error(name, format!("{v:?} is not an integer"))),
+            Some(v) => v.parse::<i32>().map(Some).map_err(|_| self.error(name, format!("{v:?} is not an integer"))),
         }
     }
     /// An attribute restricted to `allowed` values.
@@ -465,9 +458,9 @@ impl Attrs {
         match self.get(name) {
             None => Ok(None),
             Some("*") => Ok(Some("*".to_string())),
-            Some(v) => normalize_guid(v)
-                .map(Some)
-                .ok_or_else(|| self.error(name, format!("{v:?} is not a valid GUID"))),
+            Some(v) => {
+                normalize_guid(v).map(Some).ok_or_else(|| self.error(name, format!("{v:?} is not a valid GUID")))
+            }
         }
     }
     /// An identifier attribute (MSI `Identifier` rules, at most 72 characters).
@@ -525,11 +518,8 @@ impl<'a> Ctx<'a> {
         let line = starts.partition_point(|&s| s <= pos);
         let start = starts[line - 1];
         // Columns count characters; for the (usual) ASCII-only file, bytes are characters.
-        let column = if ascii {
-            pos - start + 1
-        } else {
-            text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1
-        };
+        let column =
+            if ascii { pos - start + 1 } else { text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1 };
         Loc { file: self.file.to_path_buf(), line: line as u32, column: column as u32 }
     }
 
@@ -571,7 +561,10 @@ impl<'a> Ctx<'a> {
                 }
             } else if let Some(pi) = c.pi() {
                 if pi.target != "define" {
-                    return Err(self.error(c, format!("preprocessor instruction <?{}?> is not supported (only <?define?>)", pi.target)));
+                    return Err(self.error(
+                        c,
+                        format!("preprocessor instruction <?{}?> is not supported (only <?define?>)", pi.target),
+                    ));
                 }
             }
         }
@@ -680,9 +673,7 @@ pub fn substitute(
             rest = &tail[1..];
             continue;
         }
-        let end = tail
-            .find(')')
-            .ok_or_else(|| loc.error(format!("unterminated {}( in {s:?}", &tail[..1])))?;
+        let end = tail.find(')').ok_or_else(|| loc.error(format!("unterminated {}( in {s:?}", &tail[..1])))?;
         let inner = &tail[2..end];
         let value = match (&tail[..1], inner.split_once('.')) {
             ("$", Some(("var", name))) => vars.get(name).ok_or_else(|| {

@@ -68,7 +68,9 @@ fn check_deferred_placement(model: &Model, seqs: &BTreeMap<String, Vec<sequence:
             _ => (i32::MAX, i32::MIN),
         };
         for r in rows {
-            let Some(ca) = model.tables.get("CustomAction").and_then(|t| t.get(&[Cell::Str(r.action.clone())])) else { continue };
+            let Some(ca) = model.tables.get("CustomAction").and_then(|t| t.get(&[Cell::Str(r.action.clone())])) else {
+                continue;
+            };
             let ty = ca.cells[1].as_int().unwrap_or(0);
             if ty & IN_SCRIPT != 0 && !(r.sequence > lo && r.sequence < hi) {
                 let loc = model
@@ -94,13 +96,21 @@ fn check_references(model: &Model) -> Result<(), Error> {
             k => model.is_defined(k, &r.id),
         };
         if !ok {
-            return Err(r.loc.error(format!("{} {} is referenced here but defined nowhere in the sources", r.kind, r.id)));
+            return Err(r
+                .loc
+                .error(format!("{} {} is referenced here but defined nowhere in the sources", r.kind, r.id)));
         }
     }
     Ok(())
 }
 
-fn expand_group(model: &Model, id: &str, loc: &Loc, stack: &mut Vec<String>, out: &mut Vec<String>) -> Result<(), Error> {
+fn expand_group(
+    model: &Model,
+    id: &str,
+    loc: &Loc,
+    stack: &mut Vec<String>,
+    out: &mut Vec<String>,
+) -> Result<(), Error> {
     if stack.iter().any(|s| s == id) {
         return Err(loc.error(format!("ComponentGroup cycle: {} -> {id}", stack.join(" -> "))));
     }
@@ -141,7 +151,9 @@ fn feature_components(model: &mut Model) -> Result<(), Error> {
     for r in model.rows("Component") {
         let id = r.cells[0].key_text();
         if !in_feature.contains(&id) {
-            return Err(r.loc.error(format!("component {id} is in no feature (add a ComponentRef or ComponentGroupRef under a <Feature>)")));
+            return Err(r.loc.error(format!(
+                "component {id} is in no feature (add a ComponentRef or ComponentGroupRef under a <Feature>)"
+            )));
         }
     }
     Ok(())
@@ -177,7 +189,9 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
             return Err(t.loc.error("<MediaTemplate> cannot be combined with <Media>"));
         }
         if let Some(f) = files.iter().find(|f| f.disk_id.is_some()) {
-            return Err(f.loc.error("DiskId is not supported with <MediaTemplate> (cabinets are assigned automatically)"));
+            return Err(f
+                .loc
+                .error("DiskId is not supported with <MediaTemplate> (cabinets are assigned automatically)"));
         }
         let mut groups: Vec<Vec<&super::context::PayloadFile>> = vec![Vec::new()];
         let mut size = 0u64;
@@ -202,11 +216,33 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
                 next_seq += 1;
                 entries.push(CabEntry { name: f.id.clone(), source: f.source.clone(), size: f.size });
             }
-            model.add_row(&t.loc, "Media", vec![disk.into(), (next_seq - 1).into(), t.disk_prompt.clone().into(), format!("#{stream}").into(), t.volume_label.clone().into(), Cell::Null])?;
+            model.add_row(
+                &t.loc,
+                "Media",
+                vec![
+                    disk.into(),
+                    (next_seq - 1).into(),
+                    t.disk_prompt.clone().into(),
+                    format!("#{stream}").into(),
+                    t.volume_label.clone().into(),
+                    Cell::Null,
+                ],
+            )?;
             plans.push(CabPlan { stream, entries, compress: t.compress });
         }
         if files.is_empty() {
-            model.add_row(&t.loc, "Media", vec![1.into(), 0.into(), t.disk_prompt.clone().into(), Cell::Null, t.volume_label.clone().into(), Cell::Null])?;
+            model.add_row(
+                &t.loc,
+                "Media",
+                vec![
+                    1.into(),
+                    0.into(),
+                    t.disk_prompt.clone().into(),
+                    Cell::Null,
+                    t.volume_label.clone().into(),
+                    Cell::Null,
+                ],
+            )?;
         }
     } else {
         if !files.is_empty() && model.embedded_media.is_empty() {
@@ -222,7 +258,11 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
                 total += f.size;
                 entries.push(CabEntry { name: f.id.clone(), source: f.source.clone(), size: f.size });
             }
-            let row = model.tables.get_mut("Media").and_then(|t| t.get_mut(&[Cell::Int(*disk)])).expect("Media row added with the element");
+            let row = model
+                .tables
+                .get_mut("Media")
+                .and_then(|t| t.get_mut(&[Cell::Int(*disk)]))
+                .expect("Media row added with the element");
             if total > 2000 * 1024 * 1024 || entries.len() > MAX_FILES_PER_CABINET {
                 return Err(row.loc.error(format!("media {disk} holds {total} bytes in {} files, more than one cabinet can (2000 MiB, {MAX_FILES_PER_CABINET} files): use <MediaTemplate>", entries.len())));
             }

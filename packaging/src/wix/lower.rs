@@ -113,9 +113,21 @@ pub fn product(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Result<ProductInfo, Err
     let p = ctx.attrs(
         *pkg,
         &[
-            "Id", "Description", "Comments", "Manufacturer", "Keywords", "InstallerVersion", "Compressed",
-            "InstallScope", "InstallPrivileges", "Platform", "Languages", "SummaryCodepage", "ReadOnly",
-            "AdminImage", "ShortNames",
+            "Id",
+            "Description",
+            "Comments",
+            "Manufacturer",
+            "Keywords",
+            "InstallerVersion",
+            "Compressed",
+            "InstallScope",
+            "InstallPrivileges",
+            "Platform",
+            "Languages",
+            "SummaryCodepage",
+            "ReadOnly",
+            "AdminImage",
+            "ShortNames",
         ],
     )?;
     ctx.elements(*pkg)?.first().map_or(Ok(()), |c| Err(ctx.unsupported(*c, &[])))?;
@@ -236,7 +248,10 @@ fn common_child(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<bool, Error> {
         }
         "Feature" => feature(ctx, c, None)?,
         "FeatureRef" => feature_ref(ctx, c)?,
-        "InstallExecuteSequence" | "InstallUISequence" | "AdminExecuteSequence" | "AdminUISequence"
+        "InstallExecuteSequence"
+        | "InstallUISequence"
+        | "AdminExecuteSequence"
+        | "AdminUISequence"
         | "AdvertiseExecuteSequence" => sequence(ctx, c)?,
         "Media" => media(ctx, c)?,
         "MediaTemplate" => media_template(ctx, c)?,
@@ -321,18 +336,21 @@ fn major_upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>, info: &ProductInfo) -> Resu
     let a = ctx.attrs(
         c,
         &[
-            "AllowDowngrades", "AllowSameVersionUpgrades", "Disallow", "DisallowUpgradeErrorMessage",
-            "DowngradeErrorMessage", "IgnoreRemoveFailure", "MigrateFeatures",
-            "RemoveFeatures", "Schedule",
+            "AllowDowngrades",
+            "AllowSameVersionUpgrades",
+            "Disallow",
+            "DisallowUpgradeErrorMessage",
+            "DowngradeErrorMessage",
+            "IgnoreRemoveFailure",
+            "MigrateFeatures",
+            "RemoveFeatures",
+            "Schedule",
         ],
     )?;
     if let Some(child) = ctx.elements(c)?.first() {
         return Err(ctx.unsupported(*child, &[]));
     }
-    let code = info
-        .upgrade_code
-        .clone()
-        .ok_or_else(|| ctx.error(c, "<MajorUpgrade> needs Product/@UpgradeCode"))?;
+    let code = info.upgrade_code.clone().ok_or_else(|| ctx.error(c, "<MajorUpgrade> needs Product/@UpgradeCode"))?;
     let allow_down = a.is_yes("AllowDowngrades")?;
     let same = a.is_yes("AllowSameVersionUpgrades")?;
     let migrate = a.yes_no("MigrateFeatures")?.unwrap_or(true);
@@ -356,32 +374,99 @@ fn major_upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>, info: &ProductInfo) -> Resu
     let remove: Cell = a.string("RemoveFeatures").into();
     if allow_down {
         bits |= MIN_INCLUSIVE;
-        ctx.add_row(c, "Upgrade", vec![code.clone().into(), "0".into(), Cell::Null, language.clone(), bits.into(), remove, "WIX_UPGRADE_DETECTED".into()])?;
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                "0".into(),
+                Cell::Null,
+                language.clone(),
+                bits.into(),
+                remove,
+                "WIX_UPGRADE_DETECTED".into(),
+            ],
+        )?;
     } else {
         if same {
             bits |= MAX_INCLUSIVE;
         }
-        ctx.add_row(c, "Upgrade", vec![code.clone().into(), Cell::Null, info.version.clone().into(), language.clone(), bits.into(), remove, "WIX_UPGRADE_DETECTED".into()])?;
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                Cell::Null,
+                info.version.clone().into(),
+                language.clone(),
+                bits.into(),
+                remove,
+                "WIX_UPGRADE_DETECTED".into(),
+            ],
+        )?;
         let dbits = ONLY_DETECT | if same { 0 } else { MIN_INCLUSIVE };
-        ctx.add_row(c, "Upgrade", vec![code.into(), info.version.clone().into(), Cell::Null, language, dbits.into(), Cell::Null, "WIX_DOWNGRADE_DETECTED".into()])?;
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.into(),
+                info.version.clone().into(),
+                Cell::Null,
+                language,
+                dbits.into(),
+                Cell::Null,
+                "WIX_DOWNGRADE_DETECTED".into(),
+            ],
+        )?;
         ctx.model.secure.insert("WIX_DOWNGRADE_DETECTED".to_string());
         // A type-19 (error) action stops the install when a newer version is present.
         let msg = down_msg.expect("checked above");
-        ctx.add_row(c, "CustomAction", vec!["WixPreventDowngrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null])?;
+        ctx.add_row(
+            c,
+            "CustomAction",
+            vec!["WixPreventDowngrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null],
+        )?;
         for table in ["InstallExecuteSequence", "InstallUISequence"] {
-            schedule(ctx, c, table, "WixPreventDowngrade", Some("WIX_DOWNGRADE_DETECTED".into()), Placement::After("FindRelatedProducts".into()));
+            schedule(
+                ctx,
+                c,
+                table,
+                "WixPreventDowngrade",
+                Some("WIX_DOWNGRADE_DETECTED".into()),
+                Placement::After("FindRelatedProducts".into()),
+            );
         }
     }
     ctx.model.secure.insert("WIX_UPGRADE_DETECTED".to_string());
     if disallow {
         let msg = a.required("DisallowUpgradeErrorMessage")?;
-        ctx.add_row(c, "CustomAction", vec!["WixDisallowUpgrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null])?;
+        ctx.add_row(
+            c,
+            "CustomAction",
+            vec!["WixDisallowUpgrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null],
+        )?;
         for table in ["InstallExecuteSequence", "InstallUISequence"] {
-            schedule(ctx, c, table, "WixDisallowUpgrade", Some("WIX_UPGRADE_DETECTED".into()), Placement::After("FindRelatedProducts".into()));
+            schedule(
+                ctx,
+                c,
+                table,
+                "WixDisallowUpgrade",
+                Some("WIX_UPGRADE_DETECTED".into()),
+                Placement::After("FindRelatedProducts".into()),
+            );
         }
     } else {
         let anchor = match a
-            .one_of("Schedule", &["afterInstallValidate", "afterInstallInitialize", "afterInstallExecute", "afterInstallExecuteAgain", "afterInstallFinalize"])?
+            .one_of(
+                "Schedule",
+                &[
+                    "afterInstallValidate",
+                    "afterInstallInitialize",
+                    "afterInstallExecute",
+                    "afterInstallExecuteAgain",
+                    "afterInstallFinalize",
+                ],
+            )?
             .as_deref()
         {
             None | Some("afterInstallValidate") => "InstallValidate",
@@ -408,25 +493,68 @@ fn upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         }
         let u = ctx.attrs(
             v,
-            &["Minimum", "Maximum", "IncludeMinimum", "IncludeMaximum", "Language", "OnlyDetect", "IgnoreRemoveFailure", "MigrateFeatures", "ExcludeLanguages", "Property", "RemoveFeatures"],
+            &[
+                "Minimum",
+                "Maximum",
+                "IncludeMinimum",
+                "IncludeMaximum",
+                "Language",
+                "OnlyDetect",
+                "IgnoreRemoveFailure",
+                "MigrateFeatures",
+                "ExcludeLanguages",
+                "Property",
+                "RemoveFeatures",
+            ],
         )?;
         let mut bits = 0;
-        if u.is_yes("MigrateFeatures")? { bits |= 0x1 }
-        if u.is_yes("OnlyDetect")? { bits |= 0x2 }
-        if u.is_yes("IgnoreRemoveFailure")? { bits |= 0x4 }
-        if u.yes_no("IncludeMinimum")?.unwrap_or(true) && u.has("Minimum") { bits |= 0x100 }
-        if u.is_yes("IncludeMaximum")? { bits |= 0x200 }
-        if u.is_yes("ExcludeLanguages")? { bits |= 0x400 }
+        if u.is_yes("MigrateFeatures")? {
+            bits |= 0x1
+        }
+        if u.is_yes("OnlyDetect")? {
+            bits |= 0x2
+        }
+        if u.is_yes("IgnoreRemoveFailure")? {
+            bits |= 0x4
+        }
+        if u.yes_no("IncludeMinimum")?.unwrap_or(true) && u.has("Minimum") {
+            bits |= 0x100
+        }
+        if u.is_yes("IncludeMaximum")? {
+            bits |= 0x200
+        }
+        if u.is_yes("ExcludeLanguages")? {
+            bits |= 0x400
+        }
         let prop = u.required_id("Property")?;
         ctx.model.secure.insert(prop.clone());
-        ctx.add_row(v, "Upgrade", vec![code.clone().into(), u.string("Minimum").into(), u.string("Maximum").into(), u.string("Language").into(), bits.into(), u.string("RemoveFeatures").into(), prop.into()])?;
+        ctx.add_row(
+            v,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                u.string("Minimum").into(),
+                u.string("Maximum").into(),
+                u.string("Language").into(),
+                bits.into(),
+                u.string("RemoveFeatures").into(),
+                prop.into(),
+            ],
+        )?;
     }
     schedule(ctx, c, "InstallExecuteSequence", "FindRelatedProducts", None, Placement::Default);
     Ok(())
 }
 
 /// Adds a scheduled action.
-pub fn schedule(ctx: &mut Ctx<'_>, node: Node<'_, '_>, table: &str, action: &str, condition: Option<String>, placement: Placement) {
+pub fn schedule(
+    ctx: &mut Ctx<'_>,
+    node: Node<'_, '_>,
+    table: &str,
+    action: &str,
+    condition: Option<String>,
+    placement: Placement,
+) {
     let loc = ctx.loc(node);
     ctx.model.actions.push(ScheduledAction { table: table.into(), action: action.into(), condition, placement, loc });
 }
@@ -447,14 +575,33 @@ fn media(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let level = a.one_of("CompressionLevel", &["high", "medium", "low", "mszip", "none"])?;
     ctx.model.embedded_media.insert(id, (cab.clone(), level.as_deref() != Some("none")));
     // LastSequence is filled in by the linker once files are sequenced.
-    ctx.add_row(c, "Media", vec![id.into(), 0.into(), a.string("DiskPrompt").into(), format!("#{cab}").into(), a.string("VolumeLabel").into(), a.string("Source").into()])
+    ctx.add_row(
+        c,
+        "Media",
+        vec![
+            id.into(),
+            0.into(),
+            a.string("DiskPrompt").into(),
+            format!("#{cab}").into(),
+            a.string("VolumeLabel").into(),
+            a.string("Source").into(),
+        ],
+    )
 }
 
 /// `<MediaTemplate>`: cabinets named from a template, split by size.
 fn media_template(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let a = ctx.attrs(
         c,
-        &["CabinetTemplate", "CompressionLevel", "DiskPrompt", "EmbedCab", "MaximumUncompressedMediaSize", "MaximumCabinetSizeForLargeFileSplitting", "VolumeLabel"],
+        &[
+            "CabinetTemplate",
+            "CompressionLevel",
+            "DiskPrompt",
+            "EmbedCab",
+            "MaximumUncompressedMediaSize",
+            "MaximumCabinetSizeForLargeFileSplitting",
+            "VolumeLabel",
+        ],
     )?;
     if let Some(child) = ctx.elements(c)?.first() {
         return Err(ctx.unsupported(*child, &[]));
@@ -463,7 +610,10 @@ fn media_template(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         return Err(a.error("EmbedCab", "only embedded cabinets are supported (EmbedCab=\"yes\")"));
     }
     if a.has("MaximumCabinetSizeForLargeFileSplitting") {
-        return Err(a.error("MaximumCabinetSizeForLargeFileSplitting", "large-file splitting is not supported (cab has no spanning)"));
+        return Err(a.error(
+            "MaximumCabinetSizeForLargeFileSplitting",
+            "large-file splitting is not supported (cab has no spanning)",
+        ));
     }
     let level = a.one_of("CompressionLevel", &["high", "medium", "low", "mszip", "none"])?;
     let template = a.string("CabinetTemplate").unwrap_or_else(|| "cab{0}.cab".into());
@@ -473,7 +623,9 @@ fn media_template(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     // WiX's default MaximumUncompressedMediaSize is 200 (MB).
     let mb = a.int("MaximumUncompressedMediaSize")?.unwrap_or(200);
     if !(1..=2000).contains(&mb) {
-        return Err(a.error("MaximumUncompressedMediaSize", "must be 1..2000 (MB; a cabinet folder holds at most 2 GiB)"));
+        return Err(
+            a.error("MaximumUncompressedMediaSize", "must be 1..2000 (MB; a cabinet folder holds at most 2 GiB)")
+        );
     }
     if let Some(t) = &ctx.model.media_template {
         return Err(ctx.error(c, format!("a second <MediaTemplate> (first at {})", t.loc)));
@@ -514,7 +666,11 @@ pub fn msi_name(long: &str, short: Option<&str>) -> String {
                 .rsplit_once('.')
                 .map(|(_, e)| e.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect())
                 .unwrap_or_default();
-            if ext.is_empty() { base } else { format!("{base}.{ext}") }
+            if ext.is_empty() {
+                base
+            } else {
+                format!("{base}.{ext}")
+            }
         }
     };
     format!("{short}|{long}")
@@ -530,7 +686,19 @@ fn check_long_name(a: &Attrs, attr: &str, name: &str) -> Result<(), Error> {
 
 /// `<Directory>`.
 fn directory(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result<(), Error> {
-    let a = ctx.attrs(c, &["Id", "Name", "ShortName", "SourceName", "ShortSourceName", "ComponentGuidGenerationSeed", "DiskId", "FileSource"])?;
+    let a = ctx.attrs(
+        c,
+        &[
+            "Id",
+            "Name",
+            "ShortName",
+            "SourceName",
+            "ShortSourceName",
+            "ComponentGuidGenerationSeed",
+            "DiskId",
+            "FileSource",
+        ],
+    )?;
     for unsupported in ["FileSource", "DiskId", "ComponentGuidGenerationSeed"] {
         if a.has(unsupported) {
             return Err(a.error(unsupported, "is not supported"));
@@ -542,7 +710,11 @@ fn directory(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result
             if parent.is_none() && id != "TARGETDIR" {
                 return Err(a.error("Name", "a root directory other than TARGETDIR needs a Name"));
             }
-            if id == "TARGETDIR" { "SourceDir".to_string() } else { ".".to_string() }
+            if id == "TARGETDIR" {
+                "SourceDir".to_string()
+            } else {
+                ".".to_string()
+            }
         }
         Some(".") => ".".to_string(),
         Some(n) => {
@@ -635,9 +807,22 @@ fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -> Result<St
     let a = ctx.attrs(
         c,
         &[
-            "Id", "Guid", "Directory", "Win64", "KeyPath", "Permanent", "NeverOverwrite", "SharedDllRefCount",
-            "Transitive", "Location", "Shared", "UninstallWhenSuperseded", "DisableRegistryReflection", "Feature",
-            "MultiInstance", "DiskId",
+            "Id",
+            "Guid",
+            "Directory",
+            "Win64",
+            "KeyPath",
+            "Permanent",
+            "NeverOverwrite",
+            "SharedDllRefCount",
+            "Transitive",
+            "Location",
+            "Shared",
+            "UninstallWhenSuperseded",
+            "DisableRegistryReflection",
+            "Feature",
+            "MultiInstance",
+            "DiskId",
         ],
     )?;
     if a.has("DiskId") || a.has("MultiInstance") {
@@ -650,19 +835,37 @@ fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -> Result<St
             d
         }
         None => dir
-            .ok_or_else(|| a.error("Directory", "is required when the component is not inside a <Directory>/<DirectoryRef>"))?
+            .ok_or_else(|| {
+                a.error("Directory", "is required when the component is not inside a <Directory>/<DirectoryRef>")
+            })?
             .to_string(),
     };
     let mut bits = 0;
     use comp_bits::*;
-    if a.yes_no("Win64")?.unwrap_or(ctx.win64) { bits |= WIN64 }
-    if a.is_yes("Permanent")? { bits |= PERMANENT }
-    if a.is_yes("NeverOverwrite")? { bits |= NEVER_OVERWRITE }
-    if a.is_yes("SharedDllRefCount")? { bits |= SHARED_DLL_REF_COUNT }
-    if a.is_yes("Transitive")? { bits |= TRANSITIVE }
-    if a.is_yes("Shared")? { bits |= SHARED }
-    if a.is_yes("UninstallWhenSuperseded")? { bits |= UNINSTALL_ON_SUPERSEDENCE }
-    if a.is_yes("DisableRegistryReflection")? { bits |= DISABLE_REGISTRY_REFLECTION }
+    if a.yes_no("Win64")?.unwrap_or(ctx.win64) {
+        bits |= WIN64
+    }
+    if a.is_yes("Permanent")? {
+        bits |= PERMANENT
+    }
+    if a.is_yes("NeverOverwrite")? {
+        bits |= NEVER_OVERWRITE
+    }
+    if a.is_yes("SharedDllRefCount")? {
+        bits |= SHARED_DLL_REF_COUNT
+    }
+    if a.is_yes("Transitive")? {
+        bits |= TRANSITIVE
+    }
+    if a.is_yes("Shared")? {
+        bits |= SHARED
+    }
+    if a.is_yes("UninstallWhenSuperseded")? {
+        bits |= UNINSTALL_ON_SUPERSEDENCE
+    }
+    if a.is_yes("DisableRegistryReflection")? {
+        bits |= DISABLE_REGISTRY_REFLECTION
+    }
     match a.one_of("Location", &["local", "source", "either"])?.as_deref() {
         Some("source") => bits |= SOURCE_ONLY,
         Some("either") => bits |= OPTIONAL,
@@ -709,12 +912,25 @@ fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -> Result<St
             "ServiceControl" => service_control(ctx, ch, &id)?,
             "Condition" => {
                 ctx.attrs(ch, &[])?;
-                condition = Some(ctx.text(ch)?.ok_or_else(|| ctx.error(ch, "<Condition> needs the condition as its text"))?);
+                condition =
+                    Some(ctx.text(ch)?.ok_or_else(|| ctx.error(ch, "<Condition> needs the condition as its text"))?);
             }
             _ => {
                 return Err(ctx.unsupported(
                     ch,
-                    &["File", "CreateFolder", "RemoveFile", "RemoveFolder", "RegistryKey", "RegistryValue", "RemoveRegistryKey", "RemoveRegistryValue", "ServiceInstall", "ServiceControl", "Condition"],
+                    &[
+                        "File",
+                        "CreateFolder",
+                        "RemoveFile",
+                        "RemoveFolder",
+                        "RegistryKey",
+                        "RegistryValue",
+                        "RemoveRegistryKey",
+                        "RemoveRegistryValue",
+                        "ServiceInstall",
+                        "ServiceControl",
+                        "Condition",
+                    ],
                 ))
             }
         }
@@ -738,11 +954,20 @@ fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -> Result<St
         Some("") => return Err(a.error("Guid", "an empty GUID (unmanaged component) is not supported")),
         Some(g) => g.to_string(),
     };
-    ctx.add_row(c, "Component", vec![id.clone().into(), guid.into(), dir.into(), bits.into(), condition.into(), keypath.map(|k| k.0).into()])?;
+    ctx.add_row(
+        c,
+        "Component",
+        vec![id.clone().into(), guid.into(), dir.into(), bits.into(), condition.into(), keypath.map(|k| k.0).into()],
+    )?;
     Ok(id)
 }
 
-fn set_keypath(ctx: &Ctx<'_>, n: Node<'_, '_>, slot: &mut Option<(String, bool)>, v: (String, bool)) -> Result<(), Error> {
+fn set_keypath(
+    ctx: &Ctx<'_>,
+    n: Node<'_, '_>,
+    slot: &mut Option<(String, bool)>,
+    v: (String, bool),
+) -> Result<(), Error> {
     if let Some((k, _)) = slot {
         return Err(ctx.error(n, format!("a second KeyPath=\"yes\" in this component (first: {k})")));
     }
@@ -761,14 +986,28 @@ mod file_bits {
 
 /// `<File>`: a `File` row and a payload entry; returns (id, KeyPath="yes").
 fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(String, bool), Error> {
-    let a = ctx.attrs(c, &["Id", "Name", "ShortName", "Source", "KeyPath", "Vital", "ReadOnly", "Hidden", "System", "Checksum", "DiskId"])?;
+    let a = ctx.attrs(
+        c,
+        &[
+            "Id",
+            "Name",
+            "ShortName",
+            "Source",
+            "KeyPath",
+            "Vital",
+            "ReadOnly",
+            "Hidden",
+            "System",
+            "Checksum",
+            "DiskId",
+        ],
+    )?;
     if let Some(child) = ctx.elements(c)?.first() {
         return Err(ctx.unsupported(*child, &[]));
     }
     let src = a.required("Source")?;
     let path = ctx.source_path(&src);
-    let meta = std::fs::metadata(&path)
-        .map_err(|e| a.error("Source", format!("{}: {e}", path.display())))?;
+    let meta = std::fs::metadata(&path).map_err(|e| a.error("Source", format!("{}: {e}", path.display())))?;
     if !meta.is_file() {
         return Err(a.error("Source", format!("{} is not a file", path.display())));
     }
@@ -780,7 +1019,8 @@ fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(String, 
     let id = match a.identifier("Id")? {
         Some(id) => id,
         None => {
-            let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '_' }).collect();
+            let mut id: String =
+                name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '_' }).collect();
             if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
                 id.insert(0, '_');
             }
@@ -788,15 +1028,29 @@ fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(String, 
             id
         }
     };
-    let size = i32::try_from(meta.len())
-        .map_err(|_| a.error("Source", format!("{} is {} bytes; the File table holds at most 2 GiB per file", path.display(), meta.len())))?;
+    let size = i32::try_from(meta.len()).map_err(|_| {
+        a.error(
+            "Source",
+            format!("{} is {} bytes; the File table holds at most 2 GiB per file", path.display(), meta.len()),
+        )
+    })?;
     use file_bits::*;
     let mut bits = 0;
-    if a.yes_no("Vital")?.unwrap_or(true) { bits |= VITAL }
-    if a.is_yes("ReadOnly")? { bits |= READ_ONLY }
-    if a.is_yes("Hidden")? { bits |= HIDDEN }
-    if a.is_yes("System")? { bits |= SYSTEM }
-    if a.is_yes("Checksum")? { bits |= CHECKSUM }
+    if a.yes_no("Vital")?.unwrap_or(true) {
+        bits |= VITAL
+    }
+    if a.is_yes("ReadOnly")? {
+        bits |= READ_ONLY
+    }
+    if a.is_yes("Hidden")? {
+        bits |= HIDDEN
+    }
+    if a.is_yes("System")? {
+        bits |= SYSTEM
+    }
+    if a.is_yes("Checksum")? {
+        bits |= CHECKSUM
+    }
     let disk_id = a.int("DiskId")?;
     // Sequence is assigned by the linker (cabinet order).
     // Versioned files (PE images with a version resource) get Version and Language, as WiX
@@ -805,7 +1059,20 @@ fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(String, 
         Some((v, l)) => (Cell::Str(v), Cell::Str(l.to_string())),
         None => (Cell::Null, Cell::Null),
     };
-    ctx.add_row(c, "File", vec![id.clone().into(), component.into(), msi_name(&name, a.get("ShortName")).into(), size.into(), version, language, bits.into(), 1.into()])?;
+    ctx.add_row(
+        c,
+        "File",
+        vec![
+            id.clone().into(),
+            component.into(),
+            msi_name(&name, a.get("ShortName")).into(),
+            size.into(),
+            version,
+            language,
+            bits.into(),
+            1.into(),
+        ],
+    )?;
     ctx.model.files.push(PayloadFile { id: id.clone(), source: path, disk_id, size: meta.len(), loc: ctx.loc(c) });
     Ok((id, a.is_yes("KeyPath")?))
 }
@@ -824,7 +1091,10 @@ pub fn pe_version(path: &std::path::Path, size: u64) -> Option<(String, u16)> {
         let sections = pe.section_table();
         let rsrc = pe.data_directories().resource_directory(data, &sections).ok()??;
         let root = rsrc.root().ok()?;
-        let by_type = root.entries.iter().find(|e| matches!(e.name_or_id(), ResourceNameOrId::Id(id) if id == object::pe::RT_VERSION))?;
+        let by_type = root
+            .entries
+            .iter()
+            .find(|e| matches!(e.name_or_id(), ResourceNameOrId::Id(id) if id == object::pe::RT_VERSION))?;
         let names = by_type.data(rsrc).ok()?.table()?;
         let langs = names.entries.first()?.data(rsrc).ok()?.table()?;
         let entry = langs.entries.first()?;
@@ -869,7 +1139,11 @@ fn gen_id(prefix: &str, parts: &[&str]) -> String {
 
 /// `<RemoveFile>` (files) / `<RemoveFolder>` (FileName null).
 fn remove_file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, dir: &str, is_file: bool) -> Result<(), Error> {
-    let attrs: &[&str] = if is_file { &["Id", "Name", "ShortName", "On", "Directory", "Property"] } else { &["Id", "On", "Directory", "Property"] };
+    let attrs: &[&str] = if is_file {
+        &["Id", "Name", "ShortName", "On", "Directory", "Property"]
+    } else {
+        &["Id", "On", "Directory", "Property"]
+    };
     let a = ctx.attrs(c, attrs)?;
     if let Some(child) = ctx.elements(c)?.first() {
         return Err(ctx.unsupported(*child, &[]));
@@ -891,7 +1165,11 @@ fn remove_file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, dir: &str, i
     };
     let name: Cell = if is_file {
         let n = a.required("Name")?;
-        if n.contains(['*', '?']) { n.into() } else { msi_name(&n, a.get("ShortName")).into() }
+        if n.contains(['*', '?']) {
+            n.into()
+        } else {
+            msi_name(&n, a.get("ShortName")).into()
+        }
     } else {
         Cell::Null
     };
@@ -923,7 +1201,13 @@ fn reg_key(a: &Attrs, parent: Option<&str>) -> Result<String, Error> {
 }
 
 /// `<RegistryKey>`: returns (Registry id, KeyPath) of every value row it produced.
-fn registry_key(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, root: Option<i32>, parent: Option<&str>) -> Result<Vec<(String, bool)>, Error> {
+fn registry_key(
+    ctx: &mut Ctx<'_>,
+    c: Node<'_, '_>,
+    component: &str,
+    root: Option<i32>,
+    parent: Option<&str>,
+) -> Result<Vec<(String, bool)>, Error> {
     let a = ctx.attrs(c, &["Id", "Root", "Key", "Action", "ForceCreateOnInstall", "ForceDeleteOnUninstall"])?;
     let root = reg_root(&a, root)?;
     let key = reg_key(&a, parent)?;
@@ -944,7 +1228,11 @@ fn registry_key(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, root: Optio
             Some(id) => id,
             None => gen_id("reg", &[component, &root.to_string(), &key, m]),
         };
-        ctx.add_row(c, "Registry", vec![id.into(), root.into(), key.clone().into(), m.into(), Cell::Null, component.into()])?;
+        ctx.add_row(
+            c,
+            "Registry",
+            vec![id.into(), root.into(), key.clone().into(), m.into(), Cell::Null, component.into()],
+        )?;
     }
     let mut out = Vec::new();
     for ch in ctx.elements(c)? {
@@ -958,11 +1246,19 @@ fn registry_key(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, root: Optio
 }
 
 /// `<RegistryValue>`: returns (id, KeyPath).
-fn registry_value(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, root: Option<i32>, parent: Option<&str>) -> Result<(String, bool), Error> {
+fn registry_value(
+    ctx: &mut Ctx<'_>,
+    c: Node<'_, '_>,
+    component: &str,
+    root: Option<i32>,
+    parent: Option<&str>,
+) -> Result<(String, bool), Error> {
     let a = ctx.attrs(c, &["Id", "Root", "Key", "Name", "Value", "Type", "Action", "KeyPath"])?;
     let root = reg_root(&a, root)?;
     let key = reg_key(&a, parent)?;
-    let ty = a.one_of("Type", &["string", "integer", "expandable", "binary", "multiString"])?.unwrap_or_else(|| "string".into());
+    let ty = a
+        .one_of("Type", &["string", "integer", "expandable", "binary", "multiString"])?
+        .unwrap_or_else(|| "string".into());
     let mut multi = Vec::new();
     for ch in ctx.elements(c)? {
         if !ch.has_tag_name("MultiStringValue") || ty != "multiString" {
@@ -996,7 +1292,11 @@ fn registry_value(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str, root: Opt
         Some(id) => id,
         None => gen_id("reg", &[component, &root.to_string(), &key, name.as_deref().unwrap_or("")]),
     };
-    ctx.add_row(c, "Registry", vec![id.clone().into(), root.into(), key.into(), name.into(), value.into(), component.into()])?;
+    ctx.add_row(
+        c,
+        "Registry",
+        vec![id.clone().into(), root.into(), key.into(), name.into(), value.into(), component.into()],
+    )?;
     Ok((id, a.is_yes("KeyPath")?))
 }
 
@@ -1012,7 +1312,11 @@ fn remove_registry(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
         if a.one_of("Action", &["removeOnInstall", "removeOnUninstall"])?.as_deref() == Some("removeOnUninstall") {
             // Removal on uninstall is a Registry row named "-".
             let id = a.identifier("Id")?.unwrap_or_else(|| gen_id("reg", &[component, &key, "-"]));
-            return ctx.add_row(c, "Registry", vec![id.into(), root.into(), key.into(), "-".into(), Cell::Null, component.into()]);
+            return ctx.add_row(
+                c,
+                "Registry",
+                vec![id.into(), root.into(), key.into(), "-".into(), Cell::Null, component.into()],
+            );
         }
         Some("-".into())
     } else {
@@ -1026,7 +1330,22 @@ fn remove_registry(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
 fn service_install(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Result<(), Error> {
     let a = ctx.attrs(
         c,
-        &["Id", "Name", "DisplayName", "Description", "Type", "Start", "ErrorControl", "Vital", "Account", "Password", "Arguments", "LoadOrderGroup", "Interactive", "EraseDescription"],
+        &[
+            "Id",
+            "Name",
+            "DisplayName",
+            "Description",
+            "Type",
+            "Start",
+            "ErrorControl",
+            "Vital",
+            "Account",
+            "Password",
+            "Arguments",
+            "LoadOrderGroup",
+            "Interactive",
+            "EraseDescription",
+        ],
     )?;
     let name = a.required("Name")?;
     let id = a.identifier("Id")?.unwrap_or_else(|| gen_id("svc", &[component, &name]));
@@ -1073,9 +1392,19 @@ fn service_install(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
         c,
         "ServiceInstall",
         vec![
-            id.into(), name.into(), a.string("DisplayName").into(), ty.into(), start.into(), err.into(),
-            a.string("LoadOrderGroup").into(), deps.into(), a.string("Account").into(), a.string("Password").into(),
-            a.string("Arguments").into(), component.into(), desc.into(),
+            id.into(),
+            name.into(),
+            a.string("DisplayName").into(),
+            ty.into(),
+            start.into(),
+            err.into(),
+            a.string("LoadOrderGroup").into(),
+            deps.into(),
+            a.string("Account").into(),
+            a.string("Password").into(),
+            a.string("Arguments").into(),
+            component.into(),
+            desc.into(),
         ],
     )
 }
@@ -1133,7 +1462,11 @@ fn feature_common(ctx: &mut Ctx<'_>, c: Node<'_, '_>, id: &str) -> Result<(), Er
                 let cond = ctx.text(ch)?.ok_or_else(|| ctx.error(ch, "<Condition> needs the condition as its text"))?;
                 ctx.add_row(ch, "Condition", vec![id.into(), level.into(), cond.into()])?;
             }
-            _ => return Err(ctx.unsupported(ch, &["Feature", "ComponentRef", "ComponentGroupRef", "Component", "Condition"])),
+            _ => {
+                return Err(
+                    ctx.unsupported(ch, &["Feature", "ComponentRef", "ComponentGroupRef", "Component", "Condition"])
+                )
+            }
         }
     }
     Ok(())
@@ -1143,7 +1476,18 @@ fn feature_common(ctx: &mut Ctx<'_>, c: Node<'_, '_>, id: &str) -> Result<(), Er
 fn feature(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result<(), Error> {
     let a = ctx.attrs(
         c,
-        &["Id", "Title", "Description", "Level", "Display", "ConfigurableDirectory", "AllowAdvertise", "Absent", "InstallDefault", "TypicalDefault"],
+        &[
+            "Id",
+            "Title",
+            "Description",
+            "Level",
+            "Display",
+            "ConfigurableDirectory",
+            "AllowAdvertise",
+            "Absent",
+            "InstallDefault",
+            "TypicalDefault",
+        ],
     )?;
     let id = a.required_id("Id")?;
     if id.len() > 38 {
@@ -1181,7 +1525,20 @@ fn feature(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) -> Result<(
         }
         ctx.reference(c, "Directory", d);
     }
-    ctx.add_row(c, "Feature", vec![id.clone().into(), parent.into(), a.string("Title").into(), a.string("Description").into(), display.into(), level.into(), dir.into(), bits.into()])?;
+    ctx.add_row(
+        c,
+        "Feature",
+        vec![
+            id.clone().into(),
+            parent.into(),
+            a.string("Title").into(),
+            a.string("Description").into(),
+            display.into(),
+            level.into(),
+            dir.into(),
+            bits.into(),
+        ],
+    )?;
     feature_common(ctx, c, &id)
 }
 
@@ -1227,7 +1584,9 @@ pub fn property(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         return Err(a.error("Id", "a property set by a search must be public (upper case)"));
     }
     match a.string("Value") {
-        Some(v) if v.is_empty() => return Err(a.error("Value", "an empty value means the property is unset; omit Value")),
+        Some(v) if v.is_empty() => {
+            return Err(a.error("Value", "an empty value means the property is unset; omit Value"))
+        }
         Some(v) => ctx.add_row(c, "Property", vec![id.into(), v.into()])?,
         None => {
             if !ctx.model.is_defined("Property", &id) {
@@ -1259,7 +1618,11 @@ fn registry_search(ctx: &mut Ctx<'_>, c: Node<'_, '_>, property: &str) -> Result
     if a.yes_no("Win64")?.unwrap_or(ctx.win64) {
         ty |= 0x10;
     }
-    ctx.add_row(c, "RegLocator", vec![id.clone().into(), root.into(), a.required("Key")?.into(), a.string("Name").into(), ty.into()])?;
+    ctx.add_row(
+        c,
+        "RegLocator",
+        vec![id.clone().into(), root.into(), a.required("Key")?.into(), a.string("Name").into(), ty.into()],
+    )?;
     ctx.add_row(c, "AppSearch", vec![property.into(), id.into()])
 }
 
@@ -1267,15 +1630,34 @@ fn registry_search(ctx: &mut Ctx<'_>, c: Node<'_, '_>, property: &str) -> Result
 fn directory_search(ctx: &mut Ctx<'_>, c: Node<'_, '_>, property: &str, parent: Option<&str>) -> Result<String, Error> {
     let a = ctx.attrs(c, &["Id", "Path", "Depth", "AssignToProperty"])?;
     let id = a.required_id("Id")?;
-    ctx.add_row(c, "DrLocator", vec![id.clone().into(), parent.into(), a.string("Path").into(), a.int("Depth")?.into()])?;
+    ctx.add_row(
+        c,
+        "DrLocator",
+        vec![id.clone().into(), parent.into(), a.string("Path").into(), a.int("Depth")?.into()],
+    )?;
     let mut last = id.clone();
     for ch in ctx.elements(c)? {
         match ch.tag_name().name() {
             "DirectorySearch" => last = directory_search(ctx, ch, property, Some(&id))?,
             "FileSearch" => {
-                let f = ctx.attrs(ch, &["Id", "Name", "MinVersion", "MaxVersion", "MinSize", "MaxSize", "Languages"])?;
+                let f =
+                    ctx.attrs(ch, &["Id", "Name", "MinVersion", "MaxVersion", "MinSize", "MaxSize", "Languages"])?;
                 let fid = f.required_id("Id")?;
-                ctx.add_row(ch, "Signature", vec![fid.clone().into(), f.required("Name")?.into(), f.string("MinVersion").into(), f.string("MaxVersion").into(), f.int("MinSize")?.into(), f.int("MaxSize")?.into(), Cell::Null, Cell::Null, f.string("Languages").into()])?;
+                ctx.add_row(
+                    ch,
+                    "Signature",
+                    vec![
+                        fid.clone().into(),
+                        f.required("Name")?.into(),
+                        f.string("MinVersion").into(),
+                        f.string("MaxVersion").into(),
+                        f.int("MinSize")?.into(),
+                        f.int("MaxSize")?.into(),
+                        Cell::Null,
+                        Cell::Null,
+                        f.string("Languages").into(),
+                    ],
+                )?;
                 ctx.add_row(ch, "DrLocator", vec![fid.clone().into(), id.clone().into(), Cell::Null, Cell::Null])?;
                 last = fid;
             }
@@ -1293,15 +1675,34 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let a = ctx.attrs(
         c,
         &[
-            "Id", "BinaryKey", "DllEntry", "ExeCommand", "FileKey", "Directory", "Property", "Value", "Error", "Script",
-            "JScriptCall", "VBScriptCall", "Execute", "Impersonate", "Return", "HideTarget", "TerminalServerAware",
-            "Win64", "PatchUninstall", "SuppressModularization",
+            "Id",
+            "BinaryKey",
+            "DllEntry",
+            "ExeCommand",
+            "FileKey",
+            "Directory",
+            "Property",
+            "Value",
+            "Error",
+            "Script",
+            "JScriptCall",
+            "VBScriptCall",
+            "Execute",
+            "Impersonate",
+            "Return",
+            "HideTarget",
+            "TerminalServerAware",
+            "Win64",
+            "PatchUninstall",
+            "SuppressModularization",
         ],
     )?;
     use crate::tables::ca_bits::*;
     let id = a.required_id("Id")?;
-    let present: Vec<&str> = ["BinaryKey", "FileKey", "Directory", "Property", "Error", "Script"].into_iter().filter(|n| a.has(n)).collect();
-    let targets: Vec<&str> = ["DllEntry", "ExeCommand", "Value", "JScriptCall", "VBScriptCall"].into_iter().filter(|n| a.has(n)).collect();
+    let present: Vec<&str> =
+        ["BinaryKey", "FileKey", "Directory", "Property", "Error", "Script"].into_iter().filter(|n| a.has(n)).collect();
+    let targets: Vec<&str> =
+        ["DllEntry", "ExeCommand", "Value", "JScriptCall", "VBScriptCall"].into_iter().filter(|n| a.has(n)).collect();
     let ca_loc = ctx.loc(c);
     let combo_err = || {
         ca_loc.error(format!(
@@ -1314,7 +1715,9 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         return Err(combo_err());
     }
     let target_name = targets.first().copied();
-    let script_text = if a.has("Script") { ctx.text(c)? } else {
+    let script_text = if a.has("Script") {
+        ctx.text(c)?
+    } else {
         if ctx.text(c)?.is_some() {
             return Err(ctx.error(c, "inner text is only allowed with Script"));
         }
@@ -1324,13 +1727,25 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         ("BinaryKey", Some(t)) => {
             let b = a.required_id("BinaryKey")?;
             ctx.reference(c, "Binary", &b);
-            let kind = match t { "DllEntry" => DLL, "ExeCommand" => EXE, "JScriptCall" => JSCRIPT, "VBScriptCall" => VBSCRIPT, _ => return Err(combo_err()) };
+            let kind = match t {
+                "DllEntry" => DLL,
+                "ExeCommand" => EXE,
+                "JScriptCall" => JSCRIPT,
+                "VBScriptCall" => VBSCRIPT,
+                _ => return Err(combo_err()),
+            };
             (kind, Some(b), a.string(t))
         }
         ("FileKey", Some(t)) => {
             let f = a.required_id("FileKey")?;
             ctx.reference(c, "File", &f);
-            let kind = match t { "DllEntry" => DLL, "ExeCommand" => EXE, "JScriptCall" => JSCRIPT, "VBScriptCall" => VBSCRIPT, _ => return Err(combo_err()) };
+            let kind = match t {
+                "DllEntry" => DLL,
+                "ExeCommand" => EXE,
+                "JScriptCall" => JSCRIPT,
+                "VBScriptCall" => VBSCRIPT,
+                _ => return Err(combo_err()),
+            };
             (kind | SOURCE_FILE, Some(f), a.string(t))
         }
         ("Directory", Some(t @ ("Value" | "ExeCommand"))) => {
@@ -1340,25 +1755,58 @@ fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         }
         ("Property", Some(t)) => {
             let p = a.required_id("Property")?;
-            let kind = match t { "Value" => TEXT, "ExeCommand" => EXE, "JScriptCall" => JSCRIPT, "VBScriptCall" => VBSCRIPT, _ => return Err(combo_err()) };
+            let kind = match t {
+                "Value" => TEXT,
+                "ExeCommand" => EXE,
+                "JScriptCall" => JSCRIPT,
+                "VBScriptCall" => VBSCRIPT,
+                _ => return Err(combo_err()),
+            };
             (kind | PROPERTY, Some(p), a.string(t))
         }
         ("Error", None) => (TEXT | SOURCE_FILE, None, a.string("Error")),
         ("Script", None) => {
-            let kind = match a.one_of("Script", &["jscript", "vbscript"])?.as_deref() { Some("jscript") => JSCRIPT, _ => VBSCRIPT };
+            let kind = match a.one_of("Script", &["jscript", "vbscript"])?.as_deref() {
+                Some("jscript") => JSCRIPT,
+                _ => VBSCRIPT,
+            };
             let text = script_text.ok_or_else(|| ctx.error(c, "Script needs the script as inner text"))?;
             (kind | DIRECTORY, None, Some(text))
         }
         _ => return Err(combo_err()),
     };
     let is_script = matches!(ty & 0x7, JSCRIPT | VBSCRIPT);
-    let in_script = match a.one_of("Execute", &["immediate", "deferred", "rollback", "commit", "oncePerProcess", "firstSequence", "secondSequence"])?.as_deref() {
-        Some("deferred") => { ty |= IN_SCRIPT; true }
-        Some("rollback") => { ty |= IN_SCRIPT | ROLLBACK; true }
-        Some("commit") => { ty |= IN_SCRIPT | COMMIT; true }
-        Some("oncePerProcess") => { ty |= ONCE_PER_PROCESS; false }
-        Some("firstSequence") => { ty |= FIRST_SEQUENCE; false }
-        Some("secondSequence") => { ty |= CLIENT_REPEAT; false }
+    let in_script = match a
+        .one_of(
+            "Execute",
+            &["immediate", "deferred", "rollback", "commit", "oncePerProcess", "firstSequence", "secondSequence"],
+        )?
+        .as_deref()
+    {
+        Some("deferred") => {
+            ty |= IN_SCRIPT;
+            true
+        }
+        Some("rollback") => {
+            ty |= IN_SCRIPT | ROLLBACK;
+            true
+        }
+        Some("commit") => {
+            ty |= IN_SCRIPT | COMMIT;
+            true
+        }
+        Some("oncePerProcess") => {
+            ty |= ONCE_PER_PROCESS;
+            false
+        }
+        Some("firstSequence") => {
+            ty |= FIRST_SEQUENCE;
+            false
+        }
+        Some("secondSequence") => {
+            ty |= CLIENT_REPEAT;
+            false
+        }
         _ => false,
     };
     if a.yes_no("Impersonate")? == Some(false) {
@@ -1395,7 +1843,17 @@ fn set_property(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let prop = a.required_id("Id")?;
     let action = a.identifier("Action")?.unwrap_or_else(|| format!("Set{prop}"));
     let value = a.required("Value")?;
-    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::PROPERTY).into(), prop.into(), value.into(), Cell::Null])?;
+    ctx.add_row(
+        c,
+        "CustomAction",
+        vec![
+            action.clone().into(),
+            (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::PROPERTY).into(),
+            prop.into(),
+            value.into(),
+            Cell::Null,
+        ],
+    )?;
     set_schedule(ctx, c, &a, &action, None)
 }
 
@@ -1405,12 +1863,28 @@ fn set_directory(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     let dir = a.required_id("Id")?;
     ctx.reference(c, "Directory", &dir);
     let action = a.identifier("Action")?.unwrap_or_else(|| format!("Set{dir}"));
-    ctx.add_row(c, "CustomAction", vec![action.clone().into(), (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::DIRECTORY).into(), dir.into(), a.required("Value")?.into(), Cell::Null])?;
+    ctx.add_row(
+        c,
+        "CustomAction",
+        vec![
+            action.clone().into(),
+            (crate::tables::ca_bits::TEXT | crate::tables::ca_bits::DIRECTORY).into(),
+            dir.into(),
+            a.required("Value")?.into(),
+            Cell::Null,
+        ],
+    )?;
     // WiX schedules SetDirectory after CostInitialize.
     set_schedule(ctx, c, &a, &action, Some(Placement::After("CostInitialize".into())))
 }
 
-fn set_schedule(ctx: &mut Ctx<'_>, c: Node<'_, '_>, a: &Attrs, action: &str, default: Option<Placement>) -> Result<(), Error> {
+fn set_schedule(
+    ctx: &mut Ctx<'_>,
+    c: Node<'_, '_>,
+    a: &Attrs,
+    action: &str,
+    default: Option<Placement>,
+) -> Result<(), Error> {
     let placement = match (a.string("After"), a.string("Before")) {
         (Some(x), None) => Placement::After(x),
         (None, Some(x)) => Placement::Before(x),
@@ -1479,7 +1953,12 @@ pub fn sequence(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         } else if let Some(n) = a.int("Sequence")? {
             Placement::Sequence(n)
         } else if let Some(e) = a.one_of("OnExit", &["success", "cancel", "error", "suspend"])? {
-            Placement::Sequence(match e.as_str() { "success" => -1, "cancel" => -2, "error" => -3, _ => -4 })
+            Placement::Sequence(match e.as_str() {
+                "success" => -1,
+                "cancel" => -2,
+                "error" => -3,
+                _ => -4,
+            })
         } else if super::sequence::is_standard_action(&action) {
             Placement::Default
         } else {
@@ -1500,7 +1979,22 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
     for ch in children.iter().filter(|n| n.has_tag_name("Column")) {
         let k = ctx.attrs(
             *ch,
-            &["Id", "Type", "Width", "PrimaryKey", "Nullable", "Localizable", "Category", "Description", "KeyTable", "KeyColumn", "MinValue", "MaxValue", "Set", "Modularize"],
+            &[
+                "Id",
+                "Type",
+                "Width",
+                "PrimaryKey",
+                "Nullable",
+                "Localizable",
+                "Category",
+                "Description",
+                "KeyTable",
+                "KeyColumn",
+                "MinValue",
+                "MaxValue",
+                "Set",
+                "Modularize",
+            ],
         )?;
         let name = k.required_id("Id")?;
         let width = k.int("Width")?.unwrap_or(0);
@@ -1517,7 +2011,10 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
         };
         let category = match k.string("Category") {
             None => None,
-            Some(cat) => Some(cat.parse::<msi::Category>().map_err(|_| k.error("Category", format!("{cat:?} is not an MSI column category")))?),
+            Some(cat) => Some(
+                cat.parse::<msi::Category>()
+                    .map_err(|_| k.error("Category", format!("{cat:?} is not an MSI column category")))?,
+            ),
         };
         let range = match (k.int("MinValue")?, k.int("MaxValue")?) {
             (Some(lo), Some(hi)) => Some((lo, hi)),
@@ -1530,7 +2027,16 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
             _ => return Err(k.error("KeyTable", "KeyTable and KeyColumn go together")),
         };
         let set = k.string("Set").map(|s| s.split(';').map(str::to_string).collect()).unwrap_or_default();
-        columns.push(ColumnDef { name, kind, key: k.is_yes("PrimaryKey")?, nullable: k.is_yes("Nullable")?, category, range, foreign_key, set });
+        columns.push(ColumnDef {
+            name,
+            kind,
+            key: k.is_yes("PrimaryKey")?,
+            nullable: k.is_yes("Nullable")?,
+            category,
+            range,
+            foreign_key,
+            set,
+        });
         if let Some(x) = ctx.elements(*ch)?.first() {
             return Err(ctx.unsupported(*x, &[]));
         }
@@ -1546,12 +2052,9 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
             "Column" => {}
             "Row" => {
                 ctx.attrs(ch, &[])?;
-                let def = ctx
-                    .model
-                    .tables
-                    .get(&id)
-                    .map(|t| t.def.clone())
-                    .ok_or_else(|| ctx.error(ch, format!("no <CustomTable Id=\"{id}\"> with <Column>s defines this table")))?;
+                let def = ctx.model.tables.get(&id).map(|t| t.def.clone()).ok_or_else(|| {
+                    ctx.error(ch, format!("no <CustomTable Id=\"{id}\"> with <Column>s defines this table"))
+                })?;
                 let mut cells = vec![Cell::Null; def.columns.len()];
                 for d in ctx.elements(ch)? {
                     if !d.has_tag_name("Data") {
@@ -1559,11 +2062,15 @@ fn custom_table(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
                     }
                     let da = ctx.attrs(d, &["Column"])?;
                     let col = da.required("Column")?;
-                    let i = def.column_index(&col).ok_or_else(|| da.error("Column", format!("table {id} has no column {col}")))?;
+                    let i = def
+                        .column_index(&col)
+                        .ok_or_else(|| da.error("Column", format!("table {id} has no column {col}")))?;
                     let text = ctx.text(d)?;
                     cells[i] = match (def.columns[i].kind, text) {
                         (_, None) => Cell::Null,
-                        (ColumnKind::Int16 | ColumnKind::Int32, Some(t)) => Cell::Int(t.trim().parse().map_err(|_| ctx.error(d, format!("{t:?} is not an integer")))?),
+                        (ColumnKind::Int16 | ColumnKind::Int32, Some(t)) => {
+                            Cell::Int(t.trim().parse().map_err(|_| ctx.error(d, format!("{t:?} is not an integer")))?)
+                        }
                         (ColumnKind::Binary, Some(t)) => Cell::Stream(ctx.source_path(&t)),
                         (_, Some(t)) => Cell::Str(t),
                     };

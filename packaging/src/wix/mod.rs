@@ -160,7 +160,11 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
                     None => culture = Some((a.value().to_string(), path.clone())),
                 },
                 "Codepage" | "Language" => {}
-                other => return Err(pos(root).error(format!("attribute {other} of <WixLocalization> is not supported (supported: Culture, Codepage, Language)"))),
+                other => {
+                    return Err(pos(root).error(format!(
+                    "attribute {other} of <WixLocalization> is not supported (supported: Culture, Codepage, Language)"
+                )))
+                }
             }
         }
         for n in root.children() {
@@ -175,7 +179,11 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
                 match a.name() {
                     "Id" => id = Some(a.value().to_string()),
                     "Overridable" | "Localizable" => {}
-                    other => return Err(pos(n).error(format!("attribute {other} of <String> is not supported (supported: Id, Overridable, Localizable)"))),
+                    other => {
+                        return Err(pos(n).error(format!(
+                            "attribute {other} of <String> is not supported (supported: Id, Overridable, Localizable)"
+                        )))
+                    }
                 }
             }
             let id = id.ok_or_else(|| pos(n).error("<String> requires Id"))?;
@@ -209,18 +217,15 @@ fn defines(
         let p = doc.text_pos_at(n.range().start);
         let loc = Loc { file: path.to_path_buf(), line: p.row, column: p.col };
         if pi.target != "define" {
-            return Err(loc.error(format!("preprocessor instruction <?{}?> is not supported (only <?define?>)", pi.target)));
+            return Err(
+                loc.error(format!("preprocessor instruction <?{}?> is not supported (only <?define?>)", pi.target))
+            );
         }
         let body = pi.value.unwrap_or("");
-        let (name, value) = body
-            .split_once('=')
-            .ok_or_else(|| loc.error("<?define?> must be Name = \"value\""))?;
+        let (name, value) = body.split_once('=').ok_or_else(|| loc.error("<?define?> must be Name = \"value\""))?;
         let name = name.trim();
         let value = value.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
         let value = context::substitute(value, &vars, &BTreeMap::new(), &loc)?;
         if vars.contains_key(name) {
             return Err(loc.error(format!("preprocessor variable {name} is already defined")));
@@ -240,10 +245,7 @@ pub fn lower_sources(
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         sources.push(Source { path: path.clone(), text });
     }
-    let docs = sources
-        .iter()
-        .map(|s| parse_xml(&s.path, &s.text))
-        .collect::<Result<Vec<_>, _>>()?;
+    let docs = sources.iter().map(|s| parse_xml(&s.path, &s.text)).collect::<Result<Vec<_>, _>>()?;
     let mut model = Model::default();
     let mut product: Option<lower::ProductInfo> = None;
     // The Product first (its Package/@Platform sets the components' default bitness), then the
@@ -283,10 +285,7 @@ pub fn lower_sources(
 /// Builds the MSI described by `spec`.
 pub fn build(spec: &BuildSpec) -> Result<BuildReport, Error> {
     let epoch = spec.source_date_epoch.unwrap_or_else(|| {
-        std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(DEFAULT_EPOCH)
+        std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_EPOCH)
     });
     let strings = load_localizations(&spec.localizations)?;
     let (model, product) = lower_sources(spec, &strings)?;

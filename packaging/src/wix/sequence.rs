@@ -116,8 +116,16 @@ const STANDARD: &[(&str, i32, Option<&str>, u8, When)] = &[
 
 /// Standard actions without a standard number (placed only where the author says).
 const UNNUMBERED: &[&str] = &[
-    "RemoveExistingProducts", "ScheduleReboot", "ForceReboot", "ResolveSource", "DisableRollback",
-    "InstallSFPCatalogFile", "MsiConfigureServices", "StartServices", "SetODBCFolders", "InstallODBC",
+    "RemoveExistingProducts",
+    "ScheduleReboot",
+    "ForceReboot",
+    "ResolveSource",
+    "DisableRollback",
+    "InstallSFPCatalogFile",
+    "MsiConfigureServices",
+    "StartServices",
+    "SetODBCFolders",
+    "InstallODBC",
 ];
 
 /// Whether `name` is a standard action (so it may appear as an element in a sequence).
@@ -173,7 +181,9 @@ pub fn resolve(
         for s in &mine {
             let std = standard_number(&s.action);
             if s.placement == Placement::Default && std.is_none() {
-                return Err(s.loc.error(format!("{} has no standard sequence number; give After, Before or Sequence", s.action)));
+                return Err(s
+                    .loc
+                    .error(format!("{} has no standard sequence number; give After, Before or Sequence", s.action)));
             }
             if let Some((_, _, Some(first))) = entries.get(&s.action) {
                 if s.placement != Placement::Default {
@@ -241,7 +251,13 @@ pub fn resolve(
         // Expand chains into execution order, keeping authoring order among siblings: the
         // actions after `x` are, for each child k in order, (what runs before k, k, what runs
         // after k); likewise before `x`.
-        fn expand(x: &str, after: &BTreeMap<String, Vec<String>>, before: &BTreeMap<String, Vec<String>>, dir_after: bool, depth: usize) -> Vec<String> {
+        fn expand(
+            x: &str,
+            after: &BTreeMap<String, Vec<String>>,
+            before: &BTreeMap<String, Vec<String>>,
+            dir_after: bool,
+            depth: usize,
+        ) -> Vec<String> {
             let mut out = Vec::new();
             if depth > 1000 {
                 return out;
@@ -286,7 +302,9 @@ pub fn resolve(
         for a in &order {
             let Some(&n) = seq.get(a) else {
                 let loc = entries[a].2.clone().expect("unplaced actions are relative");
-                return Err(loc.error(format!("{a} in {table} is placed relative to a chain that never reaches a numbered action (a cycle?)")));
+                return Err(loc.error(format!(
+                    "{a} in {table} is placed relative to a chain that never reaches a numbered action (a cycle?)"
+                )));
             };
             rows.push(SequenceRow { action: a.clone(), condition: entries[a].1.clone(), sequence: n });
         }
@@ -294,7 +312,8 @@ pub fn resolve(
         for w in rows.windows(2) {
             if w[0].sequence == w[1].sequence && w[0].sequence > 0 {
                 let culprit = entries[&w[1].action].2.clone().or_else(|| entries[&w[0].action].2.clone());
-                let msg = format!("{} and {} both have sequence {} in {table}", w[0].action, w[1].action, w[0].sequence);
+                let msg =
+                    format!("{} and {} both have sequence {} in {table}", w[0].action, w[1].action, w[0].sequence);
                 return Err(match culprit {
                     Some(l) => l.error(msg),
                     None => Error::Link(msg),
@@ -349,7 +368,9 @@ mod tests {
         assert_eq!(num(ie, "LastOne"), 6599);
         assert_eq!(num(ie, "Early"), 10);
         // Siblings keep their authoring order on both sides of the anchor.
-        assert!(num(ie, "DeferredB") > num(ie, "InstallInitialize") && num(ie, "DeferredB") < num(ie, "InstallFinalize"));
+        assert!(
+            num(ie, "DeferredB") > num(ie, "InstallInitialize") && num(ie, "DeferredB") < num(ie, "InstallFinalize")
+        );
         assert_eq!((num(ie, "FirstBefore"), num(ie, "SecondBefore")), (1398, 1399));
         assert!(!ie.iter().any(|r| r.action == "WriteRegistryValues"));
         assert_eq!(num(&r["InstallUISequence"], "ExecuteAction"), 1300);

@@ -439,8 +439,7 @@ fn control(ctx: &mut Ctx<'_>, node: Node<'_, '_>, dialog: &str) -> Result<Contro
         if ty != "CheckBox" {
             return Err(a.error("CheckBoxValue", format!("applies only to CheckBox controls (this one is {ty})")));
         }
-        let prop =
-            property.clone().ok_or_else(|| a.error("CheckBoxValue", "needs the Property the check box sets"))?;
+        let prop = property.clone().ok_or_else(|| a.error("CheckBoxValue", "needs the Property the check box sets"))?;
         check_box_row(ctx, node, &prop, &value)?;
     }
 
@@ -463,7 +462,11 @@ fn control(ctx: &mut Ctx<'_>, node: Node<'_, '_>, dialog: &str) -> Result<Contro
                 let sa = ctx.attrs(child, &["Event", "Attribute"])?;
                 let event = sa.required_id("Event")?;
                 let attribute = sa.required_id("Attribute")?;
-                ctx.add_row(child, "EventMapping", vec![dialog.into(), id.as_str().into(), event.into(), attribute.into()])?;
+                ctx.add_row(
+                    child,
+                    "EventMapping",
+                    vec![dialog.into(), id.as_str().into(), event.into(), attribute.into()],
+                )?;
             }
             "Condition" => {
                 let ca = ctx.attrs(child, &["Action"])?;
@@ -474,10 +477,8 @@ fn control(ctx: &mut Ctx<'_>, node: Node<'_, '_>, dialog: &str) -> Result<Contro
                     "hide" => "Hide",
                     "show" => "Show",
                     other => {
-                        return Err(ca.error(
-                            "Action",
-                            format!("{other:?} is not one of: default, disable, enable, hide, show"),
-                        ))
+                        return Err(ca
+                            .error("Action", format!("{other:?} is not one of: default, disable, enable, hide, show")))
                     }
                 };
                 let condition = ctx
@@ -494,7 +495,16 @@ fn control(ctx: &mut Ctx<'_>, node: Node<'_, '_>, dialog: &str) -> Result<Contro
             _ => {
                 return Err(ctx.unsupported(
                     child,
-                    &["ComboBox", "Condition", "ListBox", "ListView", "Publish", "RadioButtonGroup", "Subscribe", "Text"],
+                    &[
+                        "ComboBox",
+                        "Condition",
+                        "ListBox",
+                        "ListView",
+                        "Publish",
+                        "RadioButtonGroup",
+                        "Subscribe",
+                        "Text",
+                    ],
                 ))
             }
         }
@@ -557,8 +567,11 @@ fn check_box_row(ctx: &mut Ctx<'_>, node: Node<'_, '_>, property: &str, value: &
         if row.cells[1].as_str() == Some(value) {
             return Ok(());
         }
-        let message =
-            format!("check box property {property} already has the value {:?} (at {})", row.cells[1].key_text(), row.loc);
+        let message = format!(
+            "check box property {property} already has the value {:?} (at {})",
+            row.cells[1].key_text(),
+            row.loc
+        );
         return Err(ctx.error(node, message));
     }
     ctx.add_row(node, "CheckBox", vec![property.into(), value.into()])
@@ -604,7 +617,8 @@ fn publish(
 /// Lowers a `<TextStyle>` (color as the COLORREF `R + 256 G + 65536 B`; style bits of the MSI
 /// SDK "TextStyle Table": bold 1, italic 2, underline 4, strike 8).
 fn text_style(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Result<(), Error> {
-    let a = ctx.attrs(node, &["Id", "FaceName", "Size", "Red", "Green", "Blue", "Bold", "Italic", "Strike", "Underline"])?;
+    let a =
+        ctx.attrs(node, &["Id", "FaceName", "Size", "Red", "Green", "Blue", "Bold", "Italic", "Strike", "Underline"])?;
     let id = a.required_id("Id")?;
     let face = a.required("FaceName")?;
     let size = required_int(&a, "Size")?;
@@ -722,7 +736,9 @@ fn group_property(
     control_property: Option<&str>,
 ) -> Result<String, Error> {
     match (a.identifier("Property")?, control_property) {
-        (Some(p), Some(c)) if p != c => Err(a.error("Property", format!("differs from the enclosing control's property {c}"))),
+        (Some(p), Some(c)) if p != c => {
+            Err(a.error("Property", format!("differs from the enclosing control's property {c}")))
+        }
         (Some(p), _) => Ok(p),
         (None, Some(c)) => Ok(c.to_string()),
         (None, None) => Err(ctx.error(node, format!("<{}> requires the Property attribute", node.tag_name().name()))),
@@ -790,8 +806,10 @@ mod tests {
         let d = &m.rows("Dialog")[0].cells;
         // Visible | Modal, no Minimize (MSI SDK "Dialog Style Bits"); centred at 50 %.
         assert_eq!(texts(d), ["D", "50", "50", "370", "270", "3", "T", "Name", "Next", "Cancel"]);
-        let modeless = lower(r#"<Dialog Id="P" Width="1" Height="1" Modeless="yes" ErrorDialog="yes" TrackDiskSpace="yes">
-            <Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#)
+        let modeless = lower(
+            r#"<Dialog Id="P" Width="1" Height="1" Modeless="yes" ErrorDialog="yes" TrackDiskSpace="yes">
+            <Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+        )
         .unwrap();
         assert_eq!(modeless.rows("Dialog")[0].cells[5], Cell::Int(0x1 | 0x4 | 0x20 | 0x10000));
     }
@@ -807,10 +825,12 @@ mod tests {
         assert_eq!(next("Title"), "");
         assert_eq!(next("Line"), "");
         // TabSkip overrides the type's default either way.
-        let m = lower(r#"<Dialog Id="D" Width="1" Height="1">
+        let m = lower(
+            r#"<Dialog Id="D" Width="1" Height="1">
             <Control Id="T" Type="Text" X="1" Y="1" Width="1" Height="1" TabSkip="no" />
             <Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" TabSkip="yes" />
-            <Control Id="C" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#)
+            <Control Id="C" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+        )
         .unwrap();
         assert_eq!(control(&m, "T")[CONTROL_NEXT].key_text(), "C");
         assert_eq!(control(&m, "C")[CONTROL_NEXT].key_text(), "T");
@@ -820,9 +840,11 @@ mod tests {
 
     #[test]
     fn a_single_focusable_control_has_no_chain() {
-        let m = lower(r#"<Dialog Id="D" Width="1" Height="1">
+        let m = lower(
+            r#"<Dialog Id="D" Width="1" Height="1">
             <Control Id="T" Type="Text" X="1" Y="1" Width="1" Height="1" />
-            <Control Id="OK" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#)
+            <Control Id="OK" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+        )
         .unwrap();
         assert_eq!(control(&m, "OK")[CONTROL_NEXT], Cell::Null);
         assert_eq!(m.rows("Dialog")[0].cells[7].key_text(), "OK");
@@ -926,13 +948,34 @@ mod tests {
     #[test]
     fn mistakes_are_errors_with_positions() {
         let cases = [
-            (r#"<Dialog Id="D" Width="1" Height="1" Colour="red"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#, "attribute Colour of <Dialog> is not supported"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" Transparent="yes" /></Dialog>"#, "applies only to controls of type Text"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="Button" X="1" Y="1" Width="1" Height="1" /></Dialog>"#, "is not a control type"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1"><Condition Action="grey">1</Condition></Control></Dialog>"#, "is not one of: default, disable"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" Default="yes" /><Control Id="C" Type="PushButton" X="1" Y="1" Width="1" Height="1" Default="yes" /></Dialog>"#, "two Default=\"yes\" controls"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /><Control Id="B" Type="Text" X="1" Y="1" Width="1" Height="1" /></Dialog>"#, "two controls named B"),
-            (r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1"><Publish Value="x" /></Control></Dialog>"#, "needs Event or Property"),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1" Colour="red"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+                "attribute Colour of <Dialog> is not supported",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" Transparent="yes" /></Dialog>"#,
+                "applies only to controls of type Text",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="Button" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+                "is not a control type",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1"><Condition Action="grey">1</Condition></Control></Dialog>"#,
+                "is not one of: default, disable",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" Default="yes" /><Control Id="C" Type="PushButton" X="1" Y="1" Width="1" Height="1" Default="yes" /></Dialog>"#,
+                "two Default=\"yes\" controls",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1" /><Control Id="B" Type="Text" X="1" Y="1" Width="1" Height="1" /></Dialog>"#,
+                "two controls named B",
+            ),
+            (
+                r#"<Dialog Id="D" Width="1" Height="1"><Control Id="B" Type="PushButton" X="1" Y="1" Width="1" Height="1"><Publish Value="x" /></Control></Dialog>"#,
+                "needs Event or Property",
+            ),
             (r#"<Billboard Id="B" />"#, "<Billboard> is not supported here"),
             (r#"<Dialog Id="D" Width="1" Height="1" />"#, "has no <Control>"),
         ];

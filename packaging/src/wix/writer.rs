@@ -42,11 +42,8 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
         _ => Path::new(".").to_path_buf(),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".msi-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
+    let tmp =
+        tempfile::Builder::new().prefix(".msi-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
     let (file, content_hash, attach) = write_database(&linked, file, &dir, epoch)?;
 
@@ -62,7 +59,8 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     let package_code = format!("{{{}}}", uuid::Uuid::from_bytes(b).hyphenated()).to_ascii_uppercase();
 
     let summary = summary_stream(product, &package_code, epoch)?;
-    let mut file = write_summary(file, &summary).map_err(|e| Error::Msi { table: "SummaryInformation".into(), source: e })?;
+    let mut file =
+        write_summary(file, &summary).map_err(|e| Error::Msi { table: "SummaryInformation".into(), source: e })?;
     for (stream, marker, mut data) in attach {
         attach_stream(&mut file, &marker, &mut data).map_err(|e| Error::Cabinet { cabinet: stream, source: e })?;
     }
@@ -420,10 +418,33 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<File> {
 pub fn cp1252(s: &str) -> Option<Vec<u8>> {
     // The 0x80..0x9F block of Windows-1252 (MS "Windows-1252" code page table).
     const HIGH: [(char, u8); 27] = [
-        ('€', 0x80), ('‚', 0x82), ('ƒ', 0x83), ('„', 0x84), ('…', 0x85), ('†', 0x86), ('‡', 0x87),
-        ('ˆ', 0x88), ('‰', 0x89), ('Š', 0x8A), ('‹', 0x8B), ('Œ', 0x8C), ('Ž', 0x8E), ('‘', 0x91),
-        ('’', 0x92), ('“', 0x93), ('”', 0x94), ('•', 0x95), ('–', 0x96), ('—', 0x97), ('˜', 0x98),
-        ('™', 0x99), ('š', 0x9A), ('›', 0x9B), ('œ', 0x9C), ('ž', 0x9E), ('Ÿ', 0x9F),
+        ('€', 0x80),
+        ('‚', 0x82),
+        ('ƒ', 0x83),
+        ('„', 0x84),
+        ('…', 0x85),
+        ('†', 0x86),
+        ('‡', 0x87),
+        ('ˆ', 0x88),
+        ('‰', 0x89),
+        ('Š', 0x8A),
+        ('‹', 0x8B),
+        ('Œ', 0x8C),
+        ('Ž', 0x8E),
+        ('‘', 0x91),
+        ('’', 0x92),
+        ('“', 0x93),
+        ('”', 0x94),
+        ('•', 0x95),
+        ('–', 0x96),
+        ('—', 0x97),
+        ('˜', 0x98),
+        ('™', 0x99),
+        ('š', 0x9A),
+        ('›', 0x9B),
+        ('œ', 0x9C),
+        ('ž', 0x9E),
+        ('Ÿ', 0x9F),
     ];
     s.chars()
         .map(|c| match c as u32 {
@@ -448,7 +469,9 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
         Str(Vec<u8>),
         Time(u64),
     }
-    let s = |field: &str, v: &str| cp1252(v).map(V::Str).ok_or_else(|| p.loc.error(format!("{field} {v:?} has characters outside Windows-1252")));
+    let s = |field: &str, v: &str| {
+        cp1252(v).map(V::Str).ok_or_else(|| p.loc.error(format!("{field} {v:?} has characters outside Windows-1252")))
+    };
     let mut word_count = 0; // bit 1: long names; bit 2: compressed; bit 8: no elevation
     if p.compressed {
         word_count |= 2;
@@ -462,7 +485,15 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
         (3, s("subject", p.description.as_deref().unwrap_or(&p.name))?),
         (4, s("author", &p.author)?),
         (5, s("keywords", &p.keywords)?),
-        (6, s("comments", p.comments.as_deref().unwrap_or("This installer database contains the logic and data required to install [ProductName]."))?),
+        (
+            6,
+            s(
+                "comments",
+                p.comments.as_deref().unwrap_or(
+                    "This installer database contains the logic and data required to install [ProductName].",
+                ),
+            )?,
+        ),
         (7, s("template", &format!("{};{}", if p.win64 { "x64" } else { "Intel" }, p.languages))?),
         (9, s("package code", package_code)?),
         (12, V::Time(filetime(epoch))),
@@ -508,8 +539,10 @@ pub fn summary_stream(p: &ProductInfo, package_code: &str, epoch: u64) -> Result
     out.extend_from_slice(&0x0002_0006u32.to_le_bytes()); // OS: Win32, version 6
     out.extend_from_slice(&[0u8; 16]); // CLSID
     out.extend_from_slice(&1u32.to_le_bytes()); // one section
-    // FMTID_SummaryInformation {F29F85E0-4FF9-1068-AB91-08002B27B3D9}, little-endian fields.
-    out.extend_from_slice(&[0xE0, 0x85, 0x9F, 0xF2, 0xF9, 0x4F, 0x68, 0x10, 0xAB, 0x91, 0x08, 0x00, 0x2B, 0x27, 0xB3, 0xD9]);
+                                                // FMTID_SummaryInformation {F29F85E0-4FF9-1068-AB91-08002B27B3D9}, little-endian fields.
+    out.extend_from_slice(&[
+        0xE0, 0x85, 0x9F, 0xF2, 0xF9, 0x4F, 0x68, 0x10, 0xAB, 0x91, 0x08, 0x00, 0x2B, 0x27, 0xB3, 0xD9,
+    ]);
     out.extend_from_slice(&48u32.to_le_bytes()); // section offset
     out.extend_from_slice(&(header_len + body.len() as u32).to_le_bytes());
     out.extend_from_slice(&(props.len() as u32).to_le_bytes());
@@ -540,7 +573,14 @@ mod tests {
             comp.flush().unwrap();
         }
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let data: Vec<u8> = (0..n).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x as u8 }).collect();
+        let data: Vec<u8> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
         let mut tmp = tempfile::tempfile().unwrap();
         tmp.write_all(&data).unwrap();
         let mut file = File::options().read(true).write(true).open(&path).unwrap();

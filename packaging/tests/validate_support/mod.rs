@@ -133,10 +133,16 @@ impl Fixture {
         );
         f.rows(
             "InstallUISequence",
-            [("FindRelatedProducts", 25), ("CostInitialize", 800), ("FileCost", 900), ("CostFinalize", 1000), ("ExecuteAction", 1300)]
-                .iter()
-                .map(|(a, n)| vec![s(a), N, i(*n)])
-                .collect(),
+            [
+                ("FindRelatedProducts", 25),
+                ("CostInitialize", 800),
+                ("FileCost", 900),
+                ("CostFinalize", 1000),
+                ("ExecuteAction", 1300),
+            ]
+            .iter()
+            .map(|(a, n)| vec![s(a), N, i(*n)])
+            .collect(),
         );
         f
     }

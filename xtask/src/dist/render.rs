@@ -128,7 +128,8 @@ pub fn render_all(templates: &[PathBuf], context: &TemplateContext<'_>, out_dir:
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let mut rendered = Vec::new();
     for (name, path) in names {
-        let text = tera.render(&name, &ctx).map_err(|e| anyhow::anyhow!("rendering {}: {}", path.display(), chain(&e)))?;
+        let text =
+            tera.render(&name, &ctx).map_err(|e| anyhow::anyhow!("rendering {}: {}", path.display(), chain(&e)))?;
         let out = out_dir.join(name.trim_end_matches(".tera"));
         std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
         rendered.push(out);
@@ -179,7 +180,8 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let good = t.path().join("x.wxs.tera");
         std::fs::write(&good, "<P Name=\"{{ product.name }}\" V=\"{{ version }}\"/>").unwrap();
-        let mut product = packaging::product::ProductConfig::load(&crate::project_root().join("wix/product.toml")).unwrap();
+        let mut product =
+            packaging::product::ProductConfig::load(&crate::project_root().join("wix/product.toml")).unwrap();
         product.name = "A & <B>".into();
         let h = Harvest::default();
         let ctx = TemplateContext::new(&product, &h, "PRODUCTDIR", "release");
@@ -213,11 +215,21 @@ mod tests {
         let exe = payload.join(&product.service.exe);
         std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
         std::fs::write(&exe, b"MZ").unwrap();
-        let h = packaging::harvest::harvest(&payload, "PRODUCTDIR", &product.upgrade_code.0, &product.install.product_dir, &[]).unwrap();
+        let h = packaging::harvest::harvest(
+            &payload,
+            "PRODUCTDIR",
+            &product.upgrade_code.0,
+            &product.install.product_dir,
+            &[],
+        )
+        .unwrap();
         let ctx = TemplateContext::new(&product, &h, "PRODUCTDIR", "release");
         let templates = templates(&root.join("wix")).unwrap();
         let names: Vec<_> = templates.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert!(names.contains(&"main.wxs.tera".to_string()) && names.contains(&"payload.wxs.tera".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"main.wxs.tera".to_string()) && names.contains(&"payload.wxs.tera".to_string()),
+            "{names:?}"
+        );
         let out = render_all(&templates, &ctx, &t.path().join("out")).unwrap();
         let main = std::fs::read_to_string(t.path().join("out/main.wxs")).unwrap();
         assert!(main.contains("<UIRef Id=\"IdmUI\" />") && main.contains("<ComponentGroupRef Id=\"SupportTools\" />"));

@@ -83,7 +83,10 @@ pub fn remap_config() -> String {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     // GNU ld stamps PE files with the link time unless told not to.
-    let mut flags = vec!["-Clink-arg=-Wl,--no-insert-timestamp".to_string(), format!("--remap-path-prefix={}=/idm", root.display())];
+    let mut flags = vec![
+        "-Clink-arg=-Wl,--no-insert-timestamp".to_string(),
+        format!("--remap-path-prefix={}=/idm", root.display()),
+    ];
     if let Some(home) = cargo_home {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }

@@ -32,7 +32,8 @@ fn tool(name: &str) -> Result<PathBuf> {
 
 /// `candle` arguments: x64, every preprocessor variable as `-dName=value`, objects into `obj_dir`.
 pub fn candle_args(sources: &[PathBuf], variables: &BTreeMap<String, String>, obj_dir: &Path) -> Vec<String> {
-    let mut args = vec!["-nologo".to_string(), "-arch".into(), "x64".into(), "-out".into(), format!("{}/", obj_dir.display())];
+    let mut args =
+        vec!["-nologo".to_string(), "-arch".into(), "x64".into(), "-out".into(), format!("{}/", obj_dir.display())];
     args.extend(variables.iter().map(|(k, v)| format!("-d{k}={v}")));
     args.extend(sources.iter().map(|s| s.display().to_string()));
     args
@@ -93,7 +94,8 @@ mod tests {
         assert_eq!(c[..5], ["-nologo", "-arch", "x64", "-out", "/o/"]);
         assert!(c.contains(&"-dProductVersion=3.3.2".to_string()));
         assert!(c.ends_with(&["/t/wix/main.wxs".to_string(), "/r/wix/ui/idm-ui.wxs".to_string()]));
-        let l = light_args(&sources, &[PathBuf::from("/r/wix/strings/en-us.wxl")], Path::new("/o"), Path::new("/d/x.msi"));
+        let l =
+            light_args(&sources, &[PathBuf::from("/r/wix/strings/en-us.wxl")], Path::new("/o"), Path::new("/d/x.msi"));
         let text = l.join(" ");
         assert!(text.contains("-cultures:en-us -loc /r/wix/strings/en-us.wxl"), "{text}");
         assert!(text.contains("-b /r/wix/ui") && text.contains("-b /t/wix"), "{text}");
@@ -102,7 +104,8 @@ mod tests {
 
     #[test]
     fn a_missing_toolset_is_a_clear_error() {
-        if find_on_path("candle.exe").is_some() || find_on_path("candle").is_some() || std::env::var_os("WIX").is_some() {
+        if find_on_path("candle.exe").is_some() || find_on_path("candle").is_some() || std::env::var_os("WIX").is_some()
+        {
             eprintln!("SKIPPED: WiX v3 is installed here; the missing-toolset message cannot be provoked");
             return;
         }

@@ -72,7 +72,13 @@ pub struct Builds {
 impl Builds {
     /// Builds (or, with `prebuilt`, finds) every MSI in `needed`. A build that fails is
     /// remembered, and the scenarios needing it fail naming the error; the others still run.
-    pub fn prepare(sh: &Shell, product: &Product, root: &Path, needed: &[Build], prebuilt: Option<&Path>) -> Result<Builds> {
+    pub fn prepare(
+        sh: &Shell,
+        product: &Product,
+        root: &Path,
+        needed: &[Build],
+        prebuilt: Option<&Path>,
+    ) -> Result<Builds> {
         let mut builds = Builds::default();
         for &b in needed {
             let payload = stage_payload(product, root, b)?;
@@ -81,13 +87,23 @@ impl Builds {
             let result = match prebuilt {
                 Some(dir) => {
                     let msi = dir.join(format!("{}.msi", b.name()));
-                    if msi.is_file() { Ok(msi) } else { Err(anyhow::anyhow!("--prebuilt: {} does not exist", msi.display())) }
+                    if msi.is_file() {
+                        Ok(msi)
+                    } else {
+                        Err(anyhow::anyhow!("--prebuilt: {} does not exist", msi.display()))
+                    }
                 }
                 None => dist(sh, product, root, b, &payload),
             };
             match result {
                 Ok(msi) => {
-                    eprintln!("e2e: built {} ({}) in {:.1} s: {}", b.name(), b.version(product), t.elapsed().as_secs_f64(), msi.display());
+                    eprintln!(
+                        "e2e: built {} ({}) in {:.1} s: {}",
+                        b.name(),
+                        b.version(product),
+                        t.elapsed().as_secs_f64(),
+                        msi.display()
+                    );
                     builds.msis.insert(b, msi);
                 }
                 Err(e) => {
@@ -261,7 +277,10 @@ pub fn table_dumps(sh: &Shell, msi: &Path, dir: &Path) -> Result<Vec<(String, St
     let tables = cmd!(sh, "msiinfo tables {msi}").quiet().read().context("`msiinfo tables` (msitools) failed")?;
     let mut out = Vec::new();
     for t in tables.lines().map(str::trim).filter(|t| !t.is_empty()) {
-        let text = cmd!(sh, "msiinfo export {msi} {t}").quiet().read().with_context(|| format!("`msiinfo export {t}` failed"))?;
+        let text = cmd!(sh, "msiinfo export {msi} {t}")
+            .quiet()
+            .read()
+            .with_context(|| format!("`msiinfo export {t}` failed"))?;
         std::fs::write(dir.join(format!("{t}.idt")), &text)?;
         out.push((t.to_string(), text));
     }

@@ -31,7 +31,8 @@ struct RegDetect {
 
 fn load(product_toml: &Path) -> Result<Vec<(String, Option<RegDetect>)>> {
     let text = std::fs::read_to_string(product_toml).with_context(|| format!("reading {}", product_toml.display()))?;
-    let raw: Raw = toml::from_str(&text).with_context(|| format!("reading [[prerequisite]] from {}", product_toml.display()))?;
+    let raw: Raw =
+        toml::from_str(&text).with_context(|| format!("reading [[prerequisite]] from {}", product_toml.display()))?;
     Ok(raw
         .prerequisite
         .into_iter()
@@ -69,7 +70,9 @@ pub fn reg_file(product_toml: &Path) -> Result<String> {
         s.push_str(&format!("\r\n[HKEY_LOCAL_MACHINE\\{}]\r\n", r.key));
         let name = if r.value.is_empty() { "@".to_string() } else { format!("\"{}\"", escape(&r.value)) };
         let data = match r.min_version.as_deref() {
-            Some(v) if v.bytes().all(|b| b.is_ascii_digit()) && v.parse::<u32>().is_ok() => format!("dword:{:08x}", v.parse::<u32>().unwrap_or(0)),
+            Some(v) if v.bytes().all(|b| b.is_ascii_digit()) && v.parse::<u32>().is_ok() => {
+                format!("dword:{:08x}", v.parse::<u32>().unwrap_or(0))
+            }
             Some(v) => format!("\"{}\"", escape(v)),
             None => "\"1\"".to_string(),
         };
@@ -90,7 +93,10 @@ pub fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
         let Some(d) = detect else { continue };
         let found = reg.key(&d.key).and_then(|k| k.get(&d.value)).is_some();
         if !found {
-            ctx.fail(format!("INSTALL_PREREQUISITES=1: `{name}` is still missing (HKLM\\{}\\{} not set)", d.key, d.value));
+            ctx.fail(format!(
+                "INSTALL_PREREQUISITES=1: `{name}` is still missing (HKLM\\{}\\{} not set)",
+                d.key, d.value
+            ));
         }
     }
     Ok(())

@@ -59,7 +59,11 @@ struct RawInstall {
 impl Default for RawInstall {
     fn default() -> Self {
         // The defaults of packaging::product::InstallLayout (docs/architecture.md).
-        RawInstall { folder: "VMware".into(), product_dir: "VMwareIdentityManager".into(), support_dir: "support".into() }
+        RawInstall {
+            folder: "VMware".into(),
+            product_dir: "VMwareIdentityManager".into(),
+            support_dir: "support".into(),
+        }
     }
 }
 
@@ -85,10 +89,10 @@ struct RawConnector {
 impl Product {
     /// Reads `file` (normally `wix/product.toml`).
     pub fn load(file: &Path) -> Result<Product> {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {} (the product configuration `cargo xtask dist` builds from)", file.display()))?;
-        Product::parse(&text, file.parent().unwrap_or(Path::new(".")))
-            .with_context(|| format!("in {}", file.display()))
+        let text = std::fs::read_to_string(file).with_context(|| {
+            format!("cannot read {} (the product configuration `cargo xtask dist` builds from)", file.display())
+        })?;
+        Product::parse(&text, file.parent().unwrap_or(Path::new("."))).with_context(|| format!("in {}", file.display()))
     }
 
     /// Parses config text; relative paths are taken from `base`.
@@ -98,7 +102,8 @@ impl Product {
         if raw.name.is_empty() || raw.slug.is_empty() {
             bail!("`name` and `slug` must be set");
         }
-        let payload_dir = if raw.payload.dir.as_os_str().is_empty() { PathBuf::from("payload") } else { raw.payload.dir };
+        let payload_dir =
+            if raw.payload.dir.as_os_str().is_empty() { PathBuf::from("payload") } else { raw.payload.dir };
         Ok(Product {
             name: raw.name,
             manufacturer: raw.manufacturer,
@@ -151,9 +156,11 @@ impl Product {
 }
 
 fn parse_version(text: &str) -> Result<[u32; 3]> {
-    let parts: Vec<u32> = text.split('.').map(|p| p.parse::<u32>()).collect::<Result<_, _>>().with_context(|| {
-        format!("`version` = `{text}` is not major.minor.build")
-    })?;
+    let parts: Vec<u32> = text
+        .split('.')
+        .map(|p| p.parse::<u32>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("`version` = `{text}` is not major.minor.build"))?;
     match parts.as_slice() {
         [a, b, c] | [a, b, c, _] => Ok([*a, *b, *c]),
         _ => bail!("`version` = `{text}` is not major.minor.build"),

@@ -181,14 +181,40 @@ pub fn run_one(sh: &Shell, env: &Env, s: &Scenario) -> Outcome {
         }
     }
     if !failures.is_empty() {
-        return Outcome { name: s.name.into(), codes: vec![], seconds: 0.0, failures, logs: vec![], secrets: vec![], notes: vec![] };
+        return Outcome {
+            name: s.name.into(),
+            codes: vec![],
+            seconds: 0.0,
+            failures,
+            logs: vec![],
+            secrets: vec![],
+            notes: vec![],
+        };
     }
     let _ = std::fs::create_dir_all(env.root.join("prefixes"));
     let mut ctx = match Prefix::clone_from(sh, &env.template, &prefix_path) {
-        Ok(prefix) => Ctx { sh, env, prefix, failures: vec![], codes: vec![], secrets: vec![], logs: vec![], notes: vec![], log_dir: log_dir.clone() },
+        Ok(prefix) => Ctx {
+            sh,
+            env,
+            prefix,
+            failures: vec![],
+            codes: vec![],
+            secrets: vec![],
+            logs: vec![],
+            notes: vec![],
+            log_dir: log_dir.clone(),
+        },
         Err(e) => {
             failures.push(format!("{e:#}"));
-            return Outcome { name: s.name.into(), codes: vec![], seconds: 0.0, failures, logs: vec![], secrets: vec![], notes: vec![] };
+            return Outcome {
+                name: s.name.into(),
+                codes: vec![],
+                seconds: 0.0,
+                failures,
+                logs: vec![],
+                secrets: vec![],
+                notes: vec![],
+            };
         }
     };
     let result = (|| -> Result<()> {
@@ -203,9 +229,8 @@ pub fn run_one(sh: &Shell, env: &Env, s: &Scenario) -> Outcome {
     // Keep the logs (for the secret scan and for reading) whatever happens to the prefix.
     let logs_in_prefix = ctx.prefix.c(WORK_DIR_WIN).join("logs");
     let _ = build::copy_tree(&logs_in_prefix, &log_dir);
-    let logs: Vec<PathBuf> = std::fs::read_dir(&log_dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let logs: Vec<PathBuf> =
+        std::fs::read_dir(&log_dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     if !env.keep {
         ctx.prefix.kill(sh);
         let _ = std::fs::remove_dir_all(&prefix_path);
@@ -335,7 +360,8 @@ impl Ctx<'_> {
             self.failures.push(format!("{step}: no service key Services\\{name}"));
             return Ok(());
         };
-        let exe = format!(r"{}\{}", self.env.product.product_dir_win(), self.env.product.service_exe.replace('/', "\\"));
+        let exe =
+            format!(r"{}\{}", self.env.product.product_dir_win(), self.env.product.service_exe.replace('/', "\\"));
         let image = svc.str("ImagePath");
         self.check(image.to_lowercase().contains(&exe.to_lowercase()), || {
             format!("{step}: service {name} ImagePath `{image}` does not run `{exe}`")
@@ -375,7 +401,9 @@ impl Ctx<'_> {
             bad.push(format!("missing migration tool: {tool}"));
         }
         let n = want.len();
-        self.check(bad.is_empty(), || format!("{step}: installed files do not match the {} payload ({n} entries): {}", b.name(), summarise(&bad)));
+        self.check(bad.is_empty(), || {
+            format!("{step}: installed files do not match the {} payload ({n} entries): {}", b.name(), summarise(&bad))
+        });
         Ok(())
     }
 
@@ -397,7 +425,9 @@ impl Ctx<'_> {
             self.env.product.connector_paths.iter().any(|c| p == c || p.starts_with(&format!("{c}/")))
         });
         let d = snapshot::diff(&want, &snap);
-        self.check(d.is_empty(), || format!("previous install: the configuration is not as in the fixture: {}", summarise(&d)));
+        self.check(d.is_empty(), || {
+            format!("previous install: the configuration is not as in the fixture: {}", summarise(&d))
+        });
         Ok(snap)
     }
 
@@ -448,7 +478,12 @@ impl Ctx<'_> {
         let got = snapshot::filter(&snapshot::take(&out)?, keep);
         let d = snapshot::diff(&want, &got);
         self.check(!want.is_empty() && d.is_empty(), || {
-            format!("{step}: {} decrypted into {} differs from the fixture: {}", enc.display(), out.display(), summarise(&d))
+            format!(
+                "{step}: {} decrypted into {} differs from the fixture: {}",
+                enc.display(),
+                out.display(),
+                summarise(&d)
+            )
         });
         Ok(())
     }
@@ -539,7 +574,9 @@ fn upgrade_plain(ctx: &mut Ctx<'_>) -> Result<()> {
         ctx.check(!still, || format!("upgrade: `{gone}` (only in the previous version) is still installed"));
     }
     let kept = std::fs::read(&settings).ok();
-    ctx.check(kept.as_deref() == Some(&content[..]), || format!("upgrade: {ADMIN_SETTINGS} was not kept byte-identical"));
+    ctx.check(kept.as_deref() == Some(&content[..]), || {
+        format!("upgrade: {ADMIN_SETTINGS} was not kept byte-identical")
+    });
     ctx.expect_service("LocalSystem", "upgrade")?;
     // No CEIP_OPTIN on the upgrade's command line: the previous decision stands.
     super::prereqs::expect_ceip(ctx, false, "upgrade keeps the CEIP decision")?;
@@ -619,12 +656,16 @@ fn expect_discard_upgrades(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_payload(Build::Current, "upgrade with discard")?;
     ctx.expect_installed(&[cur], "upgrade with discard")?;
     let left = ctx.connector_snapshot()?;
-    ctx.check(left.is_empty(), || format!("discard: the configuration is still there: {:?}", left.keys().collect::<Vec<_>>()));
+    ctx.check(left.is_empty(), || {
+        format!("discard: the configuration is still there: {:?}", left.keys().collect::<Vec<_>>())
+    });
     let backups: Vec<String> = snapshot::take(&ctx.product_dir())?
         .into_keys()
         .filter(|p| p.starts_with("embedded-connector-backup"))
         .collect();
-    ctx.check(backups.is_empty(), || format!("discard: the backup was not deleted after the upgrade: {}", summarise(&backups)));
+    ctx.check(backups.is_empty(), || {
+        format!("discard: the backup was not deleted after the upgrade: {}", summarise(&backups))
+    });
     let encs = ctx.enc_files();
     ctx.check(encs.is_empty(), || format!("discard wrote an export: {encs:?}"));
     ctx.expect_service("LocalSystem", "upgrade with discard")?;
@@ -644,7 +685,9 @@ fn connector_export(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.check(encs.len() == 1, || format!("export: expected one .enc under PRODUCTDIR, found {encs:?}"));
     if let Some(enc) = encs.first() {
         let name = enc.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        ctx.check(name.contains("-conn-"), || format!("export: `{name}` is not named <cluster>-<host>-<domain>-conn-<timestamp>.enc"));
+        ctx.check(name.contains("-conn-"), || {
+            format!("export: `{name}` is not named <cluster>-<host>-<domain>-conn-<timestamp>.enc")
+        });
         ctx.expect_enc_decrypts(enc, EXPORT_PASSWORD, "export")?;
         ctx.expect_log(&run, &name, "the log must say where the export is");
     }
@@ -668,7 +711,12 @@ fn connector_export_continue(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_payload(Build::Current, "export-continue")?;
     ctx.expect_installed(&[cur], "export-continue")?;
     let left = ctx.connector_snapshot()?;
-    ctx.check(left.is_empty(), || format!("export-continue: the configuration is still there after the upgrade: {:?}", left.keys().collect::<Vec<_>>()));
+    ctx.check(left.is_empty(), || {
+        format!(
+            "export-continue: the configuration is still there after the upgrade: {:?}",
+            left.keys().collect::<Vec<_>>()
+        )
+    });
     Ok(())
 }
 
@@ -755,7 +803,9 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>) -> Result<()> {
     // instead: ERROR_FUNCTION_FAILED (1627) for a failed deferred action (measured; also for a
     // failed StartServices), so 1627 is accepted here, with a note, and nothing else.
     if run.code == 1627 {
-        ctx.note("Wine 8 returned 1627 (ERROR_FUNCTION_FAILED) for the failed deferred action; Windows returns 1603".into());
+        ctx.note(
+            "Wine 8 returned 1627 (ERROR_FUNCTION_FAILED) for the failed deferred action; Windows returns 1603".into(),
+        );
     } else {
         ctx.expect_code(&run, 1603, "injected failure after the move");
     }
@@ -764,10 +814,14 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_log(&run, "MoveEmbeddedConnector", "the move must have run before the fault");
     let conn_after = ctx.connector_snapshot()?;
     let d = snapshot::diff(&conn_before, &conn_after);
-    ctx.check(d.is_empty(), || format!("rollback: the configuration was not restored byte-identical: {}", summarise(&d)));
+    ctx.check(d.is_empty(), || {
+        format!("rollback: the configuration was not restored byte-identical: {}", summarise(&d))
+    });
     let current = ctx.env.product.version_text();
     let installed = ctx.installed()?;
-    ctx.check(!installed.contains(&current), || format!("rollback: the failed version {current} is registered as installed"));
+    ctx.check(!installed.contains(&current), || {
+        format!("rollback: the failed version {current} is registered as installed")
+    });
     // RemoveExistingProducts after InstallValidate removes the old product in a transaction of
     // its own, so a later failure leaves neither version installed (MSI SDK,
     // "RemoveExistingProducts Action"); the contract asks that the configuration survive.
@@ -782,7 +836,9 @@ fn service_account_ceip(ctx: &mut Ctx<'_>) -> Result<()> {
     // that accepts any password, so the password check cannot fail here (see docs/e2e.md).
     let out = ctx.prefix.wine(ctx.sh, &["cmd", "/c", "echo %COMPUTERNAME%\\%USERNAME%"])?;
     let account = out.lines().map(str::trim).find(|l| l.contains('\\') && !l.contains('%')).map(str::to_string);
-    let Some(account) = account else { bail!("cannot read the prefix's %COMPUTERNAME%\\%USERNAME% (got `{}`)", out.trim()) };
+    let Some(account) = account else {
+        bail!("cannot read the prefix's %COMPUTERNAME%\\%USERNAME% (got `{}`)", out.trim())
+    };
     let run = ctx.install(
         Build::Current,
         &[("SERVICE_ACCOUNT", &account), ("SERVICE_PASSWORD", SERVICE_PASSWORD), ("CEIP_OPTIN", "0")],
@@ -823,14 +879,17 @@ fn expect_downgrade_message(ctx: &mut Ctx<'_>, run: &MsiRun) -> Result<()> {
     }
     let msi = ctx.env.builds.msi(Build::Current)?.to_path_buf();
     let sh = ctx.sh;
-    let actions = cmd!(sh, "msiinfo export {msi} CustomAction").quiet().read().context("msiinfo export CustomAction")?;
+    let actions =
+        cmd!(sh, "msiinfo export {msi} CustomAction").quiet().read().context("msiinfo export CustomAction")?;
     // Columns: Action, Type, Source, Target. Type 19 = error message (MSI SDK "Custom Action Type 19").
     let fired: Vec<(String, String)> = actions
         .lines()
         .filter_map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
-            (c.len() >= 4 && c[1].parse::<u32>().is_ok_and(|t| t & 0x3F == 19) && c[3].to_lowercase().contains("newer version"))
-                .then(|| (c[0].to_string(), c[3].to_string()))
+            (c.len() >= 4
+                && c[1].parse::<u32>().is_ok_and(|t| t & 0x3F == 19)
+                && c[3].to_lowercase().contains("newer version"))
+            .then(|| (c[0].to_string(), c[3].to_string()))
         })
         .filter(|(a, _)| log.contains(&format!(": {a}.")))
         .collect();

@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn a_clean_log_has_no_hits() {
-        let log = "Property(S): EXPORT_PASSWORD = **********\r\n".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+        let log = "Property(S): EXPORT_PASSWORD = **********\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>();
         assert!(scan(&log, &secrets()).is_empty());
         assert!(scan(b"", &secrets()).is_empty());
     }

@@ -51,7 +51,8 @@ impl Wine {
     /// `bcryptprimitives.dll` shim in system32, the exit-code batch file in `C:\e2e`.
     pub fn create_template(&self, sh: &Shell, path: &Path, shim_dll: &Path, batch: &Path) -> Result<Prefix> {
         if path.exists() {
-            std::fs::remove_dir_all(path).with_context(|| format!("removing old template prefix {}", path.display()))?;
+            std::fs::remove_dir_all(path)
+                .with_context(|| format!("removing old template prefix {}", path.display()))?;
         }
         let prefix = Prefix { wine: self.clone(), path: path.to_path_buf(), runs: 0 };
         let wine = &self.wine;
@@ -131,7 +132,10 @@ impl Prefix {
             std::fs::remove_dir_all(path).with_context(|| format!("removing old prefix {}", path.display()))?;
         }
         let from = &template.path;
-        cmd!(sh, "cp -a {from} {path}").quiet().run().with_context(|| format!("copying the template prefix to {}", path.display()))?;
+        cmd!(sh, "cp -a {from} {path}")
+            .quiet()
+            .run()
+            .with_context(|| format!("copying the template prefix to {}", path.display()))?;
         Ok(Prefix { wine: template.wine.clone(), path: path.to_path_buf(), runs: 0 })
     }
 
@@ -163,7 +167,11 @@ impl Prefix {
     /// also writes the registry files (`system.reg`) to disk.
     pub fn settle(&self, sh: &Shell) -> Result<()> {
         let ws = &self.wine.wineserver;
-        self.env(cmd!(sh, "timeout 120 {ws} -w")).quiet().ignore_stderr().run().context("waiting for wineserver to exit")?;
+        self.env(cmd!(sh, "timeout 120 {ws} -w"))
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .context("waiting for wineserver to exit")?;
         Ok(())
     }
 
@@ -204,12 +212,7 @@ impl Prefix {
             Some(name) => command.env("E2E_STOP_SERVICE", name),
             None => command.env_remove("E2E_STOP_SERVICE"),
         };
-        let out = command
-            .quiet()
-            .secret()
-            .ignore_status()
-            .output()
-            .context("running wine cmd /c msiexec-exit.cmd")?;
+        let out = command.quiet().secret().ignore_status().output().context("running wine cmd /c msiexec-exit.cmd")?;
         let seconds = start.elapsed().as_secs_f64();
         if out.status.code() == Some(124) || out.status.code() == Some(137) {
             self.kill(sh);

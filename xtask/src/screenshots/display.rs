@@ -22,7 +22,9 @@ impl Xvfb {
     /// Starts Xvfb on the first free display from `:99` upwards and waits for its socket.
     pub fn start() -> Result<Xvfb> {
         let n = (99..140)
-            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
             .context("no free X display number between :99 and :139")?;
         let display = format!(":{n}");
         // A background server: xshell's `cmd!` only runs processes to completion, so this one

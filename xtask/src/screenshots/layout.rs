@@ -72,7 +72,8 @@ impl Layout {
                 .with_context(|| format!("msiinfo export {} {table} (Debian: apt-get install msitools)", msi.display()))
         };
         let mut layout = Layout::default();
-        let int = |s: &str, what: &str| -> Result<i32> { s.parse().with_context(|| format!("{what} {s:?} is not a number")) };
+        let int =
+            |s: &str, what: &str| -> Result<i32> { s.parse().with_context(|| format!("{what} {s:?} is not a number")) };
         for row in idt_rows(&export("Dialog")?) {
             if row.len() < 5 {
                 bail!("short Dialog row: {row:?}");
@@ -149,8 +150,10 @@ mod tests {
     fn points_scale_installer_units_to_the_window() {
         let mut l = Layout::default();
         l.dialogs.insert("D".into(), (370, 270));
-        l.controls.insert(("D".into(), "Next".into()), ("PushButton".into(), Rect { x: 236, y: 243, width: 56, height: 17 }));
-        l.controls.insert(("D".into(), "Box".into()), ("CheckBox".into(), Rect { x: 20, y: 100, width: 300, height: 18 }));
+        l.controls
+            .insert(("D".into(), "Next".into()), ("PushButton".into(), Rect { x: 236, y: 243, width: 56, height: 17 }));
+        l.controls
+            .insert(("D".into(), "Box".into()), ("CheckBox".into(), Rect { x: 20, y: 100, width: 300, height: 18 }));
         // 1.5 pixels per unit, window at (100, 50).
         let w = Geometry { x: 100, y: 50, width: 555, height: 405 };
         assert_eq!(l.point("D", "Next", w).unwrap(), (100 + 396, 50 + 377));

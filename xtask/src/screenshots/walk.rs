@@ -66,10 +66,7 @@ impl<'a> Walker<'a> {
         let start = Instant::now();
         loop {
             if let Some(status) = self.msiexec.try_wait()? {
-                bail!(
-                    "msiexec ended ({status}) while waiting for {dialog}; verbose log: {}",
-                    self.log.display()
-                );
+                bail!("msiexec ended ({status}) while waiting for {dialog}; verbose log: {}", self.log.display());
             }
             let fresh: Vec<u64> =
                 self.screen.windows(&self.title)?.into_iter().filter(|w| !self.seen.contains(w)).collect();
