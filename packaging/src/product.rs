@@ -507,14 +507,12 @@ impl ProductConfig {
             ("install.product_dir", &self.install.product_dir),
             ("install.support_dir", &self.install.support_dir),
         ] {
-            if value.is_empty()
-                || value.contains(['\\', '/', ':', '*', '?', '"', '<', '>', '|'])
-                || value.trim() != value
-            {
-                return Err(invalid(
-                    key,
-                    format!("`{value}` must be a single folder name (no separators or reserved characters)"),
-                ));
+            // The same rules as the custom actions and the .enc tool (path-rules).
+            if let Err(e) = path_rules::check_name(value) {
+                return Err(invalid(key, format!("must be a single Windows folder name: {e}")));
+            }
+            if value.trim() != value {
+                return Err(invalid(key, format!("`{value}` must not start with a space")));
             }
         }
         if self.service.name.is_empty() || self.service.name.contains(['\\', '/']) || self.service.name.len() > 256 {
@@ -569,11 +567,14 @@ impl ProductConfig {
             return Err(invalid("feature", "no feature holds the `Payload` component group".into()));
         }
         for (i, p) in self.embedded_connector.paths.iter().enumerate() {
-            if p.is_empty() || p.contains(';') || p.starts_with(['/', '\\']) || p.contains(':') {
-                return Err(invalid(
-                    &format!("embedded_connector.paths[{i}]"),
-                    format!("`{p}` must be a non-empty path relative to the product folder, without `;` or a drive"),
-                ));
+            // One rule for build time and install time: the custom actions check
+            // EMBEDDED_CONNECTOR_PATHS with the same function, so what `dist` accepts installs.
+            let key = format!("embedded_connector.paths[{i}]");
+            if p.contains(';') {
+                return Err(invalid(&key, format!("`{p}` must not contain `;` (it separates the paths)")));
+            }
+            if let Err(e) = path_rules::check_relative_path(p, path_rules::Separators::Either) {
+                return Err(invalid(&key, format!("must be a path relative to the product folder: {e}")));
             }
         }
         if !self.refs.ui.is_empty() && !is_msi_identifier(&self.refs.ui) {
@@ -705,6 +706,33 @@ dir = "sample-payload"
                 other => panic!("{key}: expected an Invalid error, got {other:?}"),
             }
         }
+    }
+
+    /// Issue 14 finding 7: the values the review found accepted by `dist` and refused at install
+    /// time (or unusable on Windows) are refused at build time, with the key named.
+    #[test]
+    fn windows_naming_rules_at_build_time() {
+        let quote = |v: &str| toml::Value::from(v).to_string();
+        let paths = |p: &str| format!("{GOOD}\n[embedded_connector]\npaths = [{}]\n", quote(p));
+        let folder = |k: &str, v: &str| format!("{GOOD}\n[install]\n{k} = {}\n", quote(v));
+        let mut cases = Vec::new();
+        for p in ["..\\..\\Windows\\System32\\config", ".", "./", "a/../b", "conf/CON", "conf/x.", "a\u{202E}b"] {
+            cases.push((paths(p), "embedded_connector.paths[0]".to_owned()));
+        }
+        for k in ["folder", "product_dir", "support_dir"] {
+            for v in [".", "..", "CON", "nul.txt", "x.", "x ", "a\u{1}b", "LPT1"] {
+                cases.push((folder(k, v), format!("install.{k}")));
+            }
+        }
+        for (text, key) in cases {
+            match parse(&text) {
+                Err(ProductError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{key}: expected an Invalid error, got {other:?}"),
+            }
+        }
+        // What the custom actions accept at install time is accepted here too.
+        assert!(parse(&paths("conf\\connector.xml")).is_ok());
+        assert!(parse(&folder("folder", "VMware Tools")).is_ok());
     }
 
     #[test]

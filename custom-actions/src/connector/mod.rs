@@ -221,17 +221,9 @@ pub fn resolve_directory(session: &impl Session, id: &str) -> Option<PathBuf> {
 pub fn parse_paths(value: &str) -> Result<Vec<String>, ConnectorError> {
     let mut out = Vec::new();
     for entry in value.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let bad = |reason| ConnectorError::BadPath { entry: entry.to_owned(), reason };
-        if entry.starts_with(['/', '\\']) || entry.contains(':') {
-            return Err(bad("absolute paths and drive letters are not allowed"));
-        }
-        let parts: Vec<&str> = entry.split(['/', '\\']).filter(|p| !p.is_empty() && *p != ".").collect();
-        if parts.is_empty() {
-            return Err(bad("it names the product folder itself"));
-        }
-        if parts.contains(&"..") {
-            return Err(bad("`..` is not allowed"));
-        }
+        // The same function `dist` validates `embedded_connector.paths` with (issue 14 finding 7).
+        let parts = path_rules::check_relative_path(entry, path_rules::Separators::Either)
+            .map_err(|e| ConnectorError::BadPath { entry: entry.to_owned(), reason: e.reason })?;
         out.push(parts.join("/"));
     }
     Ok(out)
@@ -614,9 +606,11 @@ mod tests {
 
     #[test]
     fn parse_paths_normalises_and_refuses_escapes() {
-        assert_eq!(parse_paths(" conf\\connector ; ./a/b/ ;;").unwrap(), vec!["conf/connector", "a/b"]);
+        assert_eq!(parse_paths(" conf\\connector ; a/b ;;").unwrap(), vec!["conf/connector", "a/b"]);
         assert!(parse_paths("").unwrap().is_empty());
-        for bad in ["..\\x", "a/../../b", "C:\\x", "\\\\server\\share", "/etc", ".", "./"] {
+        // The build-time rules (path_rules, issue 14 finding 7): `.` components, trailing
+        // separators, device names and names Windows would rename are refused, not normalised.
+        for bad in ["..\\x", "a/../../b", "C:\\x", "\\\\server\\share", "/etc", ".", "./", "./a/b/", "conf/NUL", "a."] {
             assert!(matches!(parse_paths(bad), Err(ConnectorError::BadPath { .. })), "{bad}");
         }
     }

@@ -86,8 +86,8 @@ impl Manifest {
         let mut seen = std::collections::BTreeSet::new();
         for f in &m.files {
             check_rel_path(&f.path).map_err(|why| Damage::Manifest(format!("path {:?}: {why}", f.path)))?;
-            // Compared case-insensitively: Windows would merge such paths into one file.
-            if !seen.insert(f.path.to_lowercase()) {
+            // Compared as Windows compares names: such paths would be one file there.
+            if !seen.insert(path_rules::fold(&f.path)) {
                 return Err(Damage::Manifest(format!("path {:?} listed twice", f.path)));
             }
             if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -103,27 +103,14 @@ pub(crate) fn utc_seconds(t: OffsetDateTime) -> OffsetDateTime {
     t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).expect("0 is a valid nanosecond")
 }
 
-/// Checks a `/`-separated relative path as stored in a package: non-empty, at most 1024 bytes,
-/// no empty, `.` or `..` component, no `\`, `:` or control characters (so it cannot escape the
-/// output folder on Linux or Windows, nor name a drive or an alternate data stream).
-pub fn check_rel_path(path: &str) -> Result<(), &'static str> {
-    if path.is_empty() {
-        return Err("empty path");
-    }
-    if path.len() > 1024 {
-        return Err("longer than 1024 bytes");
-    }
-    if path.chars().any(|c| c == '\\' || c == ':' || c.is_control()) {
-        return Err("contains '\\', ':' or a control character");
-    }
-    for comp in path.split('/') {
-        match comp {
-            "" => return Err("absolute, or has an empty component"),
-            "." | ".." => return Err("has a '.' or '..' component"),
-            _ => {}
-        }
-    }
-    Ok(())
+/// Checks a `/`-separated relative path as stored in a package with the product's one path
+/// rule ([`path_rules::check_relative_path`], Windows naming rules): non-empty, at most 1024
+/// bytes, no empty, `.` or `..` component, no `\`, `:`, reserved character, control,
+/// bidirectional or zero-width character, no device name (`CON`, `LPT1.log`, `CONIN$`), no
+/// name ending in a period or space. So it cannot escape the output folder, name a drive, an
+/// alternate data stream or a device, or display as another name.
+pub fn check_rel_path(path: &str) -> Result<(), path_rules::Refused> {
+    path_rules::check_relative_path(path, path_rules::Separators::Slash).map(|_| ())
 }
 
 /// serde glue for RFC 3339 timestamps (the `time` crate's `serde` feature is not enabled in the
@@ -148,10 +135,30 @@ mod tests {
 
     #[test]
     fn rel_paths() {
-        for good in ["a", "a/b.xml", "conf/sub dir/é.txt", "..a/b..", ".hidden"] {
-            assert_eq!(check_rel_path(good), Ok(()), "{good}");
+        for good in ["a", "a/b.xml", "conf/sub dir/é.txt", "..a/b..c", ".hidden"] {
+            assert!(check_rel_path(good).is_ok(), "{good}");
         }
         for bad in ["", "/a", "a/", "a//b", "../a", "a/../b", "./a", "a\\b", "C:x", "a\nb", "a\0"] {
+            assert!(check_rel_path(bad).is_err(), "{bad:?}");
+        }
+        // Issue 14 finding 10: names that are hazards on Windows (devices, names Windows
+        // renames, reserved characters, spoofing characters).
+        for bad in [
+            "CON",
+            "conf/NUL",
+            "LPT1.log",
+            "a/CONIN$",
+            "a.",
+            "b ",
+            "a*b",
+            "a?",
+            "a<b",
+            "a>b",
+            "a|b",
+            "a\"b",
+            "evil\u{202E}gpj.exe",
+            "a\u{200B}b",
+        ] {
             assert!(check_rel_path(bad).is_err(), "{bad:?}");
         }
     }

@@ -181,7 +181,7 @@ fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>
     // Readers refuse names equal but for case (one file on Windows): refuse them here already.
     let mut folded = BTreeMap::new();
     for s in out.values() {
-        if folded.insert(s.rel.to_lowercase(), ()).is_some() {
+        if folded.insert(path_rules::fold(&s.rel), ()).is_some() {
             return Err(EncError::InvalidPath {
                 path: s.full.clone(),
                 reason: "differs from another file's path only in case (one file on Windows)",
@@ -220,7 +220,7 @@ fn to_package_path(root: &Path, full: &Path) -> Result<String, EncError> {
         }
     }
     let joined = parts.join("/");
-    check_rel_path(&joined).map_err(invalid)?;
+    check_rel_path(&joined).map_err(|e| invalid(e.reason))?;
     Ok(joined)
 }
 
