@@ -1,10 +1,9 @@
 //! Linking: check references, expand feature membership, sequence files into cabinets, add
 //! the generated properties and the sequence tables.
 
-use super::context::{Cell, Loc, Member, Model};
-use super::lower::ProductInfo;
+use super::error::Error;
+use super::model::{Cell, Loc, Member, Model, PayloadFile, ProductInfo};
 use super::sequence;
-use super::Error;
 use crate::cabinet::{CabEntry, MAX_FILES_PER_CABINET};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -193,7 +192,7 @@ fn media(model: &mut Model) -> Result<Vec<CabPlan>, Error> {
                 .loc
                 .error("DiskId is not supported with <MediaTemplate> (cabinets are assigned automatically)"));
         }
-        let mut groups: Vec<Vec<&super::context::PayloadFile>> = vec![Vec::new()];
+        let mut groups: Vec<Vec<&PayloadFile>> = vec![Vec::new()];
         let mut size = 0u64;
         for f in &files {
             let cur = groups.last_mut().expect("non-empty");

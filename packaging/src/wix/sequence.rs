@@ -5,8 +5,8 @@
 //! pages, as listed by WiX v3 in `reference/wix3/actions.xml`. Which standard actions are
 //! emitted depends on the tables present, as WiX's linker does.
 
-use super::context::{Loc, Placement, ScheduledAction};
-use super::Error;
+use super::error::Error;
+use super::model::{Loc, Placement, ScheduledAction};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Sequence tables, with their short tags used in [`STANDARD`].

@@ -23,17 +23,38 @@
 //! every table row, every stream's bytes and the summary information, so changing any payload
 //! byte changes it and rebuilding the same inputs gives the same bytes.
 
-use super::context::Cell;
+use super::error::Error;
 use super::link::Linked;
-use super::lower::ProductInfo;
-use super::{BuildReport, Error};
+use super::model::{Cell, ProductInfo};
+use crate::codepage::cp1252;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Name of the summary information stream in the compound file.
 const SUMMARY_STREAM: &str = "\u{5}SummaryInformation";
+
+/// What was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildReport {
+    /// `ProductCode` property.
+    pub product_code: String,
+    /// Package code (summary information revision number), derived from the content.
+    pub package_code: String,
+    /// `ProductVersion`.
+    pub product_version: String,
+    /// Number of `File` rows.
+    pub files: usize,
+    /// Number of embedded cabinets.
+    pub cabinets: usize,
+    /// Sum of the payload file sizes.
+    pub payload_bytes: u64,
+    /// Size of the written `.msi`.
+    pub msi_bytes: u64,
+    /// The `.msi` written.
+    pub output: PathBuf,
+}
 
 /// Writes the MSI to a temporary file beside `output` and renames it into place.
 pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -> Result<BuildReport, Error> {
@@ -412,46 +433,6 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<File> {
     // loss is the caller's concern (and costs seconds on a 1 GiB package).
     comp.flush()?;
     Ok(comp.into_inner())
-}
-
-/// Encodes `s` in Windows-1252 (the database and summary information codepage).
-pub fn cp1252(s: &str) -> Option<Vec<u8>> {
-    // The 0x80..0x9F block of Windows-1252 (MS "Windows-1252" code page table).
-    const HIGH: [(char, u8); 27] = [
-        ('€', 0x80),
-        ('‚', 0x82),
-        ('ƒ', 0x83),
-        ('„', 0x84),
-        ('…', 0x85),
-        ('†', 0x86),
-        ('‡', 0x87),
-        ('ˆ', 0x88),
-        ('‰', 0x89),
-        ('Š', 0x8A),
-        ('‹', 0x8B),
-        ('Œ', 0x8C),
-        ('Ž', 0x8E),
-        ('‘', 0x91),
-        ('’', 0x92),
-        ('“', 0x93),
-        ('”', 0x94),
-        ('•', 0x95),
-        ('–', 0x96),
-        ('—', 0x97),
-        ('˜', 0x98),
-        ('™', 0x99),
-        ('š', 0x9A),
-        ('›', 0x9B),
-        ('œ', 0x9C),
-        ('ž', 0x9E),
-        ('Ÿ', 0x9F),
-    ];
-    s.chars()
-        .map(|c| match c as u32 {
-            0..=0x7F | 0xA0..=0xFF => Some(c as u32 as u8),
-            _ => HIGH.iter().find(|(h, _)| *h == c).map(|(_, b)| *b),
-        })
-        .collect()
 }
 
 /// A FILETIME (100 ns since 1601-01-01) for a Unix time.

@@ -1,0 +1,427 @@
+//! `<Product>`/`<Package>` (the `Property` rows and summary information they give), launch
+//! conditions, `<MajorUpgrade>` and `<Upgrade>`.
+//!
+//! Bit values: MSI SDK "Upgrade Table".
+
+use super::common::{derived_guid, schedule};
+use crate::wix::context::{Attrs, Ctx};
+use crate::wix::error::Error;
+use crate::wix::model::{Cell, Placement, ProductInfo};
+use roxmltree::Node;
+
+/// Lowers the attributes of `<Product>` and its `<Package>`; the caller lowers the other children.
+pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Result<ProductInfo, Error> {
+    let a = ctx.attrs(node, &["Id", "Name", "Language", "Version", "Manufacturer", "UpgradeCode", "Codepage"])?;
+    let name = a.required("Name")?;
+    let version = a.required("Version")?;
+    check_product_version(&a, &version)?;
+    let manufacturer = a.required("Manufacturer")?;
+    let language = a.int("Language")?.ok_or_else(|| a.error("Language", "is required"))?;
+    let codepage = a.int("Codepage")?.unwrap_or(1252);
+    if codepage != 1252 {
+        return Err(a.error("Codepage", "only 1252 is supported"));
+    }
+    let upgrade_code = a.guid("UpgradeCode")?;
+    if upgrade_code.as_deref() == Some("*") {
+        return Err(a.error("UpgradeCode", "must be a fixed GUID, not *"));
+    }
+    let product_code = match a.guid("Id")?.as_deref() {
+        None | Some("*") => derived_guid(&["ProductCode", upgrade_code.as_deref().unwrap_or(&name), &version]),
+        Some(g) => g.to_string(),
+    };
+    let children = ctx.elements(node)?;
+    let pkg = children
+        .iter()
+        .find(|c| c.has_tag_name("Package"))
+        .ok_or_else(|| ctx.error(node, "<Product> needs a <Package> child"))?;
+    let p = ctx.attrs(
+        *pkg,
+        &[
+            "Id",
+            "Description",
+            "Comments",
+            "Manufacturer",
+            "Keywords",
+            "InstallerVersion",
+            "Compressed",
+            "InstallScope",
+            "InstallPrivileges",
+            "Platform",
+            "Languages",
+            "SummaryCodepage",
+            "ReadOnly",
+            "AdminImage",
+            "ShortNames",
+        ],
+    )?;
+    ctx.elements(*pkg)?.first().map_or(Ok(()), |c| Err(ctx.unsupported(*c, &[])))?;
+    if let Some(id) = p.get("Id") {
+        if id != "*" {
+            return Err(p.error("Id", "the package code is derived from the content; use \"*\" or omit it"));
+        }
+    }
+    let platform = p.one_of("Platform", &["x86", "x64", "intel", "intel64"])?;
+    let win64 = matches!(platform.as_deref(), Some("x64"));
+    if !win64 {
+        return Err(p.error("Platform", "only x64 packages are supported (Platform=\"x64\")"));
+    }
+    let scope = p.one_of("InstallScope", &["perMachine", "perUser"])?;
+    let privileges = p.one_of("InstallPrivileges", &["elevated", "limited"])?;
+    if let Some(cp) = p.int("SummaryCodepage")? {
+        if cp != 1252 {
+            return Err(p.error("SummaryCodepage", "only 1252 is supported"));
+        }
+    }
+    if p.is_yes("AdminImage")? || p.is_yes("ShortNames")? {
+        return Err(p.error(if p.has("AdminImage") { "AdminImage" } else { "ShortNames" }, "only \"no\" is supported"));
+    }
+    let info = ProductInfo {
+        loc: ctx.loc(node),
+        product_code: product_code.clone(),
+        upgrade_code: upgrade_code.clone(),
+        name: name.clone(),
+        version: version.clone(),
+        language,
+        description: p.string("Description"),
+        comments: p.string("Comments"),
+        keywords: p.string("Keywords").unwrap_or_else(|| "Installer".to_string()),
+        author: p.string("Manufacturer").unwrap_or_else(|| manufacturer.clone()),
+        installer_version: p.int("InstallerVersion")?.unwrap_or(500),
+        win64,
+        compressed: p.yes_no("Compressed")?.unwrap_or(true),
+        limited_privileges: privileges.as_deref() == Some("limited"),
+        languages: match p.string("Languages") {
+            Some(l) if l.split(',').all(|x| x.trim().parse::<u16>().is_ok()) => l,
+            Some(l) => return Err(p.error("Languages", format!("{l:?} is not a comma-separated list of language ids"))),
+            None => language.to_string(),
+        },
+        security: match p.one_of("ReadOnly", &["no", "yes", "default"])?.as_deref() {
+            Some("no") => 0,
+            Some("yes") => 4,
+            _ => 2,
+        },
+    };
+    ctx.win64 = win64;
+    for (k, v) in [
+        ("ProductCode", product_code),
+        ("ProductName", name),
+        ("ProductVersion", version),
+        ("Manufacturer", manufacturer),
+        ("ProductLanguage", language.to_string()),
+    ] {
+        ctx.add_row(node, "Property", vec![k.into(), v.into()])?;
+    }
+    if let Some(u) = &upgrade_code {
+        ctx.add_row(node, "Property", vec!["UpgradeCode".into(), u.into()])?;
+    }
+    if scope.as_deref() == Some("perMachine") {
+        ctx.add_row(*pkg, "Property", vec!["ALLUSERS".into(), "1".into()])?;
+    }
+    Ok(info)
+}
+
+/// `ProductVersion` rules (MSI SDK "ProductVersion property"): `major.minor.build[.x]`,
+/// major and minor at most 255, build at most 65535.
+fn check_product_version(a: &Attrs, v: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = v.split('.').collect();
+    let limits = [255u32, 255, 65535, 65535];
+    let ok = (2..=4).contains(&parts.len())
+        && parts.iter().zip(limits).all(|(p, max)| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= max)
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(a.error("Version", format!("{v:?} is not a valid product version (major.minor.build[.revision], major/minor <= 255, build <= 65535)")))
+    }
+}
+
+/// Product-level `<Condition Message="...">` -> `LaunchCondition`.
+pub(super) fn launch_condition(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
+    let a = ctx.attrs(c, &["Message"])?;
+    let msg = a.required("Message")?;
+    let cond = ctx.text(c)?.ok_or_else(|| ctx.error(c, "<Condition> needs the condition as its text"))?;
+    ctx.add_row(c, "LaunchCondition", vec![cond.into(), msg.into()])
+}
+
+/// `<MajorUpgrade>` -> `Upgrade` rows, `RemoveExistingProducts` scheduling, downgrade error.
+pub(super) fn major_upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>, info: &ProductInfo) -> Result<(), Error> {
+    let a = ctx.attrs(
+        c,
+        &[
+            "AllowDowngrades",
+            "AllowSameVersionUpgrades",
+            "Disallow",
+            "DisallowUpgradeErrorMessage",
+            "DowngradeErrorMessage",
+            "IgnoreRemoveFailure",
+            "MigrateFeatures",
+            "RemoveFeatures",
+            "Schedule",
+        ],
+    )?;
+    if let Some(child) = ctx.elements(c)?.first() {
+        return Err(ctx.unsupported(*child, &[]));
+    }
+    let code = info.upgrade_code.clone().ok_or_else(|| ctx.error(c, "<MajorUpgrade> needs Product/@UpgradeCode"))?;
+    let allow_down = a.is_yes("AllowDowngrades")?;
+    let same = a.is_yes("AllowSameVersionUpgrades")?;
+    let migrate = a.yes_no("MigrateFeatures")?.unwrap_or(true);
+    let ignore_fail = a.is_yes("IgnoreRemoveFailure")?;
+    let disallow = a.is_yes("Disallow")?;
+    let down_msg = a.string("DowngradeErrorMessage");
+    if allow_down && down_msg.is_some() {
+        return Err(a.error("DowngradeErrorMessage", "cannot be combined with AllowDowngrades=\"yes\""));
+    }
+    if !allow_down && down_msg.is_none() {
+        return Err(a.error("DowngradeErrorMessage", "is required unless AllowDowngrades=\"yes\""));
+    }
+    let language = Cell::Str(info.language.to_string());
+    // Upgrade table attribute bits (MSI SDK "Upgrade Table").
+    const MIGRATE: i32 = 0x1;
+    const ONLY_DETECT: i32 = 0x2;
+    const IGNORE_REMOVE_FAILURE: i32 = 0x4;
+    const MIN_INCLUSIVE: i32 = 0x100;
+    const MAX_INCLUSIVE: i32 = 0x200;
+    let mut bits = if migrate { MIGRATE } else { 0 } | if ignore_fail { IGNORE_REMOVE_FAILURE } else { 0 };
+    let remove: Cell = a.string("RemoveFeatures").into();
+    if allow_down {
+        bits |= MIN_INCLUSIVE;
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                "0".into(),
+                Cell::Null,
+                language.clone(),
+                bits.into(),
+                remove,
+                "WIX_UPGRADE_DETECTED".into(),
+            ],
+        )?;
+    } else {
+        if same {
+            bits |= MAX_INCLUSIVE;
+        }
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                Cell::Null,
+                info.version.clone().into(),
+                language.clone(),
+                bits.into(),
+                remove,
+                "WIX_UPGRADE_DETECTED".into(),
+            ],
+        )?;
+        let dbits = ONLY_DETECT | if same { 0 } else { MIN_INCLUSIVE };
+        ctx.add_row(
+            c,
+            "Upgrade",
+            vec![
+                code.into(),
+                info.version.clone().into(),
+                Cell::Null,
+                language,
+                dbits.into(),
+                Cell::Null,
+                "WIX_DOWNGRADE_DETECTED".into(),
+            ],
+        )?;
+        ctx.model.secure.insert("WIX_DOWNGRADE_DETECTED".to_string());
+        // A type-19 (error) action stops the install when a newer version is present.
+        let msg = down_msg.expect("checked above");
+        ctx.add_row(
+            c,
+            "CustomAction",
+            vec!["WixPreventDowngrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null],
+        )?;
+        for table in ["InstallExecuteSequence", "InstallUISequence"] {
+            schedule(
+                ctx,
+                c,
+                table,
+                "WixPreventDowngrade",
+                Some("WIX_DOWNGRADE_DETECTED".into()),
+                Placement::After("FindRelatedProducts".into()),
+            );
+        }
+    }
+    ctx.model.secure.insert("WIX_UPGRADE_DETECTED".to_string());
+    if disallow {
+        let msg = a.required("DisallowUpgradeErrorMessage")?;
+        ctx.add_row(
+            c,
+            "CustomAction",
+            vec!["WixDisallowUpgrade".into(), 19.into(), Cell::Null, msg.into(), Cell::Null],
+        )?;
+        for table in ["InstallExecuteSequence", "InstallUISequence"] {
+            schedule(
+                ctx,
+                c,
+                table,
+                "WixDisallowUpgrade",
+                Some("WIX_UPGRADE_DETECTED".into()),
+                Placement::After("FindRelatedProducts".into()),
+            );
+        }
+    } else {
+        let anchor = match a
+            .one_of(
+                "Schedule",
+                &[
+                    "afterInstallValidate",
+                    "afterInstallInitialize",
+                    "afterInstallExecute",
+                    "afterInstallExecuteAgain",
+                    "afterInstallFinalize",
+                ],
+            )?
+            .as_deref()
+        {
+            None | Some("afterInstallValidate") => "InstallValidate",
+            Some("afterInstallInitialize") => "InstallInitialize",
+            Some("afterInstallExecute") => "InstallExecute",
+            Some("afterInstallExecuteAgain") => "InstallExecuteAgain",
+            Some(_) => "InstallFinalize",
+        };
+        schedule(ctx, c, "InstallExecuteSequence", "RemoveExistingProducts", None, Placement::After(anchor.into()));
+        if matches!(anchor, "InstallExecute" | "InstallExecuteAgain") {
+            schedule(ctx, c, "InstallExecuteSequence", anchor, None, Placement::Default);
+        }
+    }
+    Ok(())
+}
+
+/// `<Upgrade Id="..."><UpgradeVersion .../></Upgrade>`.
+pub(super) fn upgrade(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
+    let a = ctx.attrs(c, &["Id"])?;
+    let code = a.guid("Id")?.ok_or_else(|| a.error("Id", "is required"))?;
+    for v in ctx.elements(c)? {
+        if !v.has_tag_name("UpgradeVersion") {
+            return Err(ctx.unsupported(v, &["UpgradeVersion"]));
+        }
+        let u = ctx.attrs(
+            v,
+            &[
+                "Minimum",
+                "Maximum",
+                "IncludeMinimum",
+                "IncludeMaximum",
+                "Language",
+                "OnlyDetect",
+                "IgnoreRemoveFailure",
+                "MigrateFeatures",
+                "ExcludeLanguages",
+                "Property",
+                "RemoveFeatures",
+            ],
+        )?;
+        let mut bits = 0;
+        if u.is_yes("MigrateFeatures")? {
+            bits |= 0x1
+        }
+        if u.is_yes("OnlyDetect")? {
+            bits |= 0x2
+        }
+        if u.is_yes("IgnoreRemoveFailure")? {
+            bits |= 0x4
+        }
+        if u.yes_no("IncludeMinimum")?.unwrap_or(true) && u.has("Minimum") {
+            bits |= 0x100
+        }
+        if u.is_yes("IncludeMaximum")? {
+            bits |= 0x200
+        }
+        if u.is_yes("ExcludeLanguages")? {
+            bits |= 0x400
+        }
+        let prop = u.required_id("Property")?;
+        ctx.model.secure.insert(prop.clone());
+        ctx.add_row(
+            v,
+            "Upgrade",
+            vec![
+                code.clone().into(),
+                u.string("Minimum").into(),
+                u.string("Maximum").into(),
+                u.string("Language").into(),
+                bits.into(),
+                u.string("RemoveFeatures").into(),
+                prop.into(),
+            ],
+        )?;
+    }
+    schedule(ctx, c, "InstallExecuteSequence", "FindRelatedProducts", None, Placement::Default);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::harness::{lower_with, message, row, rows};
+    use crate::wix::model::Model;
+    use std::path::Path;
+
+    const PRODUCT: &str = r#"Product Id="*" Name="App" Language="1033" Version="1.2.3" Manufacturer="Co" UpgradeCode="{11111111-2222-3333-4444-555555555555}""#;
+
+    fn product(package: &str, body: &str) -> Result<Model, crate::wix::error::Error> {
+        lower_with(Path::new("."), PRODUCT, &format!("{package}\n{body}"), |ctx, n| {
+            super::super::dispatch::product(ctx, n).map(|_| ())
+        })
+    }
+
+    const PACKAGE: &str =
+        r#"<Package InstallerVersion="500" Compressed="yes" InstallScope="perMachine" Platform="x64" />"#;
+
+    #[test]
+    fn product_properties() {
+        let m = product(PACKAGE, "").unwrap();
+        for (k, v) in [
+            ("ProductName", "App"),
+            ("ProductVersion", "1.2.3"),
+            ("Manufacturer", "Co"),
+            ("ProductLanguage", "1033"),
+            ("ALLUSERS", "1"),
+        ] {
+            assert_eq!(row(&m, "Property", k), [k, v]);
+        }
+        let code = row(&m, "Property", "ProductCode")[1].clone();
+        assert!(code.starts_with('{') && code.len() == 38);
+        // Same upgrade code and version: the same product code (a rebuild is the same product).
+        assert_eq!(row(&product(PACKAGE, "").unwrap(), "Property", "ProductCode")[1], code);
+    }
+
+    #[test]
+    fn major_upgrade_rows() {
+        let m = product(PACKAGE, r#"<MajorUpgrade DowngradeErrorMessage="Newer installed." />"#).unwrap();
+        // Upgrade: UpgradeCode, VersionMin, VersionMax, Language, Attributes, Remove,
+        // ActionProperty (MSI SDK "Upgrade Table"): older versions up to this one are removed;
+        // newer ones only detected (0x2 OnlyDetect) so the downgrade can be refused.
+        let up = rows(&m, "Upgrade");
+        assert_eq!(up.len(), 2, "{up:?}");
+        assert!(up.iter().any(|r| r[6] == "WIX_UPGRADE_DETECTED" && r[2] == "1.2.3" && r[1].is_empty()), "{up:?}");
+        assert!(
+            up.iter()
+                .any(|r| r[6] == "WIX_DOWNGRADE_DETECTED" && r[1] == "1.2.3" && r[4].parse::<i32>().unwrap() & 2 != 0),
+            "{up:?}"
+        );
+        assert!(m.actions.iter().any(|a| a.action == "RemoveExistingProducts"));
+    }
+
+    #[test]
+    fn package_mistakes() {
+        let e = product(r#"<Package Id="{11111111-2222-3333-4444-555555555555}" Platform="x64" />"#, "").unwrap_err();
+        assert!(message(e).contains("derived from the content"));
+        let e = lower_with(
+            Path::new("."),
+            r#"Product Name="A" Language="1033" Version="256.0.0" Manufacturer="C""#,
+            PACKAGE,
+            |ctx, n| super::super::dispatch::product(ctx, n).map(|_| ()),
+        )
+        .unwrap_err();
+        assert!(message(e).contains("not a valid product version"));
+    }
+}
