@@ -98,7 +98,7 @@ fn main() {
     let size = fs::metadata(&pkg).unwrap().len();
 
     let start = Instant::now();
-    enc::verify(&pkg, password).expect("verify");
+    enc::verify(&pkg, password, &enc::ReadLimits::DEFAULT).expect("verify");
     let verify_s = start.elapsed().as_secs_f64();
 
     println!(

@@ -78,7 +78,9 @@ fn export_writes_a_verified_package_then_stops_with_1602() {
     let name = packages[0].file_name().unwrap().to_str().unwrap().to_owned();
     assert!(name.starts_with("prod_cluster-NODE1-EXAMPLE.COM-conn-") && name.ends_with("Z.enc"), "{name}");
     assert_eq!(s.properties[connector::FILE], packages[0].display().to_string());
-    let manifest = enc::verify(&packages[0], PASSWORD).expect("the package decrypts with the password");
+    let manifest =
+        enc::verify(&packages[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT })
+            .expect("the package decrypts with the password");
     assert_eq!(manifest.files.len(), Product::CONFIG_FILES, "{manifest:?}");
     // Nothing else changed: the configuration is still in place and no backup is scheduled.
     let mut after = snapshot(&product.dir);
@@ -97,8 +99,16 @@ fn export_continue_exports_verifies_and_continues() {
     let packages = product.packages();
     assert_eq!(packages.len(), 1);
     assert!(packages[0].file_name().unwrap().to_str().unwrap().starts_with("cluster-NODE1-EXAMPLE.COM-conn-"));
-    enc::verify(&packages[0], PASSWORD).expect("verifies");
-    assert!(matches!(enc::verify(&packages[0], "a wrong password"), Err(enc::EncError::WrongPassword { .. })));
+    enc::verify(&packages[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT })
+        .expect("verifies");
+    assert!(matches!(
+        enc::verify(
+            &packages[0],
+            "a wrong password",
+            &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT }
+        ),
+        Err(enc::EncError::WrongPassword { .. })
+    ));
     assert!(s.properties.contains_key(BACKUP_PROPERTY));
     assert_no_secret(&s, PASSWORD);
 }
@@ -208,7 +218,12 @@ fn the_manifest_records_the_upgraded_products_version() {
         product.session([(ACTION, "export"), (PW, PASSWORD), (connector::UPGRADE_DETECTED, "{OLD-CODE};{OTHER}")]);
     s.products.insert("{OLD-CODE}".into(), "3.3.1.0".into());
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
-    let manifest = enc::verify(&product.packages()[0], PASSWORD).unwrap();
+    let manifest = enc::verify(
+        &product.packages()[0],
+        PASSWORD,
+        &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT },
+    )
+    .unwrap();
     assert_eq!(manifest.source_version, "3.3.1.0");
     assert_eq!(
         (manifest.host.as_str(), manifest.domain.as_str(), manifest.cluster.as_str()),
@@ -219,9 +234,27 @@ fn the_manifest_records_the_upgraded_products_version() {
     let product = Product::with_config();
     let mut s = product.session([(ACTION, "export"), (PW, PASSWORD), (connector::PREVIOUS_VERSION, "3.0.0")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
-    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "3.0.0");
+    assert_eq!(
+        enc::verify(
+            &product.packages()[0],
+            PASSWORD,
+            &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT }
+        )
+        .unwrap()
+        .source_version,
+        "3.0.0"
+    );
     let product = Product::with_config();
     let mut s = product.session([(ACTION, "export"), (PW, PASSWORD)]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
-    assert_eq!(enc::verify(&product.packages()[0], PASSWORD).unwrap().source_version, "unknown");
+    assert_eq!(
+        enc::verify(
+            &product.packages()[0],
+            PASSWORD,
+            &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT }
+        )
+        .unwrap()
+        .source_version,
+        "unknown"
+    );
 }

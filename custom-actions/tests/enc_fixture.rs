@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use custom_actions::enc::{self, EncError, KdfParams};
+use custom_actions::enc::{self, EncError, KdfParams, ReadLimits};
 use sha2::{Digest, Sha256};
+
+/// The tests write packages with small KDF parameters, below the reader floor.
+const LIMITS: ReadLimits = ReadLimits { allow_weak: true, ..ReadLimits::DEFAULT };
 
 const PASSWORD: &str = "v1 sample password";
 
@@ -64,7 +67,7 @@ fn v1_sample_inspects_without_password() {
 fn v1_sample_decrypts_to_known_contents() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let manifest = enc::decrypt(&fixture(), PASSWORD, &out).unwrap();
+    let manifest = enc::decrypt(&fixture(), PASSWORD, &out, &LIMITS).unwrap();
 
     assert_eq!(manifest.cluster, "sample-cluster");
     assert_eq!(manifest.host, "NODE-01");
@@ -89,6 +92,6 @@ fn v1_sample_decrypts_to_known_contents() {
 
 #[test]
 fn v1_sample_verifies_and_refuses_a_wrong_password() {
-    assert_eq!(enc::verify(&fixture(), PASSWORD).unwrap().files.len(), 5);
-    assert!(matches!(enc::verify(&fixture(), "v1 sample passworD"), Err(EncError::WrongPassword { .. })));
+    assert_eq!(enc::verify(&fixture(), PASSWORD, &LIMITS).unwrap().files.len(), 5);
+    assert!(matches!(enc::verify(&fixture(), "v1 sample passworD", &LIMITS), Err(EncError::WrongPassword { .. })));
 }

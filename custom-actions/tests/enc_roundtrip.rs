@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use custom_actions::enc::{self, EncError, ExportMeta, KdfParams};
+use custom_actions::enc::{self, EncError, ExportMeta, KdfParams, ReadLimits};
+
+/// The tests write packages with small KDF parameters, below the reader floor.
+const LIMITS: ReadLimits = ReadLimits { allow_weak: true, ..ReadLimits::DEFAULT };
 
 /// Small KDF parameters so the tests are fast; one test below uses the defaults.
 const FAST: KdfParams = KdfParams { m_kib: 64, t: 1, p: 1 };
@@ -66,7 +69,7 @@ fn round_trip(src: &Path) -> BTreeMap<String, Vec<u8>> {
     let pkg = enc::export(src, &[], &meta(), PASSWORD, &out, FAST).unwrap();
     assert_eq!(names(&out), vec![enc::package_file_name(&meta())], "only the package, no temp file");
     let dec = tmp.path().join("dec");
-    let manifest = enc::decrypt(&pkg, PASSWORD, &dec).unwrap();
+    let manifest = enc::decrypt(&pkg, PASSWORD, &dec, &LIMITS).unwrap();
     let got = tree(&dec);
     assert_eq!(got, tree(src));
     assert_eq!(manifest.files.len(), got.len());
@@ -130,7 +133,7 @@ fn only_the_selected_paths_are_exported() {
     let tmp = tempfile::tempdir().unwrap();
     let selection = [PathBuf::from("conf"), PathBuf::from("conf/a.xml"), PathBuf::from("./top.txt")];
     let pkg = enc::export(src.path(), &selection, &meta(), PASSWORD, tmp.path(), FAST).unwrap();
-    let m = enc::verify(&pkg, PASSWORD).unwrap();
+    let m = enc::verify(&pkg, PASSWORD, &LIMITS).unwrap();
     let paths: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["conf/a.xml", "conf/sub/b.xml", "top.txt"]);
 }
@@ -142,8 +145,8 @@ fn default_kdf_parameters_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let pkg = enc::export(src.path(), &[], &meta(), PASSWORD, tmp.path(), KdfParams::DEFAULT).unwrap();
     assert_eq!(enc::inspect(&pkg).unwrap().kdf_params, KdfParams { m_kib: 65_536, t: 3, p: 4 });
-    assert_eq!(enc::verify(&pkg, PASSWORD).unwrap().files.len(), 1);
-    assert!(matches!(enc::verify(&pkg, "not the password"), Err(EncError::WrongPassword { .. })));
+    assert_eq!(enc::verify(&pkg, PASSWORD, &LIMITS).unwrap().files.len(), 1);
+    assert!(matches!(enc::verify(&pkg, "not the password", &LIMITS), Err(EncError::WrongPassword { .. })));
 }
 
 #[test]
@@ -187,24 +190,24 @@ fn decrypt_never_overwrites_and_writes_nothing_on_a_wrong_password() {
 
     let dest = tempfile::tempdir().unwrap();
     let out = dest.path().join("out");
-    let err = enc::decrypt(&pkg, "wrong password", &out).unwrap_err();
+    let err = enc::decrypt(&pkg, "wrong password", &out, &LIMITS).unwrap_err();
     assert!(matches!(err, EncError::WrongPassword { .. }), "{err}");
     assert!(names(dest.path()).is_empty(), "nothing written: {:?}", names(dest.path()));
 
     // A non-empty folder or a file is never written into or replaced.
     fs::create_dir(&out).unwrap();
     fs::write(out.join("keep"), b"keep").unwrap();
-    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &out), Err(EncError::Exists { .. })));
+    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &out, &LIMITS), Err(EncError::Exists { .. })));
     assert_eq!(names(&out), ["keep"]);
     let file = dest.path().join("file");
     fs::write(&file, b"x").unwrap();
-    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &file), Err(EncError::Exists { .. })));
+    assert!(matches!(enc::decrypt(&pkg, PASSWORD, &file, &LIMITS), Err(EncError::Exists { .. })));
     assert_eq!(names(dest.path()), ["file", "out"]);
 
     // An existing empty folder is fine.
     let empty = dest.path().join("empty");
     fs::create_dir(&empty).unwrap();
-    enc::decrypt(&pkg, PASSWORD, &empty).unwrap();
+    enc::decrypt(&pkg, PASSWORD, &empty, &LIMITS).unwrap();
     assert_eq!(fs::read(empty.join("conf/a")).unwrap(), b"a");
 }
 

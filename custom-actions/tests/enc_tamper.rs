@@ -3,8 +3,11 @@
 use std::fs;
 use std::path::PathBuf;
 
-use custom_actions::enc::{self, Damage, EncError, ExportMeta, KdfParams};
+use custom_actions::enc::{self, Damage, EncError, ExportMeta, KdfParams, ReadLimits};
 use sha2::{Digest, Sha256};
+
+/// The tests write packages with small KDF parameters, below the reader floor.
+const LIMITS: ReadLimits = ReadLimits { allow_weak: true, ..ReadLimits::DEFAULT };
 
 const FAST: KdfParams = KdfParams { m_kib: 64, t: 1, p: 1 };
 const PASSWORD: &str = "tamper test password";
@@ -41,9 +44,9 @@ fn refuse(bytes: &[u8], what: &str) -> EncError {
     let dir = tempfile::tempdir().unwrap();
     let pkg = dir.path().join("p.enc");
     fs::write(&pkg, bytes).unwrap();
-    let verify_err = enc::verify(&pkg, PASSWORD).expect_err(what);
+    let verify_err = enc::verify(&pkg, PASSWORD, &LIMITS).expect_err(what);
     let out = dir.path().join("out");
-    let err = enc::decrypt(&pkg, PASSWORD, &out).expect_err(what);
+    let err = enc::decrypt(&pkg, PASSWORD, &out, &LIMITS).expect_err(what);
     assert_eq!(
         std::mem::discriminant(&verify_err),
         std::mem::discriminant(&err),
@@ -217,9 +220,51 @@ fn the_untampered_package_is_fine() {
     let pkg = dir.path().join("p.enc");
     fs::write(&pkg, &good).unwrap();
     let out = dir.path().join("out");
-    enc::decrypt(&pkg, PASSWORD, &out).unwrap();
+    enc::decrypt(&pkg, PASSWORD, &out, &LIMITS).unwrap();
     assert_eq!(
         fs::read(out.join("conf/sub/keystore.bin")).unwrap(),
         fs::read(src.path().join("conf/sub/keystore.bin")).unwrap()
     );
+}
+
+/// Issue 14 finding 13: random bytes under a valid-looking header with a recomputed checksum
+/// open nothing, and the message does not claim the package is intact (the checksum is not a
+/// MAC: the tool cannot know).
+#[test]
+fn recomputed_checksum_over_random_bytes_is_not_called_intact() {
+    let (_src, good) = package();
+    let mut b = good.clone();
+    let mut noise = vec![0u8; b.len() - 24];
+    getrandom::getrandom(&mut noise).unwrap();
+    // Keep magic, version, ids and KDF parameters (bytes 0..24) and the length field.
+    b[24..].copy_from_slice(&noise);
+    b[112..120].copy_from_slice(&good[112..120]);
+    rechecksum(&mut b);
+    let err = refuse(&b, "random body");
+    assert!(matches!(err, EncError::WrongPassword { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(!msg.contains("intact"), "must not claim integrity: {msg}");
+    assert!(msg.contains("altered"), "must say the header may have been altered: {msg}");
+}
+
+/// Issue 14 finding 5: with the default reader limits a 1 GiB / 16-pass header is refused
+/// before deriving (quickly, whatever the password); the documented override admits it.
+#[test]
+fn kdf_cost_beyond_the_reader_limits_is_refused_before_deriving() {
+    let (_src, good) = package();
+    let mut b = good.clone();
+    b[12..16].copy_from_slice(&(1024u32 * 1024).to_le_bytes());
+    b[16..20].copy_from_slice(&16u32.to_le_bytes());
+    rechecksum(&mut b);
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("p.enc");
+    fs::write(&pkg, &b).unwrap();
+    let started = std::time::Instant::now();
+    let err = enc::verify(&pkg, PASSWORD, &ReadLimits::DEFAULT).unwrap_err();
+    assert!(matches!(err, EncError::KdfRefused { m_kib: 1048576, t: 16, .. }), "{err:?}");
+    assert!(started.elapsed().as_secs() < 5, "no key was derived");
+    // Below the floor (the test parameters): refused by default, too.
+    let weak = dir.path().join("weak.enc");
+    fs::write(&weak, &good).unwrap();
+    assert!(matches!(enc::verify(&weak, PASSWORD, &ReadLimits::DEFAULT), Err(EncError::KdfRefused { .. })));
 }

@@ -4,12 +4,11 @@
 //! `docs/enc-format.md`. Passwords come from a no-echo prompt, standard input or a file, never
 //! from an argument (arguments show in process lists).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use custom_actions::enc::{self, EncError, ExportMeta, KdfParams, Manifest, PublicInfo};
+use custom_actions::enc::{self, EncError, ExportMeta, KdfParams, Manifest, PublicInfo, ReadLimits};
 use zeroize::Zeroizing;
 
 const EXIT_CODES: &str = "\
@@ -21,6 +20,8 @@ Exit codes:
   4  damaged package (truncated, modified, not an .enc file)
   5  unsupported package format version
   6  the output already exists (nothing is ever overwritten)
+  7  the package's key-derivation cost is outside this reader's limits
+     (see --max-kdf-memory, --max-kdf-passes, --allow-weak-kdf)
 
 The format is described in docs/enc-format.md of the installer's source.";
 
@@ -60,6 +61,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         password: PasswordArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Decrypt into a new folder (it must not exist, or be empty); nothing is written on error.
     #[command(after_help = EXIT_CODES)]
@@ -71,6 +74,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         password: PasswordArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
@@ -99,15 +104,34 @@ struct ExportArgs {
     out: PathBuf,
     #[command(flatten)]
     password: PasswordArgs,
-    /// Argon2id memory in KiB (testing only; default 65536).
-    #[arg(long, hide = true, default_value_t = KdfParams::DEFAULT.m_kib)]
-    kdf_memory_kib: u32,
-    /// Argon2id passes (testing only; default 3).
-    #[arg(long, hide = true, default_value_t = KdfParams::DEFAULT.t)]
-    kdf_iterations: u32,
-    /// Argon2id lanes (testing only; default 4).
-    #[arg(long, hide = true, default_value_t = KdfParams::DEFAULT.p)]
-    kdf_parallelism: u32,
+}
+
+/// Limits on what a package may make the reader spend (docs/enc-format.md, "Reader limits").
+#[derive(Args, Debug)]
+struct LimitArgs {
+    /// Largest Argon2id memory a package may ask for, in MiB (at most 1024, the format's limit).
+    /// Raise it only for a package you trust: a hostile header can make the reader spend this.
+    #[arg(long, value_name = "MIB", default_value_t = ReadLimits::DEFAULT.max_m_kib / 1024,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(KdfParams::MAX_M_KIB / 1024)))]
+    max_kdf_memory: u32,
+    /// Largest number of Argon2id passes a package may ask for (at most 16).
+    #[arg(long, value_name = "N", default_value_t = ReadLimits::DEFAULT.max_t,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(KdfParams::MAX_T)))]
+    max_kdf_passes: u32,
+    /// Open a package whose key derivation is below the minimum cost (cheap to guess), such as
+    /// a test package.
+    #[arg(long)]
+    allow_weak_kdf: bool,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> ReadLimits {
+        ReadLimits {
+            max_m_kib: self.max_kdf_memory * 1024,
+            max_t: self.max_kdf_passes,
+            allow_weak: self.allow_weak_kdf,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +157,7 @@ impl From<EncError> for Failure {
             EncError::Damaged { .. } => 4,
             EncError::UnsupportedVersion { .. } => 5,
             EncError::Exists { .. } => 6,
+            EncError::KdfRefused { .. } => 7,
             EncError::PasswordTooShort | EncError::InvalidPath { .. } | EncError::KdfParams { .. } => 2,
             _ => 1,
         };
@@ -163,8 +188,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Export(a) => {
-            let params = KdfParams { m_kib: a.kdf_memory_kib, t: a.kdf_iterations, p: a.kdf_parallelism };
-            params.check()?;
+            // Always the production parameters: the tool offers no way to write a weak package
+            // (issue 14 finding 12).
+            let params = KdfParams::DEFAULT;
             let password = read_password(&a.password, true)?;
             enc::check_password(&password)?;
             let meta = ExportMeta {
@@ -183,15 +209,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print_info(&file, &info, json);
             Ok(())
         }
-        Command::Verify { file, json, password } => {
+        Command::Verify { file, json, password, limits } => {
             let password = read_password(&password, false)?;
-            let manifest = enc::verify(&file, &password)?;
+            let manifest = enc::verify(&file, &password, &limits.limits())?;
             print_manifest(&file, &manifest, json);
             Ok(())
         }
-        Command::Decrypt { file, out, password } => {
+        Command::Decrypt { file, out, password, limits } => {
             let password = read_password(&password, false)?;
-            let manifest = enc::decrypt(&file, &password, &out)?;
+            let manifest = enc::decrypt(&file, &password, &out, &limits.limits())?;
             println!(
                 "decrypted {} files ({} bytes) into {}",
                 manifest.files.len(),
@@ -206,18 +232,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// Reads the password from stdin, a file, or the terminal (asked twice when `confirm`).
 fn read_password(args: &PasswordArgs, confirm: bool) -> Result<Zeroizing<String>, Failure> {
     if args.password_stdin {
-        let mut s = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| other(format!("cannot read the password from standard input: {e}")))?;
-        return Ok(strip_newline(s));
+        return enc::read_password(&mut std::io::stdin().lock())
+            .map_err(|e| other(format!("cannot read the password from standard input: {e}")));
     }
     if let Some(path) = &args.password_file {
-        let s = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| other(format!("{}: cannot read the password file: {e}", path.display())))?,
-        );
-        return Ok(strip_newline(s));
+        let read = |path: &Path| enc::read_password(&mut std::fs::File::open(path)?);
+        return read(path).map_err(|e| other(format!("{}: cannot read the password file: {e}", path.display())));
     }
     let prompt_err = |e: std::io::Error| {
         other(format!("cannot read the password from the terminal ({e}); use --password-stdin or --password-file"))
@@ -231,17 +251,6 @@ fn read_password(args: &PasswordArgs, confirm: bool) -> Result<Zeroizing<String>
         }
     }
     Ok(first)
-}
-
-/// Removes one trailing `\n` or `\r\n` (what `echo` and editors add), nothing else.
-fn strip_newline(mut s: Zeroizing<String>) -> Zeroizing<String> {
-    if s.ends_with('\n') {
-        s.pop();
-        if s.ends_with('\r') {
-            s.pop();
-        }
-    }
-    s
 }
 
 fn print_info(file: &Path, info: &PublicInfo, json: bool) {
@@ -299,14 +308,5 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn newline_stripping() {
-        let s = |x: &str| strip_newline(Zeroizing::new(x.to_owned())).to_string();
-        assert_eq!(s("pass word\n"), "pass word");
-        assert_eq!(s("pw\r\n"), "pw");
-        assert_eq!(s("pw\n\n"), "pw\n");
-        assert_eq!(s(" pw "), " pw ");
     }
 }

@@ -416,7 +416,7 @@ fn export_configuration(
     let path = enc::export(&layout.product_dir, &found, &meta, password, &out_dir, options.kdf)?;
     // `export` already read the package back before renaming it; this second, independent
     // check opens the final file exactly as the admin's tool will.
-    if let Err(e) = enc::verify(&path, password) {
+    if let Err(e) = enc::verify(&path, password, &enc::ReadLimits::DEFAULT.accepting(options.kdf)) {
         // Keep nothing unverified: the configuration itself is untouched.
         let _ = std::fs::remove_file(&path);
         return Err(e.into());

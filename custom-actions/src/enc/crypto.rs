@@ -8,20 +8,36 @@ use zeroize::Zeroizing;
 use super::header::{KEY_LEN, NONCE_LEN, SALT_LEN, TAG_LEN};
 use super::KdfParams;
 
+/// Why a key could not be derived.
+#[derive(Debug)]
+pub(crate) enum DeriveError {
+    /// Argon2 refused the parameters.
+    Params,
+    /// The working memory (this many bytes) could not be allocated.
+    Memory(u64),
+}
+
 /// Derives the 256-bit password key with Argon2id v0x13 and explicit parameters.
 /// The caller has checked `params` against the caps ([`KdfParams::in_range`]).
 pub(crate) fn derive_key(
     password: &[u8],
     salt: &[u8; SALT_LEN],
     params: KdfParams,
-) -> Result<Zeroizing<[u8; KEY_LEN]>, argon2::Error> {
-    let params = Params::new(params.m_kib, params.t, params.p, Some(KEY_LEN))?;
+) -> Result<Zeroizing<[u8; KEY_LEN]>, DeriveError> {
+    let params = Params::new(params.m_kib, params.t, params.p, Some(KEY_LEN)).map_err(|_| DeriveError::Params)?;
     // Our own working memory, wiped afterwards: `hash_password_into` drops its blocks without
-    // wiping them, and the last blocks determine the key.
-    let mut blocks = Zeroizing::new(vec![Block::default(); params.block_count()]);
+    // wiping them, and the last blocks determine the key. Reserved fallibly, so a memory limit
+    // gives an error instead of an abort (issue 14 finding 5).
+    let count = params.block_count();
+    let bytes = count as u64 * std::mem::size_of::<Block>() as u64;
+    let mut blocks = Zeroizing::new(Vec::new());
+    blocks.try_reserve_exact(count).map_err(|_| DeriveError::Memory(bytes))?;
+    blocks.resize(count, Block::default());
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    argon.hash_password_into_with_memory(password, salt, &mut key[..], &mut blocks[..])?;
+    argon
+        .hash_password_into_with_memory(password, salt, &mut key[..], &mut blocks[..])
+        .map_err(|_| DeriveError::Params)?;
     Ok(key)
 }
 

@@ -10,8 +10,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncError {
-    /// The password does not unwrap the file key (the header itself is intact).
-    #[error("{path}: wrong password (the package is intact, but this password does not open it)")]
+    /// The password does not unwrap the file key. The header checksum is not a MAC, so this is
+    /// also what a deliberately altered (re-checksummed) header gives: the message does not
+    /// claim the package is intact (issue 14 finding 13).
+    #[error("{path}: wrong password, or the package's key header was altered (this password does not open the key it holds; the tool cannot tell the two apart)")]
     WrongPassword {
         /// The package.
         path: PathBuf,
@@ -66,6 +68,37 @@ pub enum EncError {
     #[error("{path}: not a regular file or folder (symbolic links and devices are not exported)")]
     UnsupportedFileType {
         /// The offending path.
+        path: PathBuf,
+    },
+    /// The package's KDF cost is outside this reader's limits ([`super::ReadLimits`]); no key
+    /// was derived.
+    #[error("{path}: the package's Argon2id parameters (m = {m_kib} KiB, t = {t}, p = {p}) are {why}")]
+    KdfRefused {
+        /// The package.
+        path: PathBuf,
+        /// Memory in KiB.
+        m_kib: u32,
+        /// Iterations.
+        t: u32,
+        /// Lanes.
+        p: u32,
+        /// Which limit, and how to lift it.
+        why: &'static str,
+    },
+    /// Not enough memory for something the package needs (checked before allocating).
+    #[error("{path}: not enough memory to {what} ({bytes} bytes)")]
+    OutOfMemory {
+        /// The package.
+        path: PathBuf,
+        /// What needed the memory.
+        what: &'static str,
+        /// How much.
+        bytes: u64,
+    },
+    /// A termination signal (Ctrl+C, SIGTERM, ...) arrived while writing; what was written was removed.
+    #[error("interrupted while writing {path}; nothing was kept")]
+    Interrupted {
+        /// The output.
         path: PathBuf,
     },
     /// The package would exceed the v1 payload limit.
@@ -143,6 +176,14 @@ pub enum Damage {
         expected: u64,
         /// Actual file length.
         actual: u64,
+    },
+    /// The header announces a payload beyond the format's limit (2^36 - 32 bytes).
+    #[error("the header announces a {len}-byte payload, beyond the format's limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// Announced length.
+        len: u64,
+        /// The limit.
+        limit: u64,
     },
     /// The payload (or the header bound to it) fails authentication.
     #[error("the encrypted payload fails authentication")]

@@ -39,6 +39,9 @@ const OFF_WRAPPED_KEY: usize = 52;
 const OFF_PAYLOAD_NONCE: usize = 100;
 const OFF_PAYLOAD_LEN: usize = 112;
 const OFF_CHECKSUM: usize = 120;
+/// Largest payload (the zip) a v1 package holds: AES-GCM's limit for one message,
+/// 2^36 - 32 bytes (NIST SP 800-38D, section 5.2.1.1).
+pub(crate) const MAX_PAYLOAD_LEN: u64 = (1 << 36) - 32;
 /// Total header length; the payload ciphertext starts here.
 pub(crate) const HEADER_LEN: usize = 152;
 
@@ -116,6 +119,10 @@ impl Header {
             return Err(HeaderError::Damaged(Damage::KdfParamsOutOfRange { m_kib: kdf.m_kib, t: kdf.t, p: kdf.p }));
         }
         let payload_len = u64::from_le_bytes(h[OFF_PAYLOAD_LEN..OFF_CHECKSUM].try_into().expect("8 bytes"));
+        // The format's limit, before anything is sized from the length (issue 14 finding 2).
+        if payload_len > MAX_PAYLOAD_LEN {
+            return Err(HeaderError::Damaged(Damage::PayloadTooLarge { len: payload_len, limit: MAX_PAYLOAD_LEN }));
+        }
         let expected = (HEADER_LEN as u64).checked_add(payload_len).and_then(|n| n.checked_add(TAG_LEN as u64));
         if expected != Some(file_len) {
             return Err(HeaderError::Damaged(Damage::Length {
@@ -185,6 +192,19 @@ mod tests {
                 Err(HeaderError::Damaged(Damage::Length { expected: len, actual }))
             );
         }
+    }
+
+    /// Issue 14 finding 2: a consistent header announcing more than the format allows (a
+    /// sparse 1 TiB file) is damage, found before any buffer is sized from it.
+    #[test]
+    fn payload_limit_is_applied() {
+        let mut h = sample();
+        h.payload_len = 1 << 40;
+        let len = HEADER_LEN as u64 + h.payload_len + TAG_LEN as u64;
+        assert!(matches!(Header::decode(&h.encode(), len), Err(HeaderError::Damaged(Damage::PayloadTooLarge { .. }))));
+        h.payload_len = MAX_PAYLOAD_LEN;
+        let len = HEADER_LEN as u64 + h.payload_len + TAG_LEN as u64;
+        assert!(Header::decode(&h.encode(), len).is_ok());
     }
 
     #[test]

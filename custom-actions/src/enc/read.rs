@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -11,16 +11,21 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 use zip::ZipArchive;
 
-use super::crypto::{derive_key, unwrap_key};
+use super::crypto::{derive_key, unwrap_key, DeriveError};
 use super::header::{Header, HeaderError, HEADER_LEN, TAG_LEN, VERSION, WRAP_AAD_END};
 use super::manifest::{FILES_PREFIX, MANIFEST_NAME};
-use super::{hex, Damage, EncError, Manifest, PublicInfo};
+use super::private::{self, HeldSignals};
+use super::zipdir;
+use super::{hex, Damage, EncError, Manifest, PublicInfo, ReadLimits};
 
 /// Largest `manifest.json` accepted (bytes); far above any real manifest.
 const MAX_MANIFEST_LEN: u64 = 64 * 1024 * 1024;
+/// Size of the buffer file contents are streamed through (hashing, writing).
+const CHUNK: usize = 64 * 1024;
 
-/// Where verified file contents go: `(package path, contents)`.
-pub(crate) type Sink<'a> = &'a mut dyn FnMut(&str, &[u8]) -> Result<(), EncError>;
+/// Where verified file contents go when extracting: `(package path, reader of exactly the
+/// file's bytes)`.
+pub(crate) type Sink<'a> = &'a mut dyn FnMut(&str, &mut dyn Read) -> Result<(), EncError>;
 
 /// Reads the public header of `package`, without a password: the checks of
 /// `docs/enc-format.md` up to (not including) key derivation.
@@ -42,19 +47,24 @@ pub fn inspect(package: &Path) -> Result<PublicInfo, EncError> {
     })
 }
 
-/// Decrypts `package` in memory and checks everything (header, password, payload, manifest,
-/// every file's size and SHA-256); writes nothing. Returns the manifest.
-pub fn verify(package: &Path, password: &str) -> Result<Manifest, EncError> {
-    open_and_check(package, password, None)
+/// Decrypts `package` in memory and checks everything (header, KDF limits, password, payload,
+/// zip structure, manifest, every file's size and SHA-256); writes nothing. Returns the
+/// manifest.
+pub fn verify(package: &Path, password: &str, limits: &ReadLimits) -> Result<Manifest, EncError> {
+    Ok(Opened::open(package, password, limits)?.manifest)
 }
 
 /// Decrypts `package` into the new folder `out_dir` and returns the manifest.
 ///
 /// `out_dir` must not exist, or be an empty folder ([`EncError::Exists`] otherwise); its parent
-/// must exist. The files are written to a temporary folder beside `out_dir`, each checked
-/// against the manifest, and the folder is renamed to `out_dir` only when all are good: on any
-/// error (wrong password, damage, I/O) nothing is left behind.
-pub fn decrypt(package: &Path, password: &str, out_dir: &Path) -> Result<Manifest, EncError> {
+/// must exist. The whole package is verified in memory first (every file's SHA-256), so
+/// nothing is written for a package that fails anywhere. Then the files are written to a
+/// private temporary folder beside `out_dir` (0700, files 0600 on Unix), which is renamed to
+/// `out_dir` when complete. Termination signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT) are held
+/// while writing: one that arrives makes the write stop, the temporary folder is removed, and
+/// the signal then takes effect. On any error nothing is left behind (only a crash or
+/// `SIGKILL` can leave the hidden, private `.<name>.<random>.tmp` folder).
+pub fn decrypt(package: &Path, password: &str, out_dir: &Path, limits: &ReadLimits) -> Result<Manifest, EncError> {
     let out_io = |op, source| EncError::Io { path: out_dir.to_owned(), op, source };
     let exists_empty = match fs::symlink_metadata(out_dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
@@ -72,31 +82,33 @@ pub fn decrypt(package: &Path, password: &str, out_dir: &Path) -> Result<Manifes
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+
+    // Everything is verified before the first byte of plaintext reaches the disk.
+    let opened = Opened::open(package, password, limits)?;
+
+    // Declared before `staging`, so it is dropped after it: on an error or an interruption the
+    // temporary folder is removed first, then a held signal takes effect.
+    let signals = HeldSignals::hold();
     let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempdir_in(&parent)
-        .map_err(|e| EncError::Io { path: parent.clone(), op: "create a temporary folder in", source: e })?;
-
+    let staging = private::temp_dir(&parent, &name)?;
     let root = staging.path().to_owned();
-    let mut write = |rel: &str, data: &[u8]| -> Result<(), EncError> {
-        let path = rel.split('/').fold(root.clone(), |p, c| p.join(c));
-        let io = |op, source| EncError::Io { path: path.clone(), op, source };
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
+    let interrupted = || EncError::Interrupted { path: out_dir.to_owned() };
+    opened.extract(&mut |rel: &str, data: &mut dyn Read| {
+        if signals.pending() {
+            return Err(interrupted());
         }
-        let mut f = fs::File::create_new(&path).map_err(|e| io("create", e))?;
-        f.write_all(data).map_err(|e| io("write", e))?;
-        f.sync_all().map_err(|e| io("sync", e))
-    };
-    let manifest = open_and_check(package, password, Some(&mut write))?;
-
-    if exists_empty {
+        test_hook_delay();
+        private::write_file(&root, rel, data)
+    })?;
+    if signals.pending() {
+        return Err(interrupted());
+    }
+    if exists_empty && cfg!(windows) {
+        // POSIX rename replaces an empty folder atomically; Windows' MoveFileEx cannot.
         fs::remove_dir(out_dir).map_err(|e| out_io("replace the empty folder", e))?;
     }
     fs::rename(staging.path(), out_dir).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists || out_dir.exists() {
+        if e.kind() == std::io::ErrorKind::AlreadyExists || e.kind() == std::io::ErrorKind::DirectoryNotEmpty {
             EncError::Exists { path: out_dir.to_owned() }
         } else {
             out_io("rename the decrypted folder to", e)
@@ -104,7 +116,17 @@ pub fn decrypt(package: &Path, password: &str, out_dir: &Path) -> Result<Manifes
     })?;
     // Renamed: there is nothing left at the temporary path to delete.
     let _ = staging.keep();
-    Ok(manifest)
+    private::sync_dir(&parent);
+    Ok(opened.manifest)
+}
+
+/// Test hook (debug builds only, never in a release binary): sleep this many milliseconds
+/// before writing each file, so a test can interrupt a decrypt half-way.
+fn test_hook_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("IDM_ENC_TEST_WRITE_DELAY_MS").ok().and_then(|v| v.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// Maps a header refusal to the public error.
@@ -117,68 +139,116 @@ fn decode(package: &Path, bytes: &[u8], file_len: u64) -> Result<Header, EncErro
     })
 }
 
-/// The whole read path; `sink`, when given, receives each file after it is checked.
-pub(crate) fn open_and_check(package: &Path, password: &str, sink: Option<Sink<'_>>) -> Result<Manifest, EncError> {
-    let damaged = |damage| EncError::Damaged { path: package.to_owned(), damage };
-    // The header is checked before the rest is read, so a large file that is not a package
-    // (or announces another length) is refused without reading it into memory.
-    let io = |op, source| EncError::Io { path: package.to_owned(), op, source };
-    let mut file = fs::File::open(package).map_err(|e| io("open", e))?;
-    let file_len = file.metadata().map_err(|e| io("read the size of", e))?.len();
-    let mut head = Vec::with_capacity(HEADER_LEN);
-    (&mut file).take(HEADER_LEN as u64).read_to_end(&mut head).map_err(|e| io("read", e))?;
-    let header = decode(package, &head, file_len)?;
-    // The buffer holds plaintext after in-place decryption: zeroized on drop, sized up front.
-    let total = usize::try_from(file_len).map_err(|_| io("read", std::io::ErrorKind::OutOfMemory.into()))?;
-    let mut bytes = Zeroizing::new(Vec::with_capacity(total));
-    bytes.extend_from_slice(&head);
-    (&mut file).take(file_len - HEADER_LEN as u64).read_to_end(&mut bytes).map_err(|e| io("read", e))?;
-    if bytes.len() != total {
-        // The file changed size while being read.
-        return Err(damaged(Damage::Length { expected: file_len, actual: bytes.len() as u64 }));
+/// A package read, decrypted and fully checked in memory.
+pub(crate) struct Opened {
+    pub(crate) manifest: Manifest,
+    /// The whole file with the payload decrypted in place: zeroized on drop.
+    bytes: Zeroizing<Vec<u8>>,
+}
+
+impl Opened {
+    /// The whole read path (docs/enc-format.md, "Reading", steps 1-10).
+    pub(crate) fn open(package: &Path, password: &str, limits: &ReadLimits) -> Result<Opened, EncError> {
+        let damaged = |damage| EncError::Damaged { path: package.to_owned(), damage };
+        // The header is checked before the rest is read, so a large file that is not a package
+        // (or announces another length) is refused without reading it into memory.
+        let io = |op, source| EncError::Io { path: package.to_owned(), op, source };
+        let mut file = fs::File::open(package).map_err(|e| io("open", e))?;
+        let file_len = file.metadata().map_err(|e| io("read the size of", e))?.len();
+        let mut head = Vec::with_capacity(HEADER_LEN);
+        (&mut file).take(HEADER_LEN as u64).read_to_end(&mut head).map_err(|e| io("read", e))?;
+        let header = decode(package, &head, file_len)?;
+        limits.admit(header.kdf).map_err(|why| EncError::KdfRefused {
+            path: package.to_owned(),
+            m_kib: header.kdf.m_kib,
+            t: header.kdf.t,
+            p: header.kdf.p,
+            why,
+        })?;
+        // The buffer holds plaintext after in-place decryption: zeroized on drop, sized up
+        // front (no reallocation), and reserved fallibly: the header's length is within the
+        // format's limit and equal to the file's, but may still exceed the memory there is.
+        let oom = |bytes| EncError::OutOfMemory { path: package.to_owned(), what: "hold the package", bytes };
+        let total = usize::try_from(file_len).map_err(|_| oom(file_len))?;
+        let mut bytes = Zeroizing::new(Vec::new());
+        bytes.try_reserve_exact(total).map_err(|_| oom(file_len))?;
+        bytes.extend_from_slice(&head);
+        (&mut file).take(file_len - HEADER_LEN as u64).read_to_end(&mut bytes).map_err(|e| io("read", e))?;
+        if bytes.len() != total {
+            // The file changed size while being read.
+            return Err(damaged(Damage::Length { expected: file_len, actual: bytes.len() as u64 }));
+        }
+
+        let password_key = derive_key(password.as_bytes(), &header.salt, header.kdf).map_err(|e| match e {
+            DeriveError::Memory(bytes) => {
+                EncError::OutOfMemory { path: package.to_owned(), what: "derive the key (Argon2id memory)", bytes }
+            }
+            DeriveError::Params => {
+                damaged(Damage::KdfParamsOutOfRange { m_kib: header.kdf.m_kib, t: header.kdf.t, p: header.kdf.p })
+            }
+        })?;
+        let file_key = unwrap_key(&password_key, &header.wrap_nonce, &header.wrapped_key, &bytes[..WRAP_AAD_END])
+            .ok_or_else(|| EncError::WrongPassword { path: package.to_owned() })?;
+        drop(password_key);
+
+        let (head, rest) = bytes.split_at_mut(HEADER_LEN);
+        let (payload, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key[..]));
+        cipher
+            .decrypt_in_place_detached(Nonce::from_slice(&header.payload_nonce), head, payload, Tag::from_slice(tag))
+            .map_err(|_| damaged(Damage::Payload))?;
+        drop(cipher);
+        drop(file_key);
+
+        let manifest = check_zip(payload).map_err(damaged)?;
+        Ok(Opened { manifest, bytes })
     }
 
-    let password_key = derive_key(password.as_bytes(), &header.salt, header.kdf).map_err(|_| {
-        damaged(Damage::KdfParamsOutOfRange { m_kib: header.kdf.m_kib, t: header.kdf.t, p: header.kdf.p })
-    })?;
-    let file_key = unwrap_key(&password_key, &header.wrap_nonce, &header.wrapped_key, &bytes[..WRAP_AAD_END])
-        .ok_or_else(|| EncError::WrongPassword { path: package.to_owned() })?;
-    drop(password_key);
+    /// The decrypted zip.
+    fn zip(&self) -> &[u8] {
+        &self.bytes[HEADER_LEN..self.bytes.len() - TAG_LEN]
+    }
 
-    let (head, rest) = bytes.split_at_mut(HEADER_LEN);
-    let (payload, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key[..]));
-    cipher
-        .decrypt_in_place_detached(Nonce::from_slice(&header.payload_nonce), head, payload, Tag::from_slice(tag))
-        .map_err(|_| damaged(Damage::Payload))?;
-    drop(cipher);
-    drop(file_key);
-
-    check_zip(payload, sink).map_err(damaged_or(package))
-}
-
-/// A `Damage` becomes [`EncError::Damaged`]; an error from the sink passes through.
-fn damaged_or(package: &Path) -> impl Fn(ZipCheckError) -> EncError + '_ {
-    move |e| match e {
-        ZipCheckError::Damage(damage) => EncError::Damaged { path: package.to_owned(), damage },
-        ZipCheckError::Sink(e) => e,
+    /// Hands each file (already checked by [`Opened::open`]) to `sink`, streamed, in manifest
+    /// order; the bytes are hashed again on the way and must still match.
+    pub(crate) fn extract(&self, sink: Sink<'_>) -> Result<(), EncError> {
+        let package = PathBuf::from("<decrypted package>");
+        let damaged = |damage| EncError::Damaged { path: package.clone(), damage };
+        let mut zip = ZipArchive::new(Cursor::new(self.zip())).map_err(|e| damaged(Damage::Zip(e.to_string())))?;
+        for f in &self.manifest.files {
+            let name = format!("{FILES_PREFIX}{}", f.path);
+            let entry = zip.by_name(&name).map_err(|e| damaged(Damage::Zip(e.to_string())))?;
+            let mut reader = HashingReader { inner: entry.take(f.size), hasher: Sha256::new(), count: 0 };
+            sink(&f.path, &mut reader)?;
+            if reader.count != f.size || hex(&reader.hasher.finalize()) != f.sha256 {
+                return Err(damaged(Damage::Mismatch { path: f.path.clone(), what: "SHA-256 on the second read" }));
+            }
+        }
+        Ok(())
     }
 }
 
-enum ZipCheckError {
-    Damage(Damage),
-    Sink(EncError),
+/// A reader that hashes and counts what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
 }
 
-impl From<Damage> for ZipCheckError {
-    fn from(d: Damage) -> Self {
-        ZipCheckError::Damage(d)
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
     }
 }
 
-/// Checks the decrypted zip against its manifest: exactly the listed entries, each file's
-/// size and SHA-256; hands each checked file to `sink`.
-fn check_zip(zip_bytes: &[u8], mut sink: Option<Sink<'_>>) -> Result<Manifest, ZipCheckError> {
+/// Checks the decrypted zip against its manifest: the central directory has no duplicate
+/// names (the zip crate would merge them silently), exactly the listed entries, each file's
+/// size and SHA-256 (streamed through a fixed buffer: no allocation sized by the file).
+fn check_zip(zip_bytes: &[u8]) -> Result<Manifest, Damage> {
+    zipdir::check_unique_names(zip_bytes)?;
     let zip_err = |e: zip::result::ZipError| Damage::Zip(e.to_string());
     let mut zip = ZipArchive::new(Cursor::new(zip_bytes)).map_err(zip_err)?;
 
@@ -193,36 +263,30 @@ fn check_zip(zip_bytes: &[u8], mut sink: Option<Sink<'_>>) -> Result<Manifest, Z
 
     let listed: BTreeSet<String> =
         manifest.files.iter().map(|f| format!("{FILES_PREFIX}{}", f.path)).chain([MANIFEST_NAME.to_owned()]).collect();
-    let mut present = BTreeSet::new();
     for name in zip.file_names() {
         if !listed.contains(name) {
-            return Err(Damage::Entry { path: name.to_owned(), problem: "not in the manifest" }.into());
-        }
-        if !present.insert(name.to_owned()) {
-            return Err(Damage::Entry { path: name.to_owned(), problem: "in the zip twice" }.into());
+            return Err(Damage::Entry { path: name.to_owned(), problem: "not in the manifest" });
         }
     }
 
+    let mut chunk = Zeroizing::new(vec![0u8; CHUNK]);
     for f in &manifest.files {
         let name = format!("{FILES_PREFIX}{}", f.path);
         let entry =
             zip.by_name(&name).map_err(|_| Damage::Entry { path: f.path.clone(), problem: "missing from the zip" })?;
-        // Reserve at most what both the manifest and the zip announce, so the buffer does not
-        // grow (un-zeroized copies) and a lying size cannot reserve gigabytes.
-        let cap = f.size.min(entry.size()).min(zip_bytes.len() as u64 * 1032);
-        let mut data = Zeroizing::new(Vec::with_capacity(usize::try_from(cap).unwrap_or(0)));
-        entry
-            .take(f.size.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| Damage::Zip(format!("{}: {e}", f.path)))?;
-        if data.len() as u64 != f.size {
-            return Err(Damage::Mismatch { path: f.path.clone(), what: "size" }.into());
+        let mut reader = HashingReader { inner: entry.take(f.size.saturating_add(1)), hasher: Sha256::new(), count: 0 };
+        loop {
+            match reader.read(&mut chunk[..]) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(Damage::Zip(format!("{}: {e}", f.path))),
+            }
         }
-        if hex(&Sha256::digest(&data[..])) != f.sha256 {
-            return Err(Damage::Mismatch { path: f.path.clone(), what: "SHA-256" }.into());
+        if reader.count != f.size {
+            return Err(Damage::Mismatch { path: f.path.clone(), what: "size" });
         }
-        if let Some(sink) = sink.as_mut() {
-            sink(&f.path, &data).map_err(ZipCheckError::Sink)?;
+        if hex(&reader.hasher.finalize()) != f.sha256 {
+            return Err(Damage::Mismatch { path: f.path.clone(), what: "SHA-256" });
         }
     }
     Ok(manifest)
@@ -263,15 +327,40 @@ mod tests {
     }
 
     fn check(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Damage> {
+        let manifest = check_zip(bytes)?;
+        let mut whole = Zeroizing::new(vec![0u8; HEADER_LEN]);
+        whole.extend_from_slice(bytes);
+        whole.extend_from_slice(&[0u8; TAG_LEN]);
+        let opened = Opened { manifest, bytes: whole };
         let mut got = Vec::new();
-        let mut sink = |p: &str, d: &[u8]| {
-            got.push((p.to_owned(), d.to_vec()));
+        let mut sink = |p: &str, d: &mut dyn Read| {
+            let mut data = Vec::new();
+            d.read_to_end(&mut data).unwrap();
+            got.push((p.to_owned(), data));
             Ok(())
         };
-        match check_zip(bytes, Some(&mut sink)) {
-            Ok(_) => Ok(got),
-            Err(ZipCheckError::Damage(d)) => Err(d),
-            Err(ZipCheckError::Sink(e)) => panic!("sink failed: {e}"),
+        opened.extract(&mut sink).unwrap();
+        Ok(got)
+    }
+
+    /// Issue 14 finding 11: the zip crate keeps one of two entries with the same name, so a
+    /// package with `files/a` twice (wrong content first) must be refused from the central
+    /// directory itself. The zip writer refuses duplicates, so the name is patched in.
+    #[test]
+    fn duplicate_entries_are_damage() {
+        let m = manifest(&[("a", 3, SHA_ABC)]);
+        let mut z = zip(&[("files/b", b"xyz"), ("files/a", b"abc"), ("manifest.json", m.as_bytes())]);
+        let mut patched = 0;
+        for i in 0..z.len() - 7 {
+            if &z[i..i + 7] == b"files/b" {
+                z[i + 6] = b'a';
+                patched += 1;
+            }
+        }
+        assert_eq!(patched, 2, "local and central header");
+        match check(&z) {
+            Err(Damage::Entry { problem, .. }) => assert_eq!(problem, "in the zip twice"),
+            other => panic!("a duplicate entry must be damage, got {other:?}"),
         }
     }
 

@@ -13,14 +13,11 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::crypto::{derive_key, wrap_key};
-use super::header::{Header, KEY_LEN, NONCE_LEN, SALT_LEN, TAG_LEN, WRAP_AAD_END};
+use super::header::{Header, KEY_LEN, MAX_PAYLOAD_LEN, NONCE_LEN, SALT_LEN, TAG_LEN, WRAP_AAD_END};
 use super::manifest::{check_rel_path, utc_seconds, FILES_PREFIX, MANIFEST_NAME};
-use super::read::open_and_check;
-use super::{check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, EXTENSION};
-
-/// Largest payload (the zip) a v1 package holds: AES-GCM's limit for one message,
-/// 2^36 - 32 bytes (NIST SP 800-38D, section 5.2.1.1).
-pub(crate) const MAX_PAYLOAD_LEN: u64 = (1 << 36) - 32;
+use super::private::sync_dir;
+use super::read::Opened;
+use super::{check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, ReadLimits, EXTENSION};
 
 /// The package's file name: `<cluster>-<host>-<domain>-conn-<YYYYMMDDTHHMMSSZ>.enc`.
 ///
@@ -88,9 +85,12 @@ pub fn export(
         (kdf.join(), zipped)
     });
     let (manifest, mut payload) = zipped?;
-    let password_key = password_key
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(|_| EncError::KdfParams { m_kib: params.m_kib, t: params.t, p: params.p })?;
+    let password_key = password_key.unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|e| match e {
+        super::crypto::DeriveError::Memory(bytes) => {
+            EncError::OutOfMemory { path: out_dir.to_owned(), what: "derive the key (Argon2id memory)", bytes }
+        }
+        super::crypto::DeriveError::Params => EncError::KdfParams { m_kib: params.m_kib, t: params.t, p: params.p },
+    })?;
     if payload.len() as u64 > MAX_PAYLOAD_LEN {
         return Err(EncError::TooLarge { size: payload.len() as u64, limit: MAX_PAYLOAD_LEN });
     }
@@ -114,7 +114,7 @@ pub fn export(
     drop(payload);
 
     // Read back what reached the disk, with the password, as a reader would.
-    match open_and_check(tmp.path(), password, None) {
+    match Opened::open(tmp.path(), password, &ReadLimits::DEFAULT.accepting(params)).map(|o| o.manifest) {
         Ok(read_back) if read_back == manifest => {}
         Ok(_) => {
             return Err(EncError::VerifyFailed {
@@ -140,17 +140,6 @@ pub fn export(
     })?;
     sync_dir(out_dir);
     Ok(final_path)
-}
-
-/// Makes the rename durable (Unix: fsync the folder). Best effort: the package is already
-/// complete and verified under its final name; Windows has no folder fsync.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// Resolves the paths to export into a sorted, de-duplicated list of regular files.
