@@ -9,26 +9,9 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming the dist folder (set by `cargo xtask test`).
 pub const DIST_DIR_ENV: &str = "IDM_DIST_DIR";
 
-/// The workspace root (the parent of `tests/`).
-pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
-}
-
-/// Cargo's target directory: `$CARGO_TARGET_DIR` when set (relative paths are taken from the
-/// workspace root, as Cargo does), else `<root>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                project_root().join(dir)
-            }
-        }
-        _ => project_root().join("target"),
-    }
-}
+#[path = "../../xtask/src/paths.rs"]
+mod paths;
+pub use paths::{project_root, target_dir};
 
 /// The folder holding the release artefacts: `$IDM_DIST_DIR`, else `<target>/dist`.
 pub fn dist_dir() -> PathBuf {

@@ -140,7 +140,7 @@ fn invalid_version_fails_naming_the_field() {
     assert_no_release(&out);
     // The same check applies to the command-line override.
     let good = config_with(dir.path(), "version = \"3.3.2\"", "version = \"3.3.2\"");
-    let Some((ok, stderr)) = dist(&good, &out, &["--version", "3.3"]) else { return };
+    let Some((ok, stderr)) = dist(&good, &out, &["--product-version", "3.3"]) else { return };
     assert!(!ok && stderr.contains("major.minor.build"), "{stderr}");
     assert_no_release(&out);
 }

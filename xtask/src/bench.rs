@@ -17,24 +17,9 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use xshell::{cmd, Shell};
 
+use crate::cli::BenchArgs;
 use crate::dist::toolchain::find_on_path;
 use crate::{project_root, target_dir};
-
-const HELP: &str = "\
-cargo xtask bench [--size-mib N] [--files N] [--no-wixl] [--no-docs]
-
-Synthesizes a payload of mixed compressibility under target/bench (deterministic: the same
-arguments give the same bytes), builds it with our backend (packaging::wix) and with wixl from
-the same payload-only .wxs, and reports wall time, peak RSS and MSI size with ratios. The figures
-are written into docs/benchmark.md between its bench markers.
-
-Options:
-  --size-mib N   payload size in MiB (default 1024)
-  --files N      number of files (default 10000)
-  --no-wixl      only our backend
-  --no-docs      do not update docs/benchmark.md
-  -h, --help     this help
-";
 
 /// The upgrade code of the benchmark product (any fixed GUID: only component GUIDs derive from it).
 const BENCH_UPGRADE_CODE: &str = "3B0E2C4A-5D6F-4718-9A2B-3C4D5E6F7A8B";
@@ -42,35 +27,12 @@ const BENCH_UPGRADE_CODE: &str = "3B0E2C4A-5D6F-4718-9A2B-3C4D5E6F7A8B";
 const BEGIN: &str = "<!-- bench:begin (written by `cargo xtask bench`) -->";
 const END: &str = "<!-- bench:end -->";
 
-/// Runs the step with its command-line arguments.
-pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
-    let mut size_mib: u64 = 1024;
-    let mut files: usize = 10_000;
-    let mut with_wixl = true;
-    let mut docs = true;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            "--build-only" => {
-                let spec = args.next().context("--build-only needs a spec file")?;
-                return build_only(Path::new(&spec));
-            }
-            "--size-mib" => {
-                size_mib = args.next().context("--size-mib needs a number")?.parse().context("--size-mib")?
-            }
-            "--files" => files = args.next().context("--files needs a number")?.parse().context("--files")?,
-            "--no-wixl" => with_wixl = false,
-            "--no-docs" => docs = false,
-            other => bail!("unknown option `{other}`\n\n{HELP}"),
-        }
+/// Runs `cargo xtask bench`.
+pub fn run(sh: &Shell, args: &BenchArgs) -> Result<()> {
+    if let Some(spec) = &args.build_only {
+        return build_only(spec);
     }
-    if files == 0 || size_mib == 0 {
-        bail!("--files and --size-mib must be at least 1");
-    }
+    let (size_mib, files, with_wixl, docs) = (args.size_mib, args.files as usize, !args.no_wixl, !args.no_docs);
     let bench = target_dir().join("bench");
     let payload = bench.join(format!("payload-{size_mib}mib-{files}"));
 

@@ -24,144 +24,7 @@ use xshell::Shell;
 
 use crate::{project_root, target_dir};
 
-const HELP: &str = "\
-cargo xtask dist [options]
-
-Builds target/dist/<slug>-<version>-x64.msi and target/dist/<slug>-<version>-x64.zip (the MSI,
-SHA256SUMS, the silent-install guide and the support files) from wix/product.toml and its payload.
-The rendered WiX sources, the staged payload and build-spec.json are kept in target/wix/.
-
-Options:
-  --config FILE        product config (default: wix/product.toml)
-  --version X.Y.Z      override the product version (major.minor.build)
-  --payload DIR        override the payload folder
-  --out DIR            output folder (default: target/dist; with another folder the working
-                       files go to DIR/wix)
-  --variant VARIANT    release (default) or test: test also links wix/test/*.wxs (fault
-                       injection for the end-to-end harness; never for a release, so it
-                       needs --out)
-  --extra-wxs FILE...  more .wxs sources to link (repeatable)
-  --culture CULTURE    the strings' language: the wix/strings/*.wxl files with this Culture
-                       (default: en-us)
-  --backend BACKEND    rust (default): the project's own WiX backend, any host, reproducible;
-                       wix: WiX Toolset v3 candle + light on the same rendered sources
-                       (Windows with WiX v3 installed; not byte-reproducible)
-  -h, --help           this help
-
-Environment: SOURCE_DATE_EPOCH fixes the timestamps in the MSI and the zip (default 2020-01-01).
-";
-
-/// `release` or `test`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// The shipped build.
-    Release,
-    /// The end-to-end harness's build: links `wix/test/*.wxs` too.
-    Test,
-}
-
-impl Variant {
-    fn as_str(self) -> &'static str {
-        match self {
-            Variant::Release => "release",
-            Variant::Test => "test",
-        }
-    }
-}
-
-/// The options of one `dist` run.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The product config file.
-    pub config: PathBuf,
-    /// Version override.
-    pub version: Option<String>,
-    /// Payload folder override.
-    pub payload: Option<PathBuf>,
-    /// Output folder (`None` = `<target>/dist`).
-    pub out: Option<PathBuf>,
-    /// The variant.
-    pub variant: Variant,
-    /// More sources.
-    pub extra_wxs: Vec<PathBuf>,
-    /// Which WiX backend builds the MSI.
-    pub backend: Backend,
-    /// The culture of the `.wxl` strings to build with (lower case).
-    pub culture: String,
-}
-
-/// The WiX backend: the project's own, or the WiX v3 toolset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// `packaging::wix` (any host).
-    Rust,
-    /// `candle` + `light` (Windows with WiX v3).
-    Wix,
-}
-
-impl Options {
-    /// Parses the command line of `cargo xtask dist`; `None` when help was asked for.
-    pub fn parse(args: Vec<String>) -> Result<Option<Options>> {
-        let root = project_root();
-        let mut o = Options {
-            config: root.join("wix/product.toml"),
-            version: None,
-            payload: None,
-            out: None,
-            variant: Variant::Release,
-            extra_wxs: Vec::new(),
-            backend: Backend::Rust,
-            culture: "en-us".to_string(),
-        };
-        // Hand-written: four flags do not justify a parser dependency in xtask (kept light so
-        // `cargo xtask` starts fast).
-        let mut args = args.into_iter().peekable();
-        let cwd = std::env::current_dir()?;
-        let abs = |p: String| -> PathBuf { cwd.join(p) };
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = |name: &str| -> Result<String> {
-                match inline.clone().or_else(|| args.next()) {
-                    Some(v) => Ok(v),
-                    None => bail!("{name} needs a value (see `cargo xtask dist --help`)"),
-                }
-            };
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--config" => o.config = abs(value("--config")?),
-                "--version" => o.version = Some(value("--version")?),
-                "--payload" => o.payload = Some(abs(value("--payload")?)),
-                "--out" => o.out = Some(abs(value("--out")?)),
-                "--variant" => {
-                    o.variant = match value("--variant")?.as_str() {
-                        "release" => Variant::Release,
-                        "test" => Variant::Test,
-                        other => bail!("--variant must be `release` or `test`, not `{other}`"),
-                    }
-                }
-                "--culture" => o.culture = value("--culture")?.to_ascii_lowercase(),
-                "--backend" => {
-                    o.backend = match value("--backend")?.as_str() {
-                        "rust" => Backend::Rust,
-                        "wix" => Backend::Wix,
-                        other => bail!("--backend must be `rust` or `wix`, not `{other}`"),
-                    }
-                }
-                "--extra-wxs" => {
-                    o.extra_wxs.push(abs(value("--extra-wxs")?));
-                    while let Some(next) = args.next_if(|a| !a.starts_with('-')) {
-                        o.extra_wxs.push(abs(next));
-                    }
-                }
-                other => bail!("unknown option `{other}`\n\n{HELP}"),
-            }
-        }
-        Ok(Some(o))
-    }
-}
+pub use crate::cli::{Backend, DistArgs as Options, Variant};
 
 /// What `dist` produced.
 #[derive(Debug, Clone)]
@@ -187,30 +50,26 @@ struct BuildRecord {
     bundle_files: BTreeMap<String, PathBuf>,
 }
 
-/// Runs the step with its command-line arguments.
-pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
-    let Some(options) = Options::parse(args)? else {
-        print!("{HELP}");
-        return Ok(());
-    };
+/// Runs `cargo xtask dist`: the pipeline, then a summary of what it wrote.
+pub fn run(sh: &Shell, options: &Options) -> Result<Output> {
     let started = Instant::now();
-    let output = dist(sh, &options)?;
-    eprintln!("dist: done in {:.1}s", started.elapsed().as_secs_f64());
+    let output = dist(sh, options)?;
+    note!("dist: done in {:.1}s", started.elapsed().as_secs_f64());
     for file in [&output.msi, &output.zip] {
         let bytes = std::fs::metadata(file)?.len();
         let hash = packaging::bundle::sha256_hex(std::fs::File::open(file)?)?;
         eprintln!("  {} ({bytes} bytes, sha256 {hash})", file.display());
     }
-    Ok(())
+    Ok(output)
 }
 
 /// Prints a step, runs it, prints its time.
 fn step<T>(n: usize, total: usize, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    eprintln!("[{n}/{total}] {name}");
+    note!("[{n}/{total}] {name}");
     let t = Instant::now();
     let r = f().with_context(|| format!("dist step `{name}` failed"));
     if r.is_ok() {
-        eprintln!("      {name}: {:.2}s", t.elapsed().as_secs_f64());
+        note!("      {name}: {:.2}s", t.elapsed().as_secs_f64());
     }
     r
 }
@@ -279,8 +138,8 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     const TOTAL: usize = 10;
 
     let config = step(1, TOTAL, "read the product config", || {
-        let mut config = ProductConfig::load(&options.config)?;
-        if let Some(v) = &options.version {
+        let mut config = ProductConfig::load(&options.config_file())?;
+        if let Some(v) = &options.product_version {
             config.set_version(v)?;
         }
         if let Some(p) = &options.payload {
@@ -290,16 +149,16 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             bail!(
                 "payload folder {} does not exist (payload.dir in {}, or --payload)",
                 config.payload_dir().display(),
-                options.config.display()
+                options.config_file().display()
             );
         }
-        eprintln!("      {} {} ({} variant)", config.name, config.version, options.variant.as_str());
+        note!("      {} {} ({} variant)", config.name, config.version, options.variant.as_str());
         Ok(config)
     })?;
     let signing =
         crate::sign::SignConfig::from_env_or(crate::sign::SignConfig { command: config.signing.command.clone() })?;
     if signing.is_enabled() {
-        eprintln!("      signing is on (the DLL before the MSI, then the MSI)");
+        note!("      signing is on (the DLL before the MSI, then the MSI)");
     }
     let stem = config.artefact_stem();
     let msi_name = format!("{stem}.msi");
@@ -348,7 +207,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             &config.install.product_dir,
             &[],
         )?;
-        eprintln!("      {} files, {} folders, {} bytes", h.files.len(), h.directories.len(), h.total_size());
+        note!("      {} files, {} folders, {} bytes", h.files.len(), h.directories.len(), h.total_size());
         Ok(h)
     })?;
 
@@ -383,7 +242,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             bail!("no wix/strings/*.wxl has Culture=\"{}\" (see --culture)", options.culture);
         }
         for s in &sources {
-            eprintln!("      source {}", s.strip_prefix(&root).unwrap_or(s).display());
+            detail!("      source {}", s.strip_prefix(&root).unwrap_or(s).display());
         }
         Ok((sources, localizations))
     })?;
@@ -415,9 +274,13 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
                 return wix_toolset::build(sh, &spec.sources, &spec.localizations, &spec.variables, &msi);
             }
             let report = packaging::wix::build(&spec)?;
-            eprintln!(
+            note!(
                 "      {} files in {} cabinet(s), {} payload bytes -> {} bytes; package code {}",
-                report.files, report.cabinets, report.payload_bytes, report.msi_bytes, report.package_code
+                report.files,
+                report.cabinets,
+                report.payload_bytes,
+                report.msi_bytes,
+                report.package_code
             );
             Ok(())
         })?;
@@ -428,7 +291,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             let mut entries = vec![Entry::file(msi_name.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
             let report = packaging::bundle::write_bundle(&entries, &zip, epoch)?;
-            eprintln!("      {} entries, {} bytes", report.entries.len(), report.bytes);
+            note!("      {} entries, {} bytes", report.entries.len(), report.bytes);
             Ok(bundle_files)
         })?;
         let record = BuildRecord {
@@ -468,7 +331,7 @@ fn validate_msi(msi: &Path) -> Result<()> {
     for finding in &report.findings {
         eprintln!("      {finding}");
     }
-    eprintln!("      {} error(s), {} warning(s)", report.error_count(), report.warning_count());
+    note!("      {} error(s), {} warning(s)", report.error_count(), report.warning_count());
     if report.has_errors() {
         bail!(
             "{} has {} validation error(s) (listed above; docs/validation.md explains each)",
@@ -554,31 +417,6 @@ fn bundle_files(root: &Path, migration_tool: &Path, config: &ProductConfig) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse(args: &[&str]) -> Options {
-        Options::parse(args.iter().map(|s| s.to_string()).collect()).unwrap().unwrap()
-    }
-
-    #[test]
-    fn options_parse() {
-        let o = parse(&["--version", "3.4.0", "--variant=test", "--extra-wxs", "a.wxs", "b.wxs", "--out", "/tmp/o"]);
-        assert_eq!(o.version.as_deref(), Some("3.4.0"));
-        assert_eq!(o.variant, Variant::Test);
-        assert_eq!(o.extra_wxs.len(), 2);
-        assert!(o.extra_wxs[1].ends_with("b.wxs") && o.extra_wxs[1].is_absolute());
-        assert_eq!(o.out.as_deref(), Some(Path::new("/tmp/o")));
-        assert!(Options::parse(vec!["--help".into()]).unwrap().is_none());
-        assert!(Options::parse(vec!["--variant".into(), "debug".into()]).is_err());
-        assert!(Options::parse(vec!["--bogus".into()]).is_err());
-        assert!(Options::parse(vec!["--version".into()]).is_err());
-    }
-
-    #[test]
-    fn help_lists_every_option() {
-        for flag in ["--config", "--version", "--payload", "--out", "--variant", "--extra-wxs"] {
-            assert!(HELP.contains(flag), "{flag}");
-        }
-    }
 
     #[test]
     fn clear_outputs_in_default_folder_removes_all_releases() {

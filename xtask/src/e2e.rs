@@ -25,63 +25,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
+use crate::cli::E2eArgs;
 use crate::{project_root, target_dir};
 use build::{Build, Builds};
 use product::Product;
 use scenarios::{Scenario, SCENARIOS};
 use wine::{Prefix, Wine};
-
-const HELP: &str = "\
-cargo xtask e2e [options]
-
-Installs, upgrades and uninstalls the MSI under Wine's msiexec (/qn) and asserts the effects.
-
-Options:
-  --only NAME[,NAME]   run only these scenarios (repeatable); see --list
-  --list               list the scenarios and exit
-  --keep               keep the Wine prefixes (target/e2e/prefixes/<scenario>) for inspection
-  --prebuilt DIR       use DIR/<build>.msi (current, current-test, previous, previous-plain,
-                       next) instead of building them with `cargo xtask dist`
-  --record             write the summary table into docs/e2e.md
-  -h, --help           this text
-
-Wine missing: a loud message and exit 0, but an error when CI is set.
-";
-
-/// Parsed command-line options.
-#[derive(Debug, Default)]
-struct Options {
-    only: Vec<String>,
-    list: bool,
-    keep: bool,
-    record: bool,
-    prebuilt: Option<PathBuf>,
-}
-
-impl Options {
-    fn parse(args: Vec<String>) -> Result<Option<Options>> {
-        let mut o = Options::default();
-        let mut it = args.into_iter();
-        while let Some(a) = it.next() {
-            match a.as_str() {
-                "-h" | "--help" => {
-                    print!("{HELP}");
-                    return Ok(None);
-                }
-                "--only" => {
-                    let v = it.next().context("--only needs a scenario name (see --list)")?;
-                    o.only.extend(v.split(',').map(str::to_string));
-                }
-                "--list" => o.list = true,
-                "--keep" => o.keep = true,
-                "--record" => o.record = true,
-                "--prebuilt" => o.prebuilt = Some(PathBuf::from(it.next().context("--prebuilt needs a folder")?)),
-                other => bail!("unknown option `{other}`\n\n{HELP}"),
-            }
-        }
-        Ok(Some(o))
-    }
-}
 
 /// Everything a scenario needs from the run: the product, the built MSIs, the template prefix.
 pub struct Env {
@@ -118,9 +67,8 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Runs the step with its command-line arguments.
-pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
-    let Some(opts) = Options::parse(args)? else { return Ok(()) };
+/// Runs `cargo xtask e2e`.
+pub fn run(sh: &Shell, opts: &E2eArgs) -> Result<()> {
     let selected = select(&opts.only)?;
     if opts.list {
         for s in SCENARIOS {
@@ -409,17 +357,6 @@ fn record(doc: &Path, table: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn options_parse() {
-        let o = Options::parse(vec!["--only".into(), "a,b".into(), "--keep".into(), "--only".into(), "c".into()])
-            .unwrap()
-            .unwrap();
-        assert_eq!(o.only, vec!["a", "b", "c"]);
-        assert!(o.keep && !o.record);
-        assert!(Options::parse(vec!["--bogus".into()]).is_err());
-        assert!(Options::parse(vec!["--only".into()]).is_err());
-    }
 
     #[test]
     fn unknown_scenario_names_the_known_ones() {

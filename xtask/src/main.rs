@@ -1,75 +1,52 @@
 //! `cargo xtask`: the pipeline that drives the rest of the workspace.
 //!
-//! `main` only dispatches; each step lives in its own module with a `run` function that parses
-//! its own flags (so `cargo xtask <step> --help` explains that step).
+//! The command line is declared once, in [`cli`] (clap derive); `main` parses it and dispatches
+//! to each command's module, which takes its typed arguments. Exit status: 0 success, 1 failure,
+//! 2 usage error (clap's), and `validate`'s own 0/1/2.
 
+// First: its macros (`note!`, `detail!`) are visible in the modules declared after it.
+#[macro_use]
+mod out;
 mod bench;
+mod cli;
 mod dist;
 mod e2e;
+mod paths;
 mod screenshots;
 mod sign;
 mod test;
 mod validate;
 
-use std::path::PathBuf;
+use std::process::ExitCode;
 
-use anyhow::Result;
+use clap::Parser as _;
 use xshell::Shell;
 
-const HELP: &str = "\
-cargo xtask <command> [options]
+pub use paths::{project_root, target_dir};
 
-Commands:
-  dist         build the MSI and the release bundle into target/dist (default product config)
-  test         run every test: builds dist, then cargo test, then the Wine end-to-end matrix
-  e2e          the silent-install upgrade matrix under Wine's msiexec
-  validate     ICE-style validation of any MSI: cargo xtask validate <file.msi>
-  bench        build a large synthetic payload and compare with wixl
-  screenshots  drive the dialogs under Xvfb and regenerate docs/dialogs/*.png
-
-Run `cargo xtask <command> --help` for the options of one command.
-";
-
-fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let Some(command) = args.next() else {
-        print!("{HELP}");
-        return Ok(());
-    };
-    let rest: Vec<String> = args.collect();
-    let sh = Shell::new()?;
-    sh.change_dir(project_root());
-    match command.as_str() {
-        "-h" | "--help" | "help" => {
-            print!("{HELP}");
-            Ok(())
+fn main() -> ExitCode {
+    // Usage errors print clap's message (with suggestions) and exit 2; --help exits 0.
+    let cli = cli::Cli::parse();
+    out::set(cli.verbosity);
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:?}");
+            ExitCode::FAILURE
         }
-        "dist" => dist::run(&sh, rest),
-        "test" => test::run(&sh, rest),
-        "e2e" => e2e::run(&sh, rest),
-        "validate" => validate::run(&sh, rest),
-        "bench" => bench::run(&sh, rest),
-        "screenshots" => screenshots::run(&sh, rest),
-        other => anyhow::bail!("unknown command `{other}`\n\n{HELP}"),
     }
 }
 
-/// The workspace root (the parent of `xtask/`).
-pub fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_path_buf()
-}
-
-/// Cargo's target directory: `$CARGO_TARGET_DIR` when set, else `<root>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                project_root().join(dir)
-            }
-        }
-        None => project_root().join("target"),
+fn run(command: cli::Command) -> anyhow::Result<ExitCode> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    use cli::Command::*;
+    match command {
+        Dist(args) => dist::run(&sh, &args).map(|_| ExitCode::SUCCESS),
+        Test(args) => test::run(&sh, &args).map(|()| ExitCode::SUCCESS),
+        E2e(args) => e2e::run(&sh, &args).map(|()| ExitCode::SUCCESS),
+        Validate(args) => Ok(validate::run(&args)),
+        Bench(args) => bench::run(&sh, &args).map(|()| ExitCode::SUCCESS),
+        Screenshots(args) => screenshots::run(&sh, &args).map(|()| ExitCode::SUCCESS),
     }
 }

@@ -23,25 +23,11 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use xshell::{cmd, Shell};
 
+use crate::cli::{DialogPath, ScreenshotsArgs};
 use crate::{project_root, target_dir};
 use display::{Screen, Xvfb};
 use layout::Layout;
 use walk::{Walker, STEP_TIMEOUT};
-
-const HELP: &str = "\
-cargo xtask screenshots [--msi FILE] [--test-msi FILE] [--out DIR] [--only PATH] [--keep]
-
-Runs the MSI (default: the one in <target>/dist; run `cargo xtask dist` first) with its full UI
-under Wine on an Xvfb display, walks each path of the dialogs with xdotool, checks the outcome
-(files on disk, exit code) and writes docs/dialogs/NN-name.png.
-
-  --msi FILE       the MSI to run
-  --test-msi FILE  the test-variant MSI for the `rollback` path (default: built with
-                   `cargo xtask dist --variant test` into <target>/screenshots/test-dist)
-  --out DIR        where the PNGs go (default: docs/dialogs)
-  --only PATH      run one path only: fresh, missing, discard, export, rollback
-  --keep           keep the Wine prefixes under <target>/screenshots for inspection
-";
 
 /// The Windows folder inside each prefix with the MSI, the batch file and the logs.
 /// Where the walk puts the MSI, the batch file and logs in a prefix: the e2e harness's folder,
@@ -79,35 +65,13 @@ struct EmbeddedConnector {
     paths: Vec<String>,
 }
 
-/// Runs the step with its command-line arguments.
-pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
-    let mut msi: Option<PathBuf> = None;
-    let mut test_msi: Option<PathBuf> = None;
-    let mut out = project_root().join("docs/dialogs");
-    let mut only: Option<String> = None;
-    let mut keep = false;
-    let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            "--msi" => msi = Some(it.next().context("--msi needs a file")?.into()),
-            "--test-msi" => test_msi = Some(it.next().context("--test-msi needs a file")?.into()),
-            "--out" => out = it.next().context("--out needs a folder")?.into(),
-            "--only" => only = Some(it.next().context("--only needs a path name")?),
-            "--keep" => keep = true,
-            other => bail!("unknown option {other}\n\n{HELP}"),
-        }
-    }
-    if let Some(o) = &only {
-        if !["fresh", "missing", "discard", "export", "rollback"].contains(&o.as_str()) {
-            bail!("--only {o}: the paths are fresh, missing, discard, export, rollback");
-        }
-    }
-    let msi = match msi {
-        Some(m) => m,
+/// Runs `cargo xtask screenshots`.
+pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| project_root().join("docs/dialogs"));
+    let only = args.only.map(DialogPath::as_str);
+    let keep = args.keep;
+    let msi = match &args.msi {
+        Some(m) => m.clone(),
         None => single_msi(&target_dir().join("dist"))?,
     };
     std::fs::create_dir_all(&out)?;
@@ -122,13 +86,15 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
 
     let root = target_dir().join("screenshots");
     std::fs::create_dir_all(&root)?;
-    let test_msi = match test_msi {
+    let test_msi = match args.test_msi.clone() {
         Some(m) => Some(m),
-        None if only.as_deref().is_none_or(|o| o == "rollback") => {
+        None if only.is_none_or(|o| o == "rollback") => {
             let dir = root.join("test-dist");
-            let args = ["--variant", "test", "--out"].iter().map(|s| s.to_string()).chain([dir.display().to_string()]);
-            crate::dist::run(sh, args.collect()).context("building the test-variant MSI for the rollback path")?;
-            Some(single_msi(&dir)?)
+            let options =
+                crate::dist::Options { variant: crate::dist::Variant::Test, out: Some(dir), ..Default::default() };
+            let built =
+                crate::dist::run(sh, &options).context("building the test-variant MSI for the rollback path")?;
+            Some(built.msi)
         }
         None => None,
     };
@@ -146,7 +112,7 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
     let paths: [(&str, PathFn); 5] =
         [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export), ("rollback", rollback)];
     for (name, path) in paths {
-        if only.as_deref().is_some_and(|o| o != name) {
+        if only.is_some_and(|o| o != name) {
             continue;
         }
         eprintln!("screenshots: path `{name}`");

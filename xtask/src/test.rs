@@ -8,29 +8,12 @@
 
 use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use xshell::{cmd, Shell};
 
+use crate::cli::{E2eArgs, ScreenshotsArgs, TestArgs};
 use crate::dist::toolchain::{apt_install, find_on_path};
 use crate::{dist, e2e, screenshots, target_dir};
-
-const HELP: &str = "\
-cargo xtask test [options] [-- <cargo test arguments>]
-
-Runs every test: checks the host tools (installing them with apt-get when running as root on
-Debian/Ubuntu), builds the release with `cargo xtask dist`, runs `cargo test --workspace` with
-IDM_DIST_DIR pointing at it, then the Wine end-to-end matrix (`cargo xtask e2e`), then the walk
-through every dialog path under Xvfb (`cargo xtask screenshots`, its pictures written to
-target/screenshots/png so docs/dialogs stays as committed).
-
-Options:
-  --no-e2e     stop after cargo test (no Wine runs at all)
-  --no-ui      skip the dialog walk
-  -h, --help   this help
-
-Host tools: mingw-w64 (the Windows linker, required), msitools (msiinfo, msiextract), wine
-(end to end), xvfb and xdotool (dialogs), libxml2-utils (xmllint, schema tests).
-";
 
 /// A host tool the tests use: the program, its Debian package, and what needs it.
 struct Tool {
@@ -48,32 +31,18 @@ const TOOLS: &[Tool] = &[
     Tool { program: "xdotool", package: "xdotool", needed_for: "the dialog tests" },
 ];
 
-/// Runs the step with its command-line arguments.
-pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
-    let mut e2e_too = true;
-    let mut ui_too = true;
-    let mut cargo_args: Vec<String> = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => {
-                print!("{HELP}");
-                return Ok(());
-            }
-            "--no-e2e" => e2e_too = false,
-            "--no-ui" => ui_too = false,
-            "--" => cargo_args.extend(args.by_ref()),
-            other => bail!("unknown option `{other}`\n\n{HELP}"),
-        }
-    }
+/// Runs `cargo xtask test`.
+pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
+    let e2e_too = !args.no_e2e;
+    let ui_too = !args.no_ui;
+    let cargo_args = &args.cargo_args;
     let started = Instant::now();
 
     eprintln!("== host tools");
     check_host_tools(sh)?;
 
     eprintln!("== cargo xtask dist");
-    let options = dist::Options::parse(Vec::new())?.context("default dist options")?;
-    let output = dist::dist(sh, &options)?;
+    let output = dist::run(sh, &dist::Options::default())?;
     let dist_dir = output.msi.parent().context("the MSI is in a folder")?.to_path_buf();
 
     eprintln!("== cargo test --workspace");
@@ -90,19 +59,20 @@ pub fn run(sh: &Shell, args: Vec<String>) -> Result<()> {
         // Both Wine stages run even when the first fails, so one run reports everything.
         eprintln!("== cargo xtask e2e");
         let t = Instant::now();
-        let e2e = e2e::run(sh, Vec::new()).context("the end-to-end tests failed");
+        let e2e = e2e::run(sh, &E2eArgs::default()).context("the end-to-end tests failed");
         eprintln!("   e2e: {:.0}s", t.elapsed().as_secs_f64());
         let ui = if ui_too {
             eprintln!("== cargo xtask screenshots (every dialog path under Xvfb + xdotool)");
             let t = Instant::now();
             let pictures = target_dir().join("screenshots").join("png");
-            let args = vec![
-                "--msi".to_string(),
-                output.msi.display().to_string(),
-                "--out".into(),
-                pictures.display().to_string(),
-            ];
-            let ui = screenshots::run(sh, args).context("the dialog walk failed");
+            let args = ScreenshotsArgs {
+                msi: Some(output.msi.clone()),
+                test_msi: None,
+                out: Some(pictures),
+                only: None,
+                keep: false,
+            };
+            let ui = screenshots::run(sh, &args).context("the dialog walk failed");
             eprintln!("   dialogs: {:.0}s", t.elapsed().as_secs_f64());
             ui
         } else {

@@ -115,7 +115,16 @@ pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service
     }
     let _env = sh.push_env("CARGO_TARGET_DIR", target_dir);
     let remap = remap_config();
-    cmd!(sh, "{cargo} build --quiet --release --target {WINDOWS_TARGET} --config {remap} {packages...}")
+    // Cargo's own progress (a first build takes minutes): `--quiet` only with `-q`.
+    let verbosity: &[&str] = if !crate::out::normal() {
+        &["--quiet"]
+    } else if crate::out::verbose() {
+        &["--verbose"]
+    } else {
+        &[]
+    };
+    cmd!(sh, "{cargo} build {verbosity...} --release --target {WINDOWS_TARGET} --config {remap} {packages...}")
+        .quiet()
         .run()
         .context("cross-compiling the Windows binaries failed (see the compiler output above)")?;
     let out = target_dir.join(WINDOWS_TARGET).join("release");

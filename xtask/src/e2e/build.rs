@@ -144,34 +144,30 @@ fn dist(sh: &Shell, product: &Product, root: &Path, b: Build, payload: &Path) ->
         std::fs::remove_dir_all(&out)?;
     }
     std::fs::create_dir_all(&out)?;
-    let mut args = vec!["--version".to_string(), b.version(product), "--out".into(), out.display().to_string()];
+    let mut options = crate::dist::Options {
+        product_version: Some(b.version(product)),
+        out: Some(out.clone()),
+        ..Default::default()
+    };
     if b == Build::CurrentPrereq {
-        args.extend(["--config".to_string(), prereq_config(root)?.display().to_string()]);
+        options.config = Some(prereq_config(root)?);
     } else if b != Build::Current && b != Build::CurrentTest {
-        args.extend(["--payload".to_string(), payload.display().to_string()]);
+        options.payload = Some(payload.to_path_buf());
     }
     if b == Build::CurrentTest {
         // The test variant links every wix/test/*.wxs (the fault-injection fragment).
-        args.extend(["--variant".to_string(), "test".into()]);
-    } else {
-        args.extend(["--variant".to_string(), "release".into()]);
+        options.variant = crate::dist::Variant::Test;
     }
-    eprintln!("e2e: cargo xtask dist {}", args.join(" "));
+    eprintln!("e2e: dist {options:?}");
     // A shell of its own, so nothing `dist` changes leaks into the harness's shell.
     let dist_sh = Shell::new()?;
     dist_sh.change_dir(sh.current_dir());
-    crate::dist::run(&dist_sh, args).with_context(|| format!("`cargo xtask dist` for the `{}` build", b.name()))?;
-    let msis: Vec<PathBuf> = std::fs::read_dir(&out)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "msi"))
-        .collect();
-    let msi = match msis.as_slice() {
-        [one] => one.clone(),
-        _ => bail!("`cargo xtask dist --out {}` left {} MSI(s) there, expected one", out.display(), msis.len()),
-    };
+    let built = crate::dist::run(&dist_sh, &options)
+        .with_context(|| format!("`cargo xtask dist` for the `{}` build", b.name()))?;
+    let msi = built.msi;
     // The prerequisites' packages travel in the bundle beside the MSI (`prerequisites/`); the
     // prerequisite action looks for them next to the MSI, so unpack them there.
-    let zip = msi.with_extension("zip");
+    let zip = built.zip;
     if zip.is_file() {
         let _ = cmd!(sh, "unzip -q -o {zip} prerequisites/* -d {out}").quiet().ignore_status().ignore_stderr().run();
     }
