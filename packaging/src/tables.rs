@@ -329,6 +329,40 @@ const STANDARD: &[(&str, &[&str])] = &[
         &["Signature_ s72 K Identifier", "Root i2 -", "Key s255 - RegPath", "Name s255 N Formatted", "Type i2 N"],
     ),
     (
+        "Environment",
+        &["Environment s72 K Identifier", "Name l255 - Text", "Value l255 N Formatted", "Component_ s72 - Identifier"],
+    ),
+    (
+        "MsiShortcutProperty",
+        &[
+            "MsiShortcutProperty s72 K Identifier",
+            "Shortcut_ s72 - Identifier",
+            "PropertyKey s0 - Formatted",
+            "PropVariantValue s0 - Formatted",
+        ],
+    ),
+    (
+        "Shortcut",
+        &[
+            "Shortcut s72 K Identifier",
+            "Directory_ s72 - Identifier",
+            "Name l128 - Filename",
+            "Component_ s72 - Identifier",
+            "Target s72 - Shortcut",
+            "Arguments s255 N Formatted",
+            "Description l255 N Text",
+            "Hotkey i2 N",
+            "Icon_ s72 N Identifier",
+            "IconIndex i2 N",
+            "ShowCmd i2 N",
+            "WkDir s72 N Identifier",
+            "DisplayResourceDLL s255 N Formatted",
+            "DisplayResourceId i2 N",
+            "DescriptionResourceDLL s255 N Formatted",
+            "DescriptionResourceId i2 N",
+        ],
+    ),
+    (
         "Registry",
         &[
             "Registry s72 K Identifier",

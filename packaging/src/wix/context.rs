@@ -10,7 +10,8 @@
 //! [`Ctx::reference`] so the linker can report a dangling `*Ref` with its position.
 
 use super::error::Error;
-use super::model::{Cell, Loc, Model, Reference};
+use super::model::{Cell, Loc, Model, Reference, WixVariable};
+use super::source_map::SourceMap;
 use roxmltree::Node;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +21,14 @@ pub const WIX_NS: &str = "http://schemas.microsoft.com/wix/2006/wi";
 
 /// The lowering context handed to every element family's lowering function.
 pub struct Ctx<'a> {
-    /// The `.wxs` file being lowered.
-    pub file: &'a Path,
-    /// Its directory (relative `Source`/`SourceFile` paths resolve against it).
+    /// Positions in the (preprocessed) text being lowered -> source positions.
+    pub map: &'a SourceMap,
+    /// The `.wxs` file's directory: relative `Source`/`SourceFile` paths resolve against it
+    /// when `bind_paths` is `None`.
     pub dir: &'a Path,
+    /// `Some`: relative paths resolve as light does (the current directory, then these bind
+    /// paths; see [`resolve_source`]).
+    pub bind_paths: Option<&'a [BindPath]>,
     /// Preprocessor variables (`$(var.X)`): the build's variables plus this file's `<?define?>`s.
     pub vars: &'a BTreeMap<String, String>,
     /// Localization strings (`!(loc.X)`).
@@ -145,26 +150,8 @@ impl<'a> Ctx<'a> {
         self.loc_at(node, node.range().start)
     }
 
-    fn loc_at(&self, node: Node<'_, '_>, pos: usize) -> Loc {
-        let text = node.document().input_text();
-        let starts = {
-            let mut cache = self.model.line_starts.borrow_mut();
-            cache
-                .entry(self.file.to_path_buf())
-                .or_insert_with(|| {
-                    let mut v = vec![0];
-                    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-                    std::rc::Rc::new((v, text.is_ascii()))
-                })
-                .clone()
-        };
-        let (starts, ascii) = (&starts.0, starts.1);
-        let line = starts.partition_point(|&s| s <= pos);
-        let start = starts[line - 1];
-        // Columns count characters; for the (usual) ASCII-only file, bytes are characters.
-        let column =
-            if ascii { pos - start + 1 } else { text.get(start..pos).map_or(pos - start, |t| t.chars().count()) + 1 };
-        Loc { file: self.file.to_path_buf(), line: line as u32, column: column as u32 }
+    fn loc_at(&self, _node: Node<'_, '_>, pos: usize) -> Loc {
+        self.map.loc(pos)
     }
 
     /// An error at `node`.
@@ -260,7 +247,7 @@ impl<'a> Ctx<'a> {
 
     /// Substitutes `$(var.X)` and `!(loc.X)` in `s`; any other `$(...)`/`!(...)` form is an error.
     pub fn substitute(&self, s: &str, loc: &Loc) -> Result<String, Error> {
-        substitute(s, self.vars, self.strings, loc)
+        substitute(s, self.vars, self.strings, &self.model.wix_variables, loc)
     }
 
     /// Adds a row to `table` for `node` (see [`Model::add_row`]).
@@ -286,22 +273,27 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// A path attribute resolved against the current file's directory.
+    /// A path attribute (`Source`, `SourceFile`) resolved to a file: Windows separators become
+    /// `/`; a relative path resolves against the `.wxs` folder, or, with bind paths, as light does
+    /// ([`resolve_source`]).
     pub fn source_path(&self, value: &str) -> PathBuf {
-        let p = Path::new(value);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.dir.join(value.replace('\\', "/"))
+        let value = value.replace('\\', "/");
+        let p = Path::new(&value);
+        match self.bind_paths {
+            _ if p.is_absolute() => p.to_path_buf(),
+            None => self.dir.join(p),
+            Some(bind) => resolve_source(&value, bind),
         }
     }
 }
 
-/// Substitutes `$(var.X)` and `!(loc.X)` in `s`.
-pub fn substitute(
+/// Substitutes `$(var.X)`, `!(loc.X)` and `!(wix.X)` (`<WixVariable>`) in `s`; `!(bindpath.X)`
+/// is left for [`resolve_source`].
+fn substitute(
     s: &str,
     vars: &BTreeMap<String, String>,
     strings: &BTreeMap<String, String>,
+    wix: &BTreeMap<String, WixVariable>,
     loc: &Loc,
 ) -> Result<String, Error> {
     if !s.contains("$(") && !s.contains("!(") {
@@ -320,6 +312,10 @@ pub fn substitute(
         let end = tail.find(')').ok_or_else(|| loc.error(format!("unterminated {}( in {s:?}", &tail[..1])))?;
         let inner = &tail[2..end];
         let value = match (&tail[..1], inner.split_once('.')) {
+            ("!", Some(("wix", name))) => wix.get(name).map(|v| &v.value).ok_or_else(|| {
+                loc.error(format!("undefined WiX variable !(wix.{name}) (define it with <WixVariable Id=\"{name}\" Value=\"...\"/>)"))
+            })?,
+            ("!", Some(("bindpath", _))) => &tail[..end + 1],
             ("$", Some(("var", name))) => vars.get(name).ok_or_else(|| {
                 loc.error(format!("undefined preprocessor variable $(var.{name}) (define it with <?define?> or the build's variables)"))
             })?,
@@ -328,7 +324,7 @@ pub fn substitute(
             })?,
             (sigil, _) => {
                 return Err(loc.error(format!(
-                    "{sigil}({inner}) is not supported (only $(var.Name) and !(loc.Name))"
+                    "{sigil}({inner}) is not supported (only $(var.Name), !(loc.Name), !(wix.Name) and !(bindpath.Name))"
                 )))
             }
         };
@@ -337,4 +333,42 @@ pub fn substitute(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// A `light -b` bind path: `-b DIR` (unnamed) or `-b NAME=DIR` (for `!(bindpath.NAME)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindPath {
+    /// The name, for `!(bindpath.NAME)\rest`.
+    pub name: Option<String>,
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+/// Resolves a relative `Source` as WiX v3's light does (its binder's file manager): `!(bindpath.N)\x`
+/// in the bind paths named N; `SourceDir\x` in the unnamed bind paths; otherwise the path relative
+/// to the current directory, then joined to each unnamed bind path. When nothing exists the
+/// current-directory path is returned (the caller reports it missing).
+pub fn resolve_source(value: &str, bind: &[BindPath]) -> PathBuf {
+    let exists = |p: &Path| p.is_file();
+    if let Some(rest) = value.strip_prefix("!(bindpath.") {
+        if let Some((name, tail)) = rest.split_once(')') {
+            let tail = tail.trim_start_matches('/');
+            for b in bind.iter().filter(|b| b.name.as_deref() == Some(name)) {
+                if exists(&b.dir.join(tail)) {
+                    return b.dir.join(tail);
+                }
+            }
+            return PathBuf::from(value);
+        }
+    }
+    let unnamed = || bind.iter().filter(|b| b.name.is_none());
+    if let Some(rest) = value.strip_prefix("SourceDir/") {
+        if let Some(b) = unnamed().find(|b| exists(&b.dir.join(rest))) {
+            return b.dir.join(rest);
+        }
+    }
+    if exists(Path::new(value)) {
+        return PathBuf::from(value);
+    }
+    unnamed().map(|b| b.dir.join(value)).find(|p| exists(p)).unwrap_or_else(|| PathBuf::from(value))
 }

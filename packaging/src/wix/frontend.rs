@@ -2,10 +2,11 @@
 //! `.wxs` files parsed with positions, `<?define?>` collected per file, and every `<Product>`
 //! and `<Fragment>` handed to the lowering ([`super::lower`]).
 
-use super::context::{self, Ctx, WIX_NS};
+use super::context::{BindPath, Ctx, WIX_NS};
 use super::error::Error;
 use super::lower;
 use super::model::{Loc, Model, ProductInfo};
+use super::preprocess;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -29,12 +30,6 @@ pub struct BuildSpec {
 
 /// Timestamp used when neither the spec nor `SOURCE_DATE_EPOCH` gives one (2020-01-01 UTC).
 pub const DEFAULT_EPOCH: u64 = 1_577_836_800;
-
-/// One loaded source file.
-struct Source {
-    path: PathBuf,
-    text: String,
-}
 
 /// The `Culture` of a `.wxl` file (lower case), so a caller can pick one language's files the
 /// way `light -cultures:` does.
@@ -124,62 +119,120 @@ fn parse_xml<'t>(path: &Path, text: &'t str) -> Result<roxmltree::Document<'t>, 
     })
 }
 
-/// Collects `<?define Name = "value"?>` instructions of a document.
-fn defines(
-    path: &Path,
-    doc: &roxmltree::Document<'_>,
-    base: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, Error> {
-    let mut vars = base.clone();
-    for n in doc.descendants() {
-        let Some(pi) = n.pi() else { continue };
-        let p = doc.text_pos_at(n.range().start);
-        let loc = Loc { file: path.to_path_buf(), line: p.row, column: p.col };
-        if pi.target != "define" {
-            return Err(
-                loc.error(format!("preprocessor instruction <?{}?> is not supported (only <?define?>)", pi.target))
-            );
-        }
-        let body = pi.value.unwrap_or("");
-        let (name, value) = body.split_once('=').ok_or_else(|| loc.error("<?define?> must be Name = \"value\""))?;
-        let name = name.trim();
-        let value = value.trim();
-        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-        let value = context::substitute(value, &vars, &BTreeMap::new(), &loc)?;
-        if vars.contains_key(name) {
-            return Err(loc.error(format!("preprocessor variable {name} is already defined")));
-        }
-        vars.insert(name.to_string(), value);
+/// Reads a source file: UTF-8, or Windows-1252 when its XML declaration says so (candle reads
+/// what the declaration names; these two are what WiX sources in the wild use).
+pub(super) fn read_source(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
+    let declared = head
+        .split("?>")
+        .next()
+        .and_then(|d| d.split_once("encoding="))
+        .map(|(_, e)| e.trim_start_matches(['"', '\'']).split(['"', '\'']).next().unwrap_or("").to_string());
+    match declared.as_deref() {
+        Some("windows-1252" | "cp1252" | "iso-8859-1" | "latin1") => Ok(crate::codepage::decode_cp1252(&bytes)),
+        Some(enc) if !matches!(enc, "utf-8" | "utf8") => Err(Loc { file: path.to_path_buf(), line: 1, column: 1 }
+            .error(format!("encoding {enc:?} is not supported (supported: utf-8, windows-1252)"))),
+        _ => String::from_utf8(bytes).map(|s| s.trim_start_matches('\u{feff}').to_string()).map_err(|e| {
+            Loc { file: path.to_path_buf(), line: 1, column: 1 }
+                .error(format!("not valid UTF-8 ({e}); declare encoding=\"windows-1252\" if it is"))
+        }),
     }
-    Ok(vars)
 }
 
-/// Parses and lowers the sources into a [`Model`] (no linking).
-pub fn lower_sources(spec: &BuildSpec, strings: &BTreeMap<String, String>) -> Result<(Model, ProductInfo), Error> {
+/// Options of a build that candle and light take on their command line.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// `-arch`: the architecture of a `<Package>` without `Platform` (WiX's default is x86).
+    pub arch: Arch,
+    /// `-I`: folders searched for `<?include?>` after the including file's folder.
+    pub include_paths: Vec<PathBuf>,
+    /// `-b`: with `Some`, relative `Source` paths resolve as light does (current directory, then
+    /// these bind paths); `None` resolves them against each `.wxs` file's folder.
+    pub bind_paths: Option<Vec<BindPath>>,
+}
+
+/// A package architecture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Arch {
+    /// 32-bit (`Intel` template); WiX's default.
+    #[default]
+    X86,
+    /// 64-bit (`x64` template, 64-bit components).
+    X64,
+}
+
+impl Arch {
+    /// `x86` / `x64` (`$(sys.BUILDARCH)`, `-arch`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86 => "x86",
+            Arch::X64 => "x64",
+        }
+    }
+}
+
+/// Preprocesses, parses and lowers the sources into a [`Model`] (no linking); also returns the
+/// `<?warning?>` messages.
+pub fn lower_sources(
+    spec: &BuildSpec,
+    options: &BuildOptions,
+    strings: &BTreeMap<String, String>,
+) -> Result<(Model, ProductInfo, Vec<String>), Error> {
+    let pre_opts = preprocess::Options {
+        variables: &spec.variables,
+        arch: options.arch.name(),
+        include_paths: &options.include_paths,
+    };
     let mut sources = Vec::new();
     for path in &spec.sources {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        sources.push(Source { path: path.clone(), text });
+        let text = read_source(path)?;
+        sources.push((path.clone(), preprocess::preprocess(path, &text, &pre_opts)?));
     }
-    let docs = sources.iter().map(|s| parse_xml(&s.path, &s.text)).collect::<Result<Vec<_>, _>>()?;
+    let warnings = sources.iter().flat_map(|(_, p)| p.warnings.iter().cloned()).collect();
+    let docs = sources
+        .iter()
+        .map(|(_, p)| {
+            roxmltree::Document::parse(&p.text).map_err(|e| {
+                let pos = e.pos();
+                p.map.loc_of_line_col(&p.text, pos.row, pos.col).error(format!("malformed XML: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut model = Model::default();
     let mut product: Option<ProductInfo> = None;
     // The Product first (its Package/@Platform sets the components' default bitness), then the
     // fragments in source order.
-    let mut win64 = true;
-    for pass in 0..2 {
-        for (src, doc) in sources.iter().zip(&docs) {
+    let mut win64 = options.arch == Arch::X64;
+    // Pass 0 collects the <WixVariable>s (bind-time: usable anywhere), 1 lowers the Product, 2
+    // the fragments.
+    for pass in 0..3 {
+        for ((path, pre), doc) in sources.iter().zip(&docs) {
             let root = doc.root_element();
-            let vars = defines(&src.path, doc, &spec.variables)?;
-            let dir = src.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let mut ctx = Ctx { file: &src.path, dir: &dir, vars: &vars, strings, model: &mut model, win64 };
+            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let mut ctx = Ctx {
+                map: &pre.map,
+                dir: &dir,
+                bind_paths: options.bind_paths.as_deref(),
+                vars: &pre.variables,
+                strings,
+                model: &mut model,
+                win64,
+            };
             if root.tag_name().name() != "Wix" || root.tag_name().namespace() != Some(WIX_NS) {
                 return Err(ctx.error(root, format!("the root element must be <Wix xmlns=\"{WIX_NS}\">")));
             }
             ctx.attrs(root, &[])?;
             for child in ctx.elements(root)? {
                 match (pass, child.tag_name().name()) {
-                    (0, "Product") => {
+                    (0, "Product" | "Fragment") => {
+                        for c in ctx.elements(child)? {
+                            if c.has_tag_name("WixVariable") {
+                                lower::wix_variable(&mut ctx, c)?;
+                            }
+                        }
+                    }
+                    (1, "Product") => {
                         if let Some(p) = &product {
                             return Err(ctx.error(child, format!("a second <Product> (the first is at {})", p.loc)));
                         }
@@ -187,7 +240,7 @@ pub fn lower_sources(spec: &BuildSpec, strings: &BTreeMap<String, String>) -> Re
                         win64 = info.win64;
                         product = Some(info);
                     }
-                    (1, "Fragment") => lower::fragment(&mut ctx, child)?,
+                    (2, "Fragment") => lower::fragment(&mut ctx, child)?,
                     (_, "Product" | "Fragment") => {}
                     _ => return Err(ctx.unsupported(child, &["Product", "Fragment"])),
                 }
@@ -195,5 +248,5 @@ pub fn lower_sources(spec: &BuildSpec, strings: &BTreeMap<String, String>) -> Re
         }
     }
     let product = product.ok_or_else(|| Error::Link("no <Product> element in any source".to_string()))?;
-    Ok((model, product))
+    Ok((model, product, warnings))
 }

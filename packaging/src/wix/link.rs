@@ -2,7 +2,7 @@
 //! the generated properties and the sequence tables.
 
 use super::error::Error;
-use super::model::{Cell, Loc, Member, Model, PayloadFile, ProductInfo};
+use super::model::{Cell, Loc, Member, Model, PayloadFile, ProductInfo, ADVERTISED_TARGET};
 use super::sequence;
 use crate::cabinet::{CabEntry, MAX_FILES_PER_CABINET};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +33,7 @@ pub struct Linked {
 pub fn link(mut model: Model, product: &ProductInfo) -> Result<Linked, Error> {
     check_references(&model)?;
     feature_components(&mut model)?;
+    advertised_shortcuts(&mut model);
     feature_display(&mut model);
     let cabinets = media(&mut model)?;
     generated_properties(&mut model, product)?;
@@ -156,6 +157,21 @@ fn feature_components(model: &mut Model) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// An advertised shortcut's `Target` is the feature that installs its component (MSI SDK
+/// "Shortcut Table": "If the shortcut is advertised, this column is the name of a feature").
+fn advertised_shortcuts(model: &mut Model) {
+    let feature_of: BTreeMap<String, String> =
+        model.rows("FeatureComponents").iter().rev().map(|r| (r.cells[1].key_text(), r.cells[0].key_text())).collect();
+    let Some(t) = model.tables.get_mut("Shortcut") else { return };
+    for r in &mut t.rows {
+        if r.cells[4].as_str() == Some(ADVERTISED_TARGET) {
+            if let Some(f) = feature_of.get(&r.cells[3].key_text()) {
+                r.cells[4] = Cell::Str(f.clone());
+            }
+        }
+    }
 }
 
 /// Feature `Display`: WiX numbers visible features in authoring order, odd = collapsed,

@@ -28,22 +28,33 @@ mod frontend;
 mod link;
 mod lower;
 mod model;
+mod preprocess;
 mod sequence;
+mod source_map;
 mod writer;
 
+pub use context::BindPath;
 pub use error::Error;
-pub use frontend::{localization_culture, BuildSpec, DEFAULT_EPOCH};
+pub use frontend::{localization_culture, Arch, BuildOptions, BuildSpec, DEFAULT_EPOCH};
 
 use frontend::{load_localizations, lower_sources};
 pub use writer::BuildReport;
 
-/// Builds the MSI described by `spec`.
+/// Builds the MSI described by `spec` (relative paths against each `.wxs` folder; a `<Package>`
+/// without `Platform` is x86).
 pub fn build(spec: &BuildSpec) -> Result<BuildReport, Error> {
+    build_with(spec, &BuildOptions::default())
+}
+
+/// Builds the MSI described by `spec` with candle/light's command-line options.
+pub fn build_with(spec: &BuildSpec, options: &BuildOptions) -> Result<BuildReport, Error> {
     let epoch = spec.source_date_epoch.unwrap_or_else(|| {
         std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_EPOCH)
     });
     let strings = load_localizations(&spec.localizations)?;
-    let (model, product) = lower_sources(spec, &strings)?;
+    let (model, product, warnings) = lower_sources(spec, options, &strings)?;
     let linked = link::link(model, &product)?;
-    writer::write(linked, &product, &spec.output, epoch)
+    let mut report = writer::write(linked, &product, &spec.output, epoch)?;
+    report.warnings = warnings;
+    Ok(report)
 }

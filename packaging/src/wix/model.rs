@@ -186,6 +186,8 @@ pub struct Model {
     pub hidden: BTreeSet<String>,
     /// Properties marked `Admin="yes"` (-> `AdminProperties`).
     pub admin: BTreeSet<String>,
+    /// `<WixVariable>`s (`!(wix.Id)`), collected from every source before lowering.
+    pub wix_variables: BTreeMap<String, WixVariable>,
     /// `<MediaTemplate>`, if any.
     pub media_template: Option<MediaTemplate>,
     /// Explicit `<Media>` elements with an embedded cabinet: disk id -> (cabinet stream name,
@@ -193,13 +195,7 @@ pub struct Model {
     pub embedded_media: BTreeMap<i32, (String, bool)>,
     /// Component id -> directory id (for default `CreateFolder`/`RemoveFile` directories).
     pub component_dirs: BTreeMap<String, String>,
-    /// Line-start offsets per source file, so a position costs a binary search instead of a
-    /// scan from the top of the file (`roxmltree::Document::text_pos_at` scans).
-    pub(super) line_starts: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<LineIndex>>>,
 }
-
-/// Line-start byte offsets of a file, and whether it is all ASCII (then columns are bytes).
-pub(super) type LineIndex = (Vec<usize>, bool);
 
 /// A `<File>` whose bytes go into a cabinet.
 #[derive(Debug, Clone)]
@@ -399,4 +395,19 @@ pub struct ProductInfo {
     pub languages: String,
     /// Summary information security: 0 none, 2 read-only recommended (default), 4 enforced.
     pub security: i32,
+}
+
+/// `Shortcut.Target` of an advertised shortcut until the linker writes the feature of its
+/// component there (WiX v3 does the same with an empty GUID).
+pub const ADVERTISED_TARGET: &str = "{00000000-0000-0000-0000-000000000000}";
+
+/// A `<WixVariable>`: a bind-time variable (`!(wix.Id)`).
+#[derive(Debug, Clone)]
+pub struct WixVariable {
+    /// Its value.
+    pub value: String,
+    /// `Overridable="yes"`: another, non-overridable definition replaces it.
+    pub overridable: bool,
+    /// Where it is defined.
+    pub loc: Loc,
 }

@@ -54,6 +54,8 @@ pub struct BuildReport {
     pub msi_bytes: u64,
     /// The `.msi` written.
     pub output: PathBuf,
+    /// `<?warning?>` messages of the sources, with their positions.
+    pub warnings: Vec<String>,
 }
 
 /// Writes the MSI to a temporary file beside `output` and renames it into place.
@@ -96,6 +98,7 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
         payload_bytes: linked.payload_bytes,
         msi_bytes,
         output: output.to_path_buf(),
+        warnings: Vec::new(),
     })
 }
 

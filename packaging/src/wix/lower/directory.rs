@@ -4,9 +4,11 @@
 //! Bit values: MSI SDK "Component Table", "RemoveFile Table".
 
 use super::common::{derived_guid, gen_id, ref_id};
+use super::environment::environment;
 use super::file::{check_long_name, file, msi_name};
 use super::registry::{registry_key, registry_value, remove_registry};
 use super::service::{service_control, service_install};
+use super::shortcut::{shortcut, Parent};
 use crate::wix::context::Ctx;
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, Member};
@@ -228,6 +230,8 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
             "RemoveRegistryKey" | "RemoveRegistryValue" => remove_registry(ctx, ch, &id)?,
             "ServiceInstall" => service_install(ctx, ch, &id)?,
             "ServiceControl" => service_control(ctx, ch, &id)?,
+            "Shortcut" => shortcut(ctx, ch, &id, Parent::Component(&dir))?,
+            "Environment" => environment(ctx, ch, &id)?,
             "Condition" => {
                 ctx.attrs(ch, &[])?;
                 condition =
@@ -247,6 +251,8 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
                         "RemoveRegistryValue",
                         "ServiceInstall",
                         "ServiceControl",
+                        "Shortcut",
+                        "Environment",
                         "Condition",
                     ],
                 ))

@@ -36,6 +36,7 @@ const COMMON_CHILDREN: &[&str] = &[
     "UI",
     "UIRef",
     "Upgrade",
+    "WixVariable",
 ];
 
 /// Lowers `<Product>` (its `<Package>` and every child).
@@ -106,6 +107,8 @@ fn common_child(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<bool, Error> {
         }
         "UIRef" => common::simple_ref(ctx, c, "UI")?,
         "Upgrade" => package::upgrade(ctx, c)?,
+        // Collected from every source before lowering (`!(wix.X)` may be used before it).
+        "WixVariable" => {}
         _ => return Ok(false),
     }
     Ok(true)

@@ -2,6 +2,7 @@
 //!
 //! Bit values: MSI SDK "File Table".
 
+use super::shortcut::{shortcut, Parent};
 use crate::wix::context::{Attrs, Ctx};
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, MediaTemplate, PayloadFile};
@@ -160,9 +161,6 @@ pub(super) fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
             "DiskId",
         ],
     )?;
-    if let Some(child) = ctx.elements(c)?.first() {
-        return Err(ctx.unsupported(*child, &[]));
-    }
     let src = a.required("Source")?;
     let path = ctx.source_path(&src);
     let meta = std::fs::metadata(&path).map_err(|e| a.error("Source", format!("{}: {e}", path.display())))?;
@@ -232,6 +230,12 @@ pub(super) fn file(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -> Resul
         ],
     )?;
     ctx.model.files.push(PayloadFile { id: id.clone(), source: path, disk_id, size: meta.len(), loc: ctx.loc(c) });
+    for ch in ctx.elements(c)? {
+        if !ch.has_tag_name("Shortcut") {
+            return Err(ctx.unsupported(ch, &["Shortcut"]));
+        }
+        shortcut(ctx, ch, component, Parent::File(&id))?;
+    }
     Ok((id, a.is_yes("KeyPath")?))
 }
 

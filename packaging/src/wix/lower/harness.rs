@@ -6,6 +6,7 @@
 use crate::wix::context::{Ctx, WIX_NS};
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, Model};
+use crate::wix::source_map::SourceMap;
 use roxmltree::Node;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,7 +26,9 @@ pub fn lower_with(
     let vars = BTreeMap::new();
     let strings = BTreeMap::from([("Next".to_string(), "&Next".to_string())]);
     let file = dir.join("test.wxs");
-    let mut ctx = Ctx { file: &file, dir, vars: &vars, strings: &strings, model: &mut model, win64: true };
+    let map = SourceMap::single(&file, &xml);
+    let mut ctx =
+        Ctx { map: &map, dir, bind_paths: None, vars: &vars, strings: &strings, model: &mut model, win64: true };
     lower(&mut ctx, doc.root_element())?;
     Ok(model)
 }

@@ -11,6 +11,7 @@ mod control;
 mod custom_action;
 mod directory;
 mod dispatch;
+mod environment;
 mod feature;
 mod file;
 #[cfg(test)]
@@ -19,7 +20,9 @@ mod product;
 mod property;
 mod registry;
 mod service;
+mod shortcut;
 mod table;
 mod ui;
 
 pub use dispatch::{fragment, product};
+pub use property::wix_variable;

@@ -60,11 +60,14 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
             return Err(p.error("Id", "the package code is derived from the content; use \"*\" or omit it"));
         }
     }
-    let platform = p.one_of("Platform", &["x86", "x64", "intel", "intel64"])?;
-    let win64 = matches!(platform.as_deref(), Some("x64"));
-    if !win64 {
-        return Err(p.error("Platform", "only x64 packages are supported (Platform=\"x64\")"));
-    }
+    // Package/@Platform (deprecated in WiX v3 in favour of candle -arch) overrides the build's
+    // architecture; "intel" is x86; Itanium ("ia64", "intel64") and ARM are not supported.
+    let win64 = match p.one_of("Platform", &["x86", "x64", "intel", "intel64", "ia64", "arm"])?.as_deref() {
+        None => ctx.win64,
+        Some("x64") => true,
+        Some("x86" | "intel") => false,
+        Some(other) => return Err(p.error("Platform", format!("{other} packages are not supported (x86 or x64)"))),
+    };
     let scope = p.one_of("InstallScope", &["perMachine", "perUser"])?;
     let privileges = p.one_of("InstallPrivileges", &["elevated", "limited"])?;
     if let Some(cp) = p.int("SummaryCodepage")? {

@@ -5,7 +5,7 @@
 use super::registry::reg_root;
 use crate::wix::context::Ctx;
 use crate::wix::error::Error;
-use crate::wix::model::Cell;
+use crate::wix::model::{Cell, WixVariable};
 use roxmltree::Node;
 
 /// `<Property>` (also called for `<Property>` inside `<UI>`).
@@ -128,6 +128,31 @@ fn directory_search(ctx: &mut Ctx<'_>, c: Node<'_, '_>, property: &str, parent: 
     Ok(last)
 }
 
+/// `<WixVariable>`: records a bind-time variable. Of two definitions, a non-overridable one
+/// replaces an overridable one; two of the same kind are an error (WiX v3's linker rules).
+pub fn wix_variable(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
+    let a = ctx.attrs(c, &["Id", "Value", "Overridable"])?;
+    if let Some(child) = ctx.elements(c)?.first() {
+        return Err(ctx.unsupported(*child, &[]));
+    }
+    let id = a.required_id("Id")?;
+    let new = WixVariable {
+        value: a.string("Value").unwrap_or_default(),
+        overridable: a.is_yes("Overridable")?,
+        loc: ctx.loc(c),
+    };
+    match ctx.model.wix_variables.get(&id) {
+        Some(old) if old.overridable == new.overridable => {
+            return Err(new.loc.error(format!("WiX variable {id} is defined twice (first at {})", old.loc)))
+        }
+        Some(old) if !old.overridable => {}
+        _ => {
+            ctx.model.wix_variables.insert(id, new);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::harness::{fragment, message, row, rows};
@@ -161,5 +186,37 @@ mod tests {
         let e = fragment(r#"<Property Id="p"><RegistrySearch Id="r" Root="HKLM" Key="K" Type="raw" /></Property>"#)
             .unwrap_err();
         assert!(message(e).contains("public"));
+    }
+
+    #[test]
+    fn wix_variables_override_and_substitute() {
+        use super::super::harness::lower_with;
+        let lower = |body: &str| {
+            lower_with(std::path::Path::new("."), "Fragment", body, |ctx, n| {
+                for c in ctx.elements(n)? {
+                    if c.has_tag_name("WixVariable") {
+                        super::wix_variable(ctx, c)?;
+                    }
+                }
+                for c in ctx.elements(n)? {
+                    if c.has_tag_name("Property") {
+                        super::property(ctx, c)?;
+                    }
+                }
+                Ok(())
+            })
+        };
+        // Used before it is defined; the non-overridable definition wins over the default.
+        let m = lower(
+            r#"<Property Id="LIC" Value="!(wix.WixUILicenseRtf)" />
+               <WixVariable Id="WixUILicenseRtf" Value="default.rtf" Overridable="yes" />
+               <WixVariable Id="WixUILicenseRtf" Value="mine.rtf" />"#,
+        )
+        .unwrap();
+        assert_eq!(row(&m, "Property", "LIC"), ["LIC", "mine.rtf"]);
+        let e = lower(r#"<WixVariable Id="A" Value="1" /><WixVariable Id="A" Value="2" />"#).unwrap_err();
+        assert!(message(e).contains("defined twice"));
+        let e = lower(r#"<Property Id="P" Value="!(wix.Nope)" />"#).unwrap_err();
+        assert!(message(e).contains("undefined WiX variable !(wix.Nope)"));
     }
 }
