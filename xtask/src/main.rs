@@ -16,6 +16,7 @@ mod screenshots;
 mod sign;
 mod test;
 mod validate;
+mod wix;
 
 use std::process::ExitCode;
 
@@ -48,5 +49,6 @@ fn run(command: cli::Command) -> anyhow::Result<ExitCode> {
         Validate(args) => Ok(validate::run(&args)),
         Bench(args) => bench::run(&sh, &args).map(|()| ExitCode::SUCCESS),
         Screenshots(args) => screenshots::run(&sh, &args).map(|()| ExitCode::SUCCESS),
+        Wix(args) => Ok(wix::run(&args)),
     }
 }

@@ -1,0 +1,139 @@
+//! WiX v3 constructs outside this product's own sources (issue 15): a cargo-wix-shaped project
+//! (`tests/wix_v3/main.wxs`, written for these tests) built for x86 and x64 the way candle+light
+//! build it (relative `Source` against the current directory and the bind paths), its tables read
+//! back with the `msi` crate. Expected values come from WiX v3's documentation of each element
+//! and the MSI SDK table pages, not from the backend.
+
+use packaging::wix::{build_with, Arch, BindPath, BuildOptions, BuildSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+type Pkg = msi::Package<std::fs::File>;
+
+fn rows(pkg: &mut Pkg, table: &str) -> Vec<Vec<String>> {
+    let r = pkg.select_rows(msi::Select::table(table)).unwrap_or_else(|e| panic!("{table}: {e}"));
+    r.map(|row| {
+        (0..row.len())
+            .map(|i| match &row[i] {
+                msi::Value::Null => String::new(),
+                msi::Value::Int(i) => i.to_string(),
+                msi::Value::Str(s) => s.clone(),
+            })
+            .collect()
+    })
+    .collect()
+}
+
+fn row(pkg: &mut Pkg, table: &str, key: &str) -> Vec<String> {
+    rows(pkg, table).into_iter().find(|r| r[0] == key).unwrap_or_else(|| panic!("no {table} row {key}"))
+}
+
+/// A cargo-wix project: `wix/main.wxs`, `wix/License.rtf`, `target/release/hello-cli.exe`.
+fn project(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("wix")).unwrap();
+    std::fs::create_dir_all(dir.join("target/release")).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wix_v3/main.wxs");
+    std::fs::copy(fixture, dir.join("wix/main.wxs")).unwrap();
+    std::fs::write(dir.join("wix/License.rtf"), "{\\rtf1\\ansi License text\\par}").unwrap();
+    std::fs::write(dir.join("target/release/hello-cli.exe"), b"MZ not a real program").unwrap();
+    dir.join("wix/main.wxs")
+}
+
+fn build_project(
+    dir: &Path,
+    arch: Arch,
+    vars: &[(&str, &str)],
+) -> Result<(PathBuf, packaging::wix::BuildReport), String> {
+    let src = project(dir);
+    let out = dir.join(format!("hello-{}.msi", arch.name()));
+    let spec = BuildSpec {
+        sources: vec![src],
+        variables: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        output: out.clone(),
+        source_date_epoch: Some(1_700_000_000),
+        ..Default::default()
+    };
+    // light resolves relative Source paths against the current directory and the -b folders;
+    // the test cannot change the process's current directory, so the project folder is a bind path.
+    let options = BuildOptions {
+        arch,
+        bind_paths: Some(vec![BindPath { name: None, dir: dir.to_path_buf() }]),
+        ..Default::default()
+    };
+    build_with(&spec, &options).map(|r| (out, r)).map_err(|e| e.to_string())
+}
+
+#[test]
+fn cargo_wix_project_builds_for_x64() {
+    let dir = tempfile::tempdir().unwrap();
+    let (msi, report) = build_project(dir.path(), Arch::X64, &[("CargoTargetBinDir", "target\\release")]).unwrap();
+    assert_eq!(report.files, 2);
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    // Summary information Template: "x64;1033" for a 64-bit package (MSI SDK "Template Summary").
+    assert_eq!(pkg.summary_info().arch(), Some("x64"));
+    // <?if $(sys.BUILDARCH) = x64?> picked ProgramFiles64Folder; <?ifndef Version?> defined it.
+    assert_eq!(row(&mut pkg, "Directory", "APPLICATIONFOLDER")[1], "ProgramFiles64Folder");
+    assert_eq!(row(&mut pkg, "Property", "ProductVersion")[1], "0.1.0");
+    // Win64="yes" from the variable: msidbComponentAttributes64bit (0x100).
+    assert_eq!(row(&mut pkg, "Component", "binary0")[3], "256");
+    // $(var.CargoTargetBinDir)\hello-cli.exe resolved through the bind path.
+    assert_eq!(row(&mut pkg, "File", "exe0")[3], "21");
+    // Environment: "=" set, "-" remove on uninstall, "*" system; Part="last": "[~];value".
+    assert_eq!(row(&mut pkg, "Environment", "PATH"), ["PATH", "=-*PATH", "[~];[Bin]", "Path"]);
+    // Shortcut under File: target [#exe0], ShortcutProperty row.
+    let s = row(&mut pkg, "Shortcut", "StartMenuShortcut");
+    assert_eq!(
+        (s[1].as_str(), s[3].as_str(), s[4].as_str(), s[11].as_str()),
+        ("ProgramMenuFolder", "binary0", "[#exe0]", "Bin")
+    );
+    let p = &rows(&mut pkg, "MsiShortcutProperty")[0];
+    assert_eq!(
+        (p[1].as_str(), p[2].as_str(), p[3].as_str()),
+        ("StartMenuShortcut", "System.AppUserModel.ID", "Example.HelloCli")
+    );
+    // The standard actions for the new tables (MSI SDK suggested sequence numbers).
+    let seq = rows(&mut pkg, "InstallExecuteSequence");
+    let n = |a: &str| seq.iter().find(|r| r[0] == a).unwrap_or_else(|| panic!("{a} not sequenced"))[2].clone();
+    assert_eq!((n("RemoveShortcuts"), n("RemoveEnvironmentStrings")), ("3200".into(), "3300".into()));
+    assert_eq!((n("CreateShortcuts"), n("WriteEnvironmentStrings")), ("4500".into(), "5200".into()));
+    // !(wix.ProductHelp) from the <WixVariable>.
+    assert_eq!(row(&mut pkg, "Property", "ARPHELPLINK")[1], "https://example.invalid/hello-cli");
+}
+
+#[test]
+fn the_same_source_builds_for_x86() {
+    let dir = tempfile::tempdir().unwrap();
+    let (msi, _) =
+        build_project(dir.path(), Arch::X86, &[("CargoTargetBinDir", "target\\release"), ("Version", "2.0.1")])
+            .unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    // "Intel;1033" for a 32-bit package; 32-bit folder and components.
+    assert_eq!(pkg.summary_info().arch(), Some("Intel"));
+    assert_eq!(row(&mut pkg, "Directory", "APPLICATIONFOLDER")[1], "ProgramFilesFolder");
+    assert_eq!(row(&mut pkg, "Component", "binary0")[3], "0");
+    assert_eq!(row(&mut pkg, "Property", "ProductVersion")[1], "2.0.1", "-d Version wins over <?ifndef?>");
+}
+
+#[test]
+fn without_the_bind_path_a_relative_source_is_an_error_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = project(dir.path());
+    let spec = BuildSpec {
+        sources: vec![src],
+        variables: BTreeMap::from([("CargoTargetBinDir".into(), "target\\release".into())]),
+        output: dir.path().join("x.msi"),
+        ..Default::default()
+    };
+    let e =
+        build_with(&spec, &BuildOptions { bind_paths: Some(vec![]), ..Default::default() }).unwrap_err().to_string();
+    assert!(e.contains("main.wxs:34:") && e.contains("License.rtf"), "{e}");
+    assert!(!dir.path().join("x.msi").exists());
+}
+
+#[test]
+fn preprocessor_errors_point_into_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path());
+    let e = build_project(dir.path(), Arch::X64, &[]).unwrap_err();
+    assert!(e.contains("main.wxs:41:") && e.contains("$(var.CargoTargetBinDir)"), "{e}");
+}
