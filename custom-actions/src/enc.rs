@@ -17,6 +17,8 @@ mod header;
 mod manifest;
 mod private;
 mod read;
+mod source;
+mod wipe;
 mod write;
 mod zipdir;
 

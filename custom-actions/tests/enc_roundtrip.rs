@@ -246,3 +246,25 @@ fn refused_inputs_leave_nothing_behind() {
     ));
     assert!(names(out.path()).is_empty());
 }
+
+/// Issue 14 finding 4: a symbolic link in an intermediate component of `--path` (or as the
+/// given path itself) is refused; nothing from outside the source folder is packed.
+#[cfg(unix)]
+#[test]
+fn links_in_any_component_of_a_path_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, outside, out) = (tmp.path().join("src"), tmp.path().join("outside"), tmp.path().join("out"));
+    write(&src, "conf/a", b"a");
+    write(&outside, "id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----");
+    fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink(&outside, src.join("linked")).unwrap();
+    std::os::unix::fs::symlink(src.join("conf"), src.join("conflink")).unwrap();
+    for path in ["linked/id_rsa", "linked", "conflink", "conflink/a"] {
+        let err = enc::export(&src, &[PathBuf::from(path)], &meta(), PASSWORD, &out, FAST).unwrap_err();
+        assert!(matches!(&err, EncError::UnsupportedFileType { .. }), "{path}: {err}");
+    }
+    assert!(names(&out).is_empty(), "{:?}", names(&out));
+    // The real path still exports.
+    let pkg = enc::export(&src, &[PathBuf::from("conf/a")], &meta(), PASSWORD, &out, FAST).unwrap();
+    assert_eq!(enc::verify(&pkg, PASSWORD, &LIMITS).unwrap().files.len(), 1);
+}

@@ -55,8 +55,16 @@ pub fn parse_command(text: &str) -> Result<Vec<String>> {
         struct Wrapper {
             command: Vec<String>,
         }
-        let wrapper: Wrapper = toml::from_str(&format!("command = {text}"))
-            .context("the signing command looks like an array but is not a TOML array of strings")?;
+        const PREFIX: &str = "command = ";
+        // The TOML error is not passed on: its text quotes the offending source line and values,
+        // which hold the signing key's password (issue 14 finding 6). Only the position is.
+        let wrapper: Wrapper = toml::from_str(&format!("{PREFIX}{text}")).map_err(|e| {
+            let at = e.span().map(|s| s.start.saturating_sub(PREFIX.len()) + 1);
+            anyhow::anyhow!(
+                "the signing command looks like an array but is not a TOML array of strings (first problem near character {}; the text is not shown because it may hold a password)",
+                at.map_or_else(|| "?".to_owned(), |n| n.to_string())
+            )
+        })?;
         Ok(wrapper.command)
     } else {
         Ok(text.split_whitespace().map(str::to_owned).collect())
@@ -144,6 +152,21 @@ mod tests {
             ["signer", "my key.p12", "{input}"]
         );
         assert!(parse_command("[not toml").is_err());
+    }
+
+    /// Issue 14 finding 6: a malformed IDM_SIGN_COMMAND must not echo its text (the key's
+    /// password) in the error, whatever the TOML parser's complaint.
+    #[test]
+    fn malformed_command_errors_do_not_show_the_text() {
+        for (text, secret) in [
+            (r#"["osslsigncode", "-pass", "s3cret-Pa55" "-in", "{input}"]"#, "s3cret-Pa55"),
+            (r#"["osslsigncode", "-pass", 98765432, "{input}"]"#, "98765432"),
+            (r#"["osslsigncode", "-pass", 's3cret-Pa55]"#, "s3cret-Pa55"),
+        ] {
+            let err = format!("{:#}", parse_command(text).unwrap_err());
+            assert!(!err.contains(secret), "the error shows the password: {err}");
+            assert!(err.contains("near character"), "{err}");
+        }
         let cfg = SignConfig { command: vec!["s".into(), "-in".into(), "{input}".into(), "--out={output}".into()] };
         assert_eq!(
             expand(&cfg, Path::new("/t/a.dll"), Path::new("/t/a.dll.signed")).unwrap(),

@@ -41,6 +41,46 @@ pub(crate) fn derive_key(
     Ok(key)
 }
 
+/// An AES-256-GCM instance whose whole state (AES round keys, GHASH key and accumulator) is
+/// wiped when it is dropped.
+///
+/// The `aes` crate wipes its key schedule with its `zeroize` feature (enabled in the workspace),
+/// but `polyval` 0.6's CPU-detecting backend, which `ghash` uses on x86 and x86-64, keeps its
+/// state in a `ManuallyDrop` union and never runs the wiping `Drop` of the backend it chose
+/// (issue 14 finding 8). So the cipher is wiped here as plain bytes: `Aes256Gcm` holds no
+/// pointer or handle (fixed arrays and a CPU-feature flag), so overwriting it and never
+/// dropping it afterwards is sound.
+pub(crate) struct Cipher(std::mem::ManuallyDrop<Aes256Gcm>);
+
+impl Cipher {
+    pub(crate) fn new(key: &[u8; KEY_LEN]) -> Cipher {
+        Cipher(std::mem::ManuallyDrop::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))))
+    }
+
+    /// The state as bytes (for wiping and for the test that checks it).
+    fn bytes(&mut self) -> &mut [u8] {
+        let len = std::mem::size_of::<Aes256Gcm>();
+        // SAFETY: `self.0` is `len` initialised bytes owned by self; u8 has no validity rules,
+        // and the value is never used as an `Aes256Gcm` again after it is overwritten.
+        unsafe { std::slice::from_raw_parts_mut(&mut *self.0 as *mut Aes256Gcm as *mut u8, len) }
+    }
+}
+
+impl std::ops::Deref for Cipher {
+    type Target = Aes256Gcm;
+    fn deref(&self) -> &Aes256Gcm {
+        &self.0
+    }
+}
+
+impl Drop for Cipher {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        // Volatile writes: not optimised away. `Aes256Gcm`'s own Drop is never run.
+        self.bytes().zeroize();
+    }
+}
+
 /// Encrypts the file key under the password key; `aad` is the header prefix.
 pub(crate) fn wrap_key(
     password_key: &[u8; KEY_LEN],
@@ -48,7 +88,7 @@ pub(crate) fn wrap_key(
     file_key: &[u8; KEY_LEN],
     aad: &[u8],
 ) -> [u8; KEY_LEN + TAG_LEN] {
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(password_key));
+    let cipher = Cipher::new(password_key);
     let wrapped = cipher
         .encrypt(Nonce::from_slice(nonce), Payload { msg: file_key, aad })
         .expect("AES-GCM encryption of 32 bytes cannot fail");
@@ -63,7 +103,7 @@ pub(crate) fn unwrap_key(
     wrapped: &[u8; KEY_LEN + TAG_LEN],
     aad: &[u8],
 ) -> Option<Zeroizing<[u8; KEY_LEN]>> {
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(password_key));
+    let cipher = Cipher::new(password_key);
     let plain = Zeroizing::new(cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: wrapped, aad }).ok()?);
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     key.copy_from_slice(&plain);
@@ -101,6 +141,24 @@ mod tests {
             "06734cfd98c2244b7e42080adeae2f0556d9b839879f04ff099e41e492a44141",
             "Argon2id output changed: existing packages would no longer open"
         );
+    }
+
+    /// Issue 14 finding 8: the cipher state holds the key material (it is not all zero), and
+    /// the wipe that `Drop` runs leaves none of it.
+    #[test]
+    fn cipher_state_is_wiped() {
+        let mut c = Cipher::new(&[0x5A; KEY_LEN]);
+        assert!(c.bytes().iter().any(|&b| b != 0));
+        {
+            use zeroize::Zeroize;
+            c.bytes().zeroize();
+        }
+        assert!(c.bytes().iter().all(|&b| b == 0));
+        std::mem::forget(c);
+        // The AES key schedule also wipes itself (the `aes` crate's `zeroize` feature).
+        fn wipes<T: zeroize::ZeroizeOnDrop>() {}
+        wipes::<aes::Aes256>();
+        assert!(std::mem::needs_drop::<aes::Aes256>());
     }
 
     #[test]

@@ -2,21 +2,23 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Cursor, Write};
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::Nonce;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::crypto::{derive_key, wrap_key};
+use super::crypto::{derive_key, wrap_key, Cipher};
 use super::header::{Header, KEY_LEN, MAX_PAYLOAD_LEN, NONCE_LEN, SALT_LEN, TAG_LEN, WRAP_AAD_END};
 use super::manifest::{check_rel_path, utc_seconds, FILES_PREFIX, MANIFEST_NAME};
 use super::private::sync_dir;
 use super::read::Opened;
+use super::source;
+use super::wipe::WipingBuf;
 use super::{check_password, hex, EncError, ExportMeta, KdfParams, Manifest, ManifestEntry, ReadLimits, EXTENSION};
 
 /// The package's file name: `<cluster>-<host>-<domain>-conn-<YYYYMMDDTHHMMSSZ>.enc`.
@@ -44,10 +46,11 @@ fn safe_part(s: &str) -> String {
     }
 }
 
-/// A file to export: where it is on disk, its path in the package.
+/// A file to export: where it is on disk, its path in the package, its size when listed.
 struct Source {
     full: PathBuf,
     rel: String,
+    size: u64,
 }
 
 /// Exports `relative_paths` (files or folders under `source_root`; all of `source_root` when
@@ -81,7 +84,7 @@ pub fn export(
     getrandom::getrandom(&mut salt).map_err(EncError::Random)?;
     let (password_key, zipped) = std::thread::scope(|scope| {
         let kdf = scope.spawn(|| derive_key(password.as_bytes(), &salt, params));
-        let zipped = collect(source_root, relative_paths).and_then(|sources| build_zip(meta, &sources));
+        let zipped = collect(source_root, relative_paths).and_then(|sources| build_zip(source_root, meta, &sources));
         (kdf.join(), zipped)
     });
     let (manifest, mut payload) = zipped?;
@@ -149,8 +152,21 @@ fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>
     let mut out = BTreeMap::new();
     for rel in roots {
         check_input_path(rel)?;
+        // No link or junction in any component of the given path, the last one included
+        // (issue 14 finding 4); below it the walk does not follow links either.
+        let components: Vec<&str> = rel
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_str().ok_or_else(|| EncError::InvalidPath {
+                    path: rel.to_owned(),
+                    reason: "file name is not valid Unicode",
+                })),
+                _ => None,
+            })
+            .collect::<Result<_, _>>()?;
         let full = source_root.join(rel);
-        let walker = walkdir::WalkDir::new(&full).follow_links(false).sort_by_file_name();
+        source::check_no_links(source_root, &components).map_err(|e| link_or_io(&full, e))?;
+        let walker = walkdir::WalkDir::new(&full).follow_links(false).follow_root_links(false).sort_by_file_name();
         for entry in walker {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&full).to_owned();
@@ -164,7 +180,12 @@ fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>
                 return Err(EncError::UnsupportedFileType { path: entry.path().to_owned() });
             }
             let rel = to_package_path(source_root, entry.path())?;
-            out.insert(rel.clone(), Source { full: entry.path().to_owned(), rel });
+            let size = entry.metadata().map_err(|e| EncError::Io {
+                path: entry.path().to_owned(),
+                op: "read the size of",
+                source: e.into(),
+            })?;
+            out.insert(rel.clone(), Source { full: entry.path().to_owned(), rel, size: size.len() });
         }
     }
     // Readers refuse names equal but for case (one file on Windows): refuse them here already.
@@ -178,6 +199,15 @@ fn collect(source_root: &Path, relative_paths: &[PathBuf]) -> Result<Vec<Source>
         }
     }
     Ok(out.into_values().collect())
+}
+
+/// A link met where none may be is "not a regular file or folder"; anything else is I/O.
+fn link_or_io(path: &Path, e: std::io::Error) -> EncError {
+    if e.kind() == std::io::ErrorKind::InvalidInput {
+        EncError::UnsupportedFileType { path: path.to_owned() }
+    } else {
+        EncError::Io { path: path.to_owned(), op: "open", source: e }
+    }
 }
 
 /// An input path must be relative, with only normal components (no `..`, no root, no drive).
@@ -215,27 +245,45 @@ fn to_package_path(root: &Path, full: &Path) -> Result<String, EncError> {
 
 /// Builds the zip in memory: each file under `files/`, then `manifest.json`.
 ///
-/// The buffer is reserved up front from the files' sizes so it does not reallocate (which
-/// would leave un-zeroized copies of plaintext behind); it is zeroized when dropped.
-fn build_zip(meta: &ExportMeta, sources: &[Source]) -> Result<(Manifest, Zeroizing<Vec<u8>>), EncError> {
-    let sizes: u64 = sources.iter().map(|s| fs::metadata(&s.full).map(|m| m.len()).unwrap_or(0)).sum();
+/// The buffer is reserved up front from the files' sizes and names, and it is a [`WipingBuf`]:
+/// if the estimate is short, growing it wipes the old allocation (issue 14 finding 9). Each
+/// file is opened without following links ([`source::open_no_links`]) and read through that
+/// handle into a zeroized buffer of its listed size.
+fn build_zip(
+    source_root: &Path,
+    meta: &ExportMeta,
+    sources: &[Source],
+) -> Result<(Manifest, Zeroizing<Vec<u8>>), EncError> {
+    let sizes: u64 = sources.iter().map(|s| s.size).sum();
     // Stored/deflated data never exceeds the input by more than a few bytes per 64 KiB block;
-    // add room for per-entry headers and the manifest (~200 bytes per file).
-    let reserve = sizes + sizes / 256 + 512 * sources.len() as u64 + 64 * 1024;
-    let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(reserve).unwrap_or(usize::MAX)));
+    // each entry costs a local and a central header with its name (30 + 46 bytes, ZIP64 extras
+    // up to 60 more) and a manifest line (name, size, hash: about 150 bytes).
+    let names: u64 = sources.iter().map(|s| 3 * (FILES_PREFIX.len() + s.rel.len()) as u64 + 400).sum();
+    let reserve = sizes + sizes / 256 + names + 64 * 1024;
+    let oom = |bytes| EncError::Io {
+        path: PathBuf::from("<zip in memory>"),
+        op: "reserve memory for",
+        source: std::io::Error::new(std::io::ErrorKind::OutOfMemory, format!("{bytes} bytes")),
+    };
+    let buf = WipingBuf::with_capacity(usize::try_from(reserve).unwrap_or(usize::MAX)).map_err(|_| oom(reserve))?;
     let zip_err = |e: zip::result::ZipError| EncError::Io {
         path: PathBuf::from("<zip in memory>"),
         op: "build",
         source: std::io::Error::other(e),
     };
     let mut files = Vec::with_capacity(sources.len());
-    let mut zip = ZipWriter::new(Cursor::new(&mut *buf));
+    let mut zip = ZipWriter::new(buf);
     for s in sources {
-        let data = Zeroizing::new(fs::read(&s.full).map_err(|e| EncError::Io {
-            path: s.full.clone(),
-            op: "read",
-            source: e,
-        })?);
+        let io = |op, source| EncError::Io { path: s.full.clone(), op, source };
+        let components: Vec<&str> = s.rel.split('/').collect();
+        let file = source::open_no_links(source_root, &components).map_err(|e| link_or_io(&s.full, e))?;
+        let mut data = Zeroizing::new(Vec::new());
+        let want = usize::try_from(s.size).map_err(|_| oom(s.size))?;
+        data.try_reserve_exact(want.saturating_add(1)).map_err(|_| oom(s.size))?;
+        file.take(s.size + 1).read_to_end(&mut data).map_err(|e| io("read", e))?;
+        if data.len() as u64 != s.size {
+            return Err(io("read", std::io::Error::other("the file changed size while being exported")));
+        }
         let sha256 = hex(&Sha256::digest(&data[..]));
         zip.start_file(format!("{FILES_PREFIX}{}", s.rel), file_options(&data)).map_err(zip_err)?;
         zip.write_all(&data).map_err(|e| zip_err(e.into()))?;
@@ -246,8 +294,8 @@ fn build_zip(meta: &ExportMeta, sources: &[Source]) -> Result<(Manifest, Zeroizi
     zip.start_file(MANIFEST_NAME, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated))
         .map_err(zip_err)?;
     zip.write_all(&json).map_err(|e| zip_err(e.into()))?;
-    zip.finish().map_err(zip_err)?;
-    Ok((manifest, buf))
+    let buf = zip.finish().map_err(zip_err)?;
+    Ok((manifest, buf.into_inner()))
 }
 
 /// Per-file zip options: fixed timestamp and permissions (reproducible bytes), ZIP64 for
@@ -265,9 +313,15 @@ fn file_options(data: &[u8]) -> SimpleFileOptions {
     }
 }
 
-/// Whether `data` looks already compressed or random: three 16 KiB samples (start, middle,
-/// end) deflated at the fastest level shrink by less than 5 %. Trial compression rather than a
-/// byte-entropy estimate, which calls periodic data with a flat byte histogram incompressible.
+/// Whether `data` looks already compressed or random, from three 16 KiB samples (start,
+/// middle, end): nearly every byte value equally likely (order-0 entropy above 7.5 bits per
+/// byte) **and** almost no repeated 4-byte sequence (under 2 % of positions), which is what
+/// makes deflate gain nothing. Both measures together: entropy alone calls periodic data with a
+/// flat byte histogram incompressible, which repeats catch.
+///
+/// Hand-written instead of a trial deflate (which this was): a compressor's window and output
+/// are copies of the plaintext that it frees unwiped (issue 14 finding 9). The only state here
+/// is byte counts and positions.
 fn looks_incompressible(data: &[u8]) -> bool {
     const SAMPLE: usize = 16 * 1024;
     if data.len() < 4 * SAMPLE {
@@ -275,11 +329,29 @@ fn looks_incompressible(data: &[u8]) -> bool {
     }
     let mid = data.len() / 2 - SAMPLE / 2;
     let end = data.len() - SAMPLE;
-    let packed: usize = [0, mid, end]
-        .into_iter()
-        .map(|start| miniz_oxide::deflate::compress_to_vec(&data[start..start + SAMPLE], 1).len())
-        .sum();
-    packed * 100 > 3 * SAMPLE * 95
+    [0, mid, end].into_iter().all(|start| {
+        let s = &data[start..start + SAMPLE];
+        let mut counts = [0u32; 256];
+        for &b in s {
+            counts[b as usize] += 1;
+        }
+        let n = SAMPLE as f64;
+        let entropy: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| -(c as f64 / n) * (c as f64 / n).log2()).sum();
+        // Last position of each 4-byte sequence, by a 12-bit hash; a hit is confirmed by
+        // comparing the bytes in place.
+        let mut last = [u16::MAX; 4096];
+        let mut repeats = 0usize;
+        for i in 0..SAMPLE - 3 {
+            let w = u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]);
+            let h = (w.wrapping_mul(2_654_435_761) >> 20) as usize;
+            let prev = last[h];
+            if prev != u16::MAX && s[prev as usize..prev as usize + 4] == s[i..i + 4] {
+                repeats += 1;
+            }
+            last[h] = i as u16;
+        }
+        entropy > 7.5 && repeats * 50 < SAMPLE
+    })
 }
 
 /// Encrypts `payload` in place; returns the encoded header and the payload's tag.
@@ -309,7 +381,7 @@ fn encrypt(
     header.wrapped_key = wrap_key(password_key, &wrap_nonce, &file_key, &prefix[..WRAP_AAD_END]);
     let encoded = header.encode();
 
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key[..]));
+    let cipher = Cipher::new(&file_key);
     let tag = cipher
         .encrypt_in_place_detached(Nonce::from_slice(&payload_nonce), &encoded, &mut payload[..])
         .expect("payload length is below the AES-GCM limit");

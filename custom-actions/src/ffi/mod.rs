@@ -64,13 +64,14 @@ impl Drop for OwnedHandle {
 /// Reads a string through an `Msi*W` getter following the SDK's two-step protocol: try a
 /// buffer, and on `ERROR_MORE_DATA` retry with the length (without the NUL) it reported.
 fn read_string(call: &'static str, mut get: impl FnMut(*mut u16, *mut u32) -> u32) -> Result<String, SessionError> {
-    let mut buf: Vec<u16> = vec![0; 256];
+    // Zeroized: the buffers hold property values such as EXPORT_PASSWORD (issue 14 finding 9).
+    let mut buf = zeroize::Zeroizing::new(vec![0u16; 256]);
     loop {
         let mut len = buf.len() as u32;
         let rc = get(buf.as_mut_ptr(), &mut len);
         match rc {
             ERROR_SUCCESS => return Ok(String::from_utf16_lossy(&buf[..len as usize])),
-            ERROR_MORE_DATA => buf = vec![0; len as usize + 1],
+            ERROR_MORE_DATA => buf = zeroize::Zeroizing::new(vec![0; len as usize + 1]),
             code => return Err(SessionError::Api { call, code }),
         }
     }
