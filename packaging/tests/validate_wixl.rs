@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use packaging::validate::{validate_file, Error, Severity};
+use test_support::{have_tool, skip_or_fail};
 use validate_support::show;
 
 const SOURCE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -99,16 +100,4 @@ fn not_an_msi_is_an_open_error_naming_the_file() {
     assert!(matches!(err, Error::Open { .. }));
     assert!(err.to_string().contains("plain.msi"), "{err}");
     assert!(validate_file(Path::new("/nonexistent/x.msi")).is_err());
-}
-
-fn have_tool(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-}
-
-/// Loud skip, or a failure under CI (which installs wixl).
-fn skip_or_fail(reason: &str) {
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("test cannot run under CI: {reason}");
-    }
-    eprintln!("\n========== SKIPPED: {reason} ==========\n");
 }

@@ -108,16 +108,8 @@ fn open(p: &Path) -> Pkg {
 }
 
 fn rows(pkg: &mut Pkg, table: &str) -> Vec<Vec<String>> {
-    let r = pkg.select_rows(msi::Select::table(table)).unwrap_or_else(|e| panic!("{table}: {e}"));
-    r.map(|row| (0..row.len()).map(|i| value_text(&row[i])).collect()).collect()
-}
-
-fn value_text(v: &msi::Value) -> String {
-    match v {
-        msi::Value::Null => String::new(),
-        msi::Value::Int(i) => i.to_string(),
-        msi::Value::Str(s) => s.clone(),
-    }
+    assert!(pkg.has_table(table), "no table {table}");
+    test_support::table_rows(pkg, table)
 }
 
 fn find<'a>(rows: &'a [Vec<String>], key: &str) -> &'a Vec<String> {
@@ -248,17 +240,12 @@ fn reproducible_and_content_addressed() {
     assert_eq!(left.len(), 1, "{left:?}");
 }
 
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
+/// Whether `name` (an msitools program) is installed; a loud, recorded skip when not (a
+/// failure under CI).
 fn tool(name: &str) -> bool {
-    let ok = Command::new(name).arg("--help").output().is_ok();
+    let ok = test_support::have_tool(name);
     if !ok {
-        if ci() {
-            panic!("{name} is required under CI");
-        }
-        eprintln!("SKIPPED: {name} not installed (apt-get install msitools)");
+        test_support::skip_or_fail(&format!("{name} not installed (apt-get install msitools)"));
     }
     ok
 }

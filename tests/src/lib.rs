@@ -1,4 +1,6 @@
-//! Shared helpers for the integration tests: where the built artefacts are, and loud skipping.
+//! Shared helpers for the integration tests: where the built artefacts are, and what they need
+//! to read them. The workspace-wide helpers (folders, loud skipping, MSI tables as strings) are
+//! `test-support`'s, re-exported here.
 //!
 //! The integration tests open what `cargo xtask dist` built. `cargo xtask test` runs `dist` first
 //! and passes the dist folder in `IDM_DIST_DIR`; a plain `cargo test` looks in `<target>/dist`.
@@ -9,9 +11,7 @@ use std::path::{Path, PathBuf};
 /// The environment variable naming the dist folder (set by `cargo xtask test`).
 pub const DIST_DIR_ENV: &str = "IDM_DIST_DIR";
 
-#[path = "../../xtask/src/paths.rs"]
-mod paths;
-pub use paths::{project_root, target_dir};
+pub use test_support::{have_tool, project_root, skip_or_fail, table_rows, target_dir, under_ci};
 
 /// The folder holding the release artefacts: `$IDM_DIST_DIR`, else `<target>/dist`.
 pub fn dist_dir() -> PathBuf {
@@ -114,26 +114,6 @@ pub fn xtask_binary() -> Option<PathBuf> {
     exe.is_file().then_some(exe)
 }
 
-/// Whether we run under CI (the `CI` environment variable is set and non-empty).
-pub fn under_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
-/// Reports a test that cannot run here: prints a loud `SKIPPED: <reason>` and returns, so the
-/// caller can `return`; under CI (`CI` set) it panics instead, since CI installs everything.
-pub fn skip_or_fail(reason: &str) {
-    if under_ci() {
-        panic!("test cannot run under CI: {reason}");
-    }
-    eprintln!("\n========== SKIPPED: {reason} ==========\n");
-}
-
-/// Whether a program is on `PATH` (e.g. `msiinfo`, `wixl`, `wine`).
-pub fn have_tool(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else { return false };
-    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-}
-
 /// Files with the given extension directly in `dir`, sorted.
 fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -197,26 +177,6 @@ pub fn open_msi() -> msi::Package<File> {
 /// When the file cannot be opened as an MSI database.
 pub fn open_msi_at(path: &Path) -> msi::Package<File> {
     msi::open(path).unwrap_or_else(|e| panic!("cannot open {} as an MSI: {e}", path.display()))
-}
-
-/// Reads every row of a table as strings (`Value::Null` as empty, integers in decimal), in the
-/// order of the table's columns; an absent table gives no rows.
-pub fn table_rows(package: &mut msi::Package<File>, table: &str) -> Vec<Vec<String>> {
-    if !package.has_table(table) {
-        return Vec::new();
-    }
-    let rows =
-        package.select_rows(msi::Select::table(table)).unwrap_or_else(|e| panic!("cannot read table {table}: {e}"));
-    rows.map(|row| {
-        (0..row.len())
-            .map(|i| match &row[i] {
-                msi::Value::Null => String::new(),
-                msi::Value::Int(n) => n.to_string(),
-                msi::Value::Str(s) => s.clone(),
-            })
-            .collect()
-    })
-    .collect()
 }
 
 /// Reads every row of a table as a map from column name to value (as in [`table_rows`]).

@@ -11,61 +11,25 @@
 //! (`--record` also writes it into `docs/e2e.md`). See `docs/e2e.md`.
 
 mod build;
-mod prereqs;
 mod product;
-mod registry;
 mod scenarios;
 mod secrets;
 mod snapshot;
-pub(crate) mod wine;
+mod toolkit;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::cli::E2eArgs;
+use crate::harness::{self, wine::Wine};
 use crate::{project_root, target_dir};
 use build::{Build, Builds};
 use product::Product;
-use scenarios::{Scenario, SCENARIOS};
-use wine::{Prefix, Wine};
-
-/// Everything a scenario needs from the run: the product, the built MSIs, the template prefix.
-pub struct Env {
-    /// The product configuration.
-    pub product: Product,
-    /// The MSIs and the payloads they were built from.
-    pub builds: Builds,
-    /// `<target>/e2e`.
-    pub root: PathBuf,
-    /// The run's template prefix.
-    pub template: Prefix,
-    /// Keep prefixes after the run.
-    pub keep: bool,
-    /// The host (Linux) `migrateEmbeddedConnector`, built on demand.
-    pub migrate_tool: std::cell::OnceCell<std::result::Result<PathBuf, String>>,
-}
-
-/// One row of the summary.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// Scenario name.
-    pub name: String,
-    /// Every msiexec exit code, in order.
-    pub codes: Vec<u32>,
-    /// Wall time.
-    pub seconds: f64,
-    /// Failed checks (empty = pass).
-    pub failures: Vec<String>,
-    /// Verbose logs written (Linux paths, kept under `<target>/e2e/logs`).
-    pub logs: Vec<PathBuf>,
-    /// Secrets used: (name, value).
-    pub secrets: Vec<(String, String)>,
-    /// Observations that are not failures (Wine limitations met, facts worth reading).
-    pub notes: Vec<String>,
-}
+use scenarios::SCENARIOS;
+use toolkit::{Env, Outcome, Scenario};
 
 /// Runs `cargo xtask e2e`.
 pub fn run(sh: &Shell, opts: &E2eArgs) -> Result<()> {
@@ -86,9 +50,10 @@ pub fn run(sh: &Shell, opts: &E2eArgs) -> Result<()> {
                  =====================================================\n"
             );
             eprintln!("{msg}");
-            if under_ci() {
+            if test_support::under_ci() {
                 bail!("Wine is missing under CI: {why}");
             }
+            test_support::record_skip("cargo xtask e2e", &format!("the Wine matrix was not run: {why}"));
             return Ok(());
         }
     };
@@ -103,13 +68,13 @@ pub fn run(sh: &Shell, opts: &E2eArgs) -> Result<()> {
     needed.dedup();
     let builds = Builds::prepare(sh, &product, &root, &needed, opts.prebuilt.as_deref())?;
 
-    let template = template_prefix(sh, &wine, &root)?;
+    let template = harness::template_prefix(sh, &wine, &root)?;
     let env = Env { product, builds, root: root.clone(), template, keep: opts.keep, migrate_tool: Default::default() };
 
     let mut outcomes = Vec::new();
     for s in &selected {
         eprintln!("e2e: --- {} ---", s.name);
-        let o = scenarios::run_one(sh, &env, s);
+        let o = toolkit::run_one(sh, &env, s);
         for f in &o.failures {
             eprintln!("e2e: {}: FAIL: {f}", s.name);
         }
@@ -145,10 +110,6 @@ pub fn run(sh: &Shell, opts: &E2eArgs) -> Result<()> {
     Ok(())
 }
 
-fn under_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
 fn select(only: &[String]) -> Result<Vec<&'static Scenario>> {
     if only.is_empty() {
         return Ok(SCENARIOS.iter().collect());
@@ -160,22 +121,6 @@ fn select(only: &[String]) -> Result<Vec<&'static Scenario>> {
             })
         })
         .collect()
-}
-
-/// Compiles the `ProcessPrng` shim and creates the template prefix (once per run).
-pub(crate) fn template_prefix(sh: &Shell, wine: &Wine, root: &Path) -> Result<Prefix> {
-    let src = project_root().join("tests/wine/bcryptprimitives.c");
-    let dll = root.join("shim/bcryptprimitives.dll");
-    std::fs::create_dir_all(root.join("shim"))?;
-    cmd!(sh, "x86_64-w64-mingw32-gcc -shared -O2 -Wall -o {dll} {src} -ladvapi32")
-        .quiet()
-        .run()
-        .context("compiling tests/wine/bcryptprimitives.c (needs mingw-w64: apt-get install gcc-mingw-w64-x86-64)")?;
-    let batch = project_root().join("tests/wine/msiexec-exit.cmd");
-    let t = Instant::now();
-    let prefix = wine.create_template(sh, &root.join("template"), &dll, &batch)?;
-    eprintln!("e2e: template prefix ready in {:.1} s", t.elapsed().as_secs_f64());
-    Ok(prefix)
 }
 
 /// The last row: every log of every scenario and every table of every MSI, scanned for every

@@ -11,7 +11,7 @@ mod bench;
 mod cli;
 mod dist;
 mod e2e;
-mod paths;
+mod harness;
 mod screenshots;
 mod sign;
 mod test;
@@ -23,7 +23,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use xshell::Shell;
 
-pub use paths::{project_root, target_dir};
+/// The workspace's folders, with the one rule the test crates use too (`test-support`).
+pub use test_support::{project_root, target_dir};
 
 fn main() -> ExitCode {
     // Usage errors print clap's message (with suggestions) and exit 2; --help exits 0.

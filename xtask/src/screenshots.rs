@@ -16,7 +16,7 @@ mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -24,15 +24,15 @@ use serde::Deserialize;
 use xshell::{cmd, Shell};
 
 use crate::cli::{DialogPath, ScreenshotsArgs};
+use crate::harness::{self, wine::Prefix, wine::Wine};
 use crate::{project_root, target_dir};
 use display::{Screen, Xvfb};
 use layout::Layout;
 use walk::{Walker, STEP_TIMEOUT};
 
-/// The Windows folder inside each prefix with the MSI, the batch file and the logs.
-/// Where the walk puts the MSI, the batch file and logs in a prefix: the e2e harness's folder,
+/// Where the walk puts the MSI, the batch file and logs in a prefix: the harness's folder,
 /// which its template prefix prepares.
-const WORK_WIN: &str = crate::e2e::wine::WORK_DIR_WIN;
+const WORK_WIN: &str = harness::wine::WORK_DIR_WIN;
 
 /// How long the whole `msiexec` may run after the last click before it is considered hung.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -45,13 +45,6 @@ const EXPORT_PASSWORD: &str = "Screenshot-Pass-42";
 struct ProductToml {
     install: Install,
     embedded_connector: EmbeddedConnector,
-    #[serde(default)]
-    prerequisite: Vec<Prerequisite>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Prerequisite {
-    detect: toml::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,8 +91,12 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
         }
         None => None,
     };
-    let tool = build_decrypt_tool(sh)?;
-    let template = template_prefix(sh, &root)?;
+    let tool = harness::migrate_tool(sh)?;
+    let wine = match Wine::detect(sh)? {
+        Ok(wine) => wine,
+        Err(why) => bail!("the dialog walk needs Wine: {why}"),
+    };
+    let template = harness::template_prefix(sh, &wine, &root)?;
     let xvfb = Xvfb::start()?;
     eprintln!("screenshots: Xvfb on {}, MSI {}", xvfb.display, msi.display());
     let screen = Screen::new(sh, &xvfb.display);
@@ -117,16 +114,22 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
         }
         eprintln!("screenshots: path `{name}`");
         let t = Instant::now();
-        let prefix = env.root.join(format!("prefix-{name}"));
-        let r = copy_prefix(sh, &template, &prefix).and_then(|()| path(&env, &prefix));
+        let prefix_path = env.root.join(format!("prefix-{name}"));
+        let prefix = Prefix::clone_from(sh, &template, &prefix_path).map(|p| p.on_display(screen.display()));
+        let r = match &prefix {
+            Ok(prefix) => path(&env, prefix),
+            Err(e) => Err(anyhow::anyhow!("{e:#}")),
+        };
         eprintln!(
             "screenshots: path `{name}` {} in {:.0} s",
             if r.is_ok() { "passed" } else { "FAILED" },
             t.elapsed().as_secs_f64()
         );
-        kill_prefix(sh, &prefix);
+        if let Ok(prefix) = &prefix {
+            prefix.kill(sh);
+        }
         if !keep && r.is_ok() {
-            let _ = std::fs::remove_dir_all(&prefix);
+            let _ = std::fs::remove_dir_all(&prefix_path);
         }
         results.push((name, r));
     }
@@ -154,7 +157,7 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     Ok(())
 }
 
-type PathFn = fn(&Env<'_>, &Path) -> Result<Vec<String>>;
+type PathFn = fn(&Env<'_>, &Prefix) -> Result<Vec<String>>;
 
 /// What every path needs.
 struct Env<'a> {
@@ -196,57 +199,6 @@ fn regex_escape(s: &str) -> String {
     })
 }
 
-/// Builds the Linux `migrateEmbeddedConnector`, which checks the exported `.enc`.
-fn build_decrypt_tool(sh: &Shell) -> Result<PathBuf> {
-    cmd!(sh, "cargo build -q -p custom-actions --bin migrateEmbeddedConnector")
-        .run()
-        .context("building the Linux migrateEmbeddedConnector")?;
-    let tool = target_dir().join("debug/migrateEmbeddedConnector");
-    if !tool.exists() {
-        bail!("cargo built no {}", tool.display());
-    }
-    Ok(tool)
-}
-
-/// Environment of every Wine command of a prefix.
-fn wine_env<'a>(cmd: xshell::Cmd<'a>, prefix: &Path, display: &str) -> xshell::Cmd<'a> {
-    cmd.env("WINEPREFIX", prefix)
-        .env("WINEARCH", "win64")
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-        .env("DISPLAY", display)
-}
-
-/// `C:\...` in a prefix, as a Linux path.
-fn c_path(prefix: &Path, windows_path: &str) -> PathBuf {
-    let rest = windows_path.strip_prefix("C:\\").expect("a C:\\ path");
-    rest.split('\\').filter(|s| !s.is_empty()).fold(prefix.join("drive_c"), |p, part| p.join(part))
-}
-
-/// The template prefix, made exactly as the end-to-end harness makes its own
-/// (`e2e::template_prefix`: `wineboot -i`, Windows 10, the `ProcessPrng` shim of
-/// tests/wine/bcryptprimitives.c, the exit-code batch file in `C:\e2e`).
-fn template_prefix(sh: &Shell, root: &Path) -> Result<PathBuf> {
-    let wine = match crate::e2e::wine::Wine::detect(sh)? {
-        Ok(wine) => wine,
-        Err(why) => bail!("the dialog walk needs Wine: {why}"),
-    };
-    Ok(crate::e2e::template_prefix(sh, &wine, root)?.path)
-}
-
-fn copy_prefix(sh: &Shell, template: &Path, prefix: &Path) -> Result<()> {
-    if prefix.exists() {
-        std::fs::remove_dir_all(prefix)?;
-    }
-    cmd!(sh, "cp -a {template} {prefix}").quiet().run()?;
-    Ok(())
-}
-
-/// Ends the Wine processes of one prefix (only this run's: `wineserver -k` is per prefix).
-fn kill_prefix(sh: &Shell, prefix: &Path) {
-    let _ = wine_env(cmd!(sh, "wineserver -k"), prefix, "").quiet().ignore_status().ignore_stderr().run();
-}
-
 /// A running `msiexec /i` with the full UI, and what it printed.
 struct MsiRun {
     child: std::process::Child,
@@ -256,19 +208,19 @@ struct MsiRun {
 
 impl Env<'_> {
     /// Starts `msiexec /i <msi> /l*v <log>` with the full UI through the exit-code batch file.
-    fn start(&self, prefix: &Path, name: &str) -> Result<MsiRun> {
+    fn start(&self, prefix: &Prefix, name: &str) -> Result<MsiRun> {
         self.start_with(prefix, name, &self.msi, &[])
     }
 
     /// [`Env::start`] with another MSI and extra `PROPERTY=value` arguments.
-    fn start_with(&self, prefix: &Path, name: &str, msi: &Path, properties: &[&str]) -> Result<MsiRun> {
-        let work = c_path(prefix, WORK_WIN);
+    fn start_with(&self, prefix: &Prefix, name: &str, msi: &Path, properties: &[&str]) -> Result<MsiRun> {
+        let work = prefix.c(WORK_WIN);
         std::fs::copy(msi, work.join("product.msi"))?;
         let log_win = format!(r"{WORK_WIN}\logs\{name}.log");
         let stdout = work.join(format!("{name}.out"));
         // In the background while xdotool drives it: `cmd!` runs processes to completion only.
-        let child = Command::new("wine")
-            .args([
+        let child = prefix
+            .command(&[
                 "cmd",
                 "/c",
                 &format!(r"{WORK_WIN}\msiexec-exit.cmd"),
@@ -278,24 +230,19 @@ impl Env<'_> {
                 &log_win,
             ])
             .args(properties)
-            .env("WINEPREFIX", prefix)
-            .env("WINEARCH", "win64")
-            .env("WINEDEBUG", "-all")
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-            .env("DISPLAY", self.screen.display())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(Stdio::null())
             .spawn()
             .context("starting wine cmd /c msiexec-exit.cmd")?;
-        Ok(MsiRun { child, stdout, log: c_path(prefix, &log_win) })
+        Ok(MsiRun { child, stdout, log: prefix.c(&log_win) })
     }
 
     /// Waits for the run to end and returns the full Windows exit code.
-    fn finish(&self, run: &mut MsiRun, prefix: &Path) -> Result<u32> {
+    fn finish(&self, run: &mut MsiRun, prefix: &Prefix) -> Result<u32> {
         let start = Instant::now();
         while run.child.try_wait()?.is_none() {
             if start.elapsed() > EXIT_TIMEOUT {
-                kill_prefix(self.sh, prefix);
+                prefix.kill(self.sh);
                 bail!("msiexec did not end within {} s after the last dialog", EXIT_TIMEOUT.as_secs());
             }
             std::thread::sleep(Duration::from_millis(300));
@@ -313,13 +260,13 @@ impl Env<'_> {
     }
 
     /// The product folder of a prefix on the Linux side.
-    fn product_dir(&self, prefix: &Path) -> PathBuf {
-        c_path(prefix, &self.product_dir_win)
+    fn product_dir(&self, prefix: &Prefix) -> PathBuf {
+        prefix.c(&self.product_dir_win)
     }
 
     /// Creates a previous version's embedded-connector configuration in the prefix: each path
     /// of product.toml's `[embedded_connector]` (a folder with two files, or a file).
-    fn plant_configuration(&self, prefix: &Path) -> Result<BTreeMap<PathBuf, String>> {
+    fn plant_configuration(&self, prefix: &Prefix) -> Result<BTreeMap<PathBuf, String>> {
         let dir = self.product_dir(prefix);
         let mut files = BTreeMap::new();
         for rel in &self.product.embedded_connector.paths {
@@ -342,37 +289,13 @@ impl Env<'_> {
 
     /// Makes the prefix look like a machine with every registry-detected `[[prerequisite]]` of
     /// product.toml present (each value at its minimum), as the e2e matrix does.
-    fn install_prerequisites(&self, prefix: &Path) -> Result<()> {
-        let mut reg = String::from("Windows Registry Editor Version 5.00\r\n");
-        for p in &self.product.prerequisite {
-            let Some(r) = p.detect.get("registry") else { continue };
-            let field = |k: &str| r.get(k).and_then(toml::Value::as_str).unwrap_or_default().to_string();
-            if !field("root").eq_ignore_ascii_case("HKLM") {
-                continue;
-            }
-            let escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-            let min = field("min_version");
-            // A number is a DWORD (e.g. .NET's Release), anything else a string (a version).
-            let data = match min.parse::<u32>() {
-                Ok(n) => format!("dword:{n:08x}"),
-                Err(_) if min.is_empty() => "\"1\"".to_string(),
-                Err(_) => format!("\"{}\"", escape(&min)),
-            };
-            let value = field("value");
-            let name = if value.is_empty() { "@".to_string() } else { format!("\"{}\"", escape(&value)) };
-            reg.push_str(&format!("\r\n[HKEY_LOCAL_MACHINE\\{}]\r\n{name}={data}\r\n", field("key")));
-        }
-        std::fs::write(c_path(prefix, &format!(r"{WORK_WIN}\prerequisites.reg")), reg)?;
-        let sh = self.sh;
-        let file = format!(r"{WORK_WIN}\prerequisites.reg");
-        wine_env(cmd!(sh, "wine regedit /S {file}"), prefix, "").quiet().ignore_stdout().ignore_stderr().run()?;
-        wine_env(cmd!(sh, "timeout 120 wineserver -w"), prefix, "").quiet().run()?;
-        Ok(())
+    fn install_prerequisites(&self, prefix: &Prefix) -> Result<()> {
+        prefix.provide_prerequisites(self.sh, &project_root().join("wix/product.toml"))
     }
 
     /// Whether the product's files were installed (the product folder has a file other than
     /// the planted configuration).
-    fn installed_files(&self, prefix: &Path, planted: &BTreeMap<PathBuf, String>) -> usize {
+    fn installed_files(&self, prefix: &Prefix, planted: &BTreeMap<PathBuf, String>) -> usize {
         walk_files(&self.product_dir(prefix)).into_iter().filter(|f| !planted.contains_key(f)).count()
     }
 }
@@ -481,7 +404,7 @@ fn install_ends_with(w: &mut Walker<'_>, end: &str, progress_shot: Option<&str>)
 }
 
 /// No configuration, prerequisites present: the plain install, photographing every dialog.
-fn fresh(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+fn fresh(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let mut run = env.start(prefix, "fresh")?;
     {
@@ -505,7 +428,7 @@ fn fresh(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
 
 /// Prerequisites missing (a bare prefix): the prerequisites dialog lists them and offers to
 /// install them; then Cancel, Yes: the installer stops with 1602 and installs nothing.
-fn missing(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+fn missing(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     let mut run = env.start(prefix, "missing")?;
     {
         let mut w = env.walker(&mut run);
@@ -550,7 +473,7 @@ fn missing(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
 /// A configuration, answer Yes, and the install fails after the configuration was moved aside
 /// (the test variant's fault injection, `IDM_FAIL_AFTER_CONNECTOR_MOVE=1`): the fatal-error
 /// dialog, 1603, and the configuration is back as it was.
-fn rollback(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+fn rollback(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     let test_msi =
         env.test_msi.as_ref().context("no test-variant MSI (build it with `cargo xtask dist --variant test`)")?;
     env.install_prerequisites(prefix)?;
@@ -605,7 +528,7 @@ fn rollback(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
 }
 
 /// A configuration, answer Yes: the configuration goes, the product is installed.
-fn discard(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+fn discard(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start(prefix, "discard")?;
@@ -638,7 +561,7 @@ fn discard(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
 
 /// A configuration, answer No: password, export, Exit, Yes, Finish; 1602 and a `.enc` that
 /// decrypts to the planted files.
-fn export(env: &Env<'_>, prefix: &Path) -> Result<Vec<String>> {
+fn export(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start(prefix, "export")?;
     {

@@ -212,8 +212,8 @@ mod tests {
     #[test]
     fn osslsigncode_signs_dll_and_msi() {
         for tool in ["openssl", "osslsigncode", "x86_64-w64-mingw32-gcc", "wixl"] {
-            if !have_tool(tool) {
-                skip_or_fail(&format!("{tool} is not installed"));
+            if !test_support::have_tool(tool) {
+                test_support::skip_or_fail(&format!("{tool} is not installed"));
                 return;
             }
         }
@@ -316,17 +316,5 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
-    }
-
-    fn have_tool(program: &str) -> bool {
-        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-    }
-
-    /// Loud skip, or a failure under CI (which installs every tool).
-    fn skip_or_fail(reason: &str) {
-        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-            panic!("test cannot run under CI: {reason}");
-        }
-        eprintln!("\n========== SKIPPED: {reason} ==========\n");
     }
 }

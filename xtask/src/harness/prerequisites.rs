@@ -1,13 +1,11 @@
-//! Prerequisites and CEIP as the matrix sees them: the registry values that make a prefix look
-//! like a machine with every `[[prerequisite]]` of `wix/product.toml` present, and the checks of
-//! what the prerequisite and CEIP actions leave behind (docs/target-machine.md).
+//! The prerequisites of `wix/product.toml` as the Wine harness sees them: their names, their
+//! registry detections, and the `regedit` file that makes a prefix look like a machine with
+//! every `[[prerequisite]]` present (docs/target-machine.md).
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-
-use super::scenarios::Ctx;
 
 #[derive(Deserialize, Default)]
 struct Raw {
@@ -23,13 +21,17 @@ struct Prereq {
 
 /// A registry detection: hive-relative key, value name and the lowest accepted value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct RegDetect {
-    key: String,
-    value: String,
-    min_version: Option<String>,
+pub struct RegDetect {
+    /// The key under `HKEY_LOCAL_MACHINE`.
+    pub key: String,
+    /// The value name (empty: the default value).
+    pub value: String,
+    /// The lowest accepted value, if any.
+    pub min_version: Option<String>,
 }
 
-fn load(product_toml: &Path) -> Result<Vec<(String, Option<RegDetect>)>> {
+/// Every prerequisite: its display name and its HKLM registry detection (if it has one).
+pub fn load(product_toml: &Path) -> Result<Vec<(String, Option<RegDetect>)>> {
     let text = std::fs::read_to_string(product_toml).with_context(|| format!("reading {}", product_toml.display()))?;
     let raw: Raw =
         toml::from_str(&text).with_context(|| format!("reading [[prerequisite]] from {}", product_toml.display()))?;
@@ -83,36 +85,6 @@ pub fn reg_file(product_toml: &Path) -> Result<String> {
 
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-/// After `INSTALL_PREREQUISITES=1`: every registry-detected prerequisite of `toml` is present.
-pub fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
-    let list = load(toml)?;
-    let reg = ctx.hklm()?;
-    for (name, detect) in list {
-        let Some(d) = detect else { continue };
-        let found = reg.key(&d.key).and_then(|k| k.get(&d.value)).is_some();
-        if !found {
-            ctx.fail(format!(
-                "INSTALL_PREREQUISITES=1: `{name}` is still missing (HKLM\\{}\\{} not set)",
-                d.key, d.value
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The CEIP decision the install recorded: `HKLM\SOFTWARE\<manufacturer>\<name>\CEIP`,
-/// `Enabled` = 1 or 0 (wix/target-machine.wxs.tera, component `CeipSetting`).
-pub fn expect_ceip(ctx: &mut Ctx<'_>, opted_in: bool, step: &str) -> Result<()> {
-    let key = ctx.product().ceip_key();
-    let reg = ctx.hklm()?;
-    let got = reg.key(&key).and_then(|k| k.get("Enabled")).cloned();
-    let want = super::registry::Value::Dword(u32::from(opted_in));
-    if got.as_ref() != Some(&want) {
-        ctx.fail(format!("{step}: HKLM\\{key}\\Enabled is {got:?}, expected {want:?}"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! Wine prefixes for the end-to-end matrix: one template prefix per run (with the
-//! `ProcessPrng` shim), copied per scenario, and `msiexec` runs whose full Windows exit code is
-//! read through a batch file (Wine truncates exit codes to 8 bits on the way to Linux).
+//! Wine prefixes for the e2e matrix and the dialog walk: one template prefix per run (with the
+//! `ProcessPrng` shim), copied per scenario or path, and `msiexec` runs whose full Windows exit
+//! code is read through a batch file (Wine truncates exit codes to 8 bits on the way to Linux).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -54,7 +54,7 @@ impl Wine {
             std::fs::remove_dir_all(path)
                 .with_context(|| format!("removing old template prefix {}", path.display()))?;
         }
-        let prefix = Prefix { wine: self.clone(), path: path.to_path_buf(), runs: 0 };
+        let prefix = Prefix { wine: self.clone(), path: path.to_path_buf(), runs: 0, display: String::new() };
         let wine = &self.wine;
         prefix
             .env(cmd!(sh, "{wine} wineboot -i"))
@@ -123,6 +123,8 @@ pub struct Prefix {
     /// The prefix folder (`WINEPREFIX`).
     pub path: PathBuf,
     runs: u32,
+    /// The X display its programs use (empty: none, for silent runs).
+    display: String,
 }
 
 impl Prefix {
@@ -136,7 +138,13 @@ impl Prefix {
             .quiet()
             .run()
             .with_context(|| format!("copying the template prefix to {}", path.display()))?;
-        Ok(Prefix { wine: template.wine.clone(), path: path.to_path_buf(), runs: 0 })
+        Ok(Prefix { wine: template.wine.clone(), path: path.to_path_buf(), runs: 0, display: String::new() })
+    }
+
+    /// The same prefix with its programs on the X display `display` (the dialog walk).
+    pub fn on_display(mut self, display: &str) -> Prefix {
+        self.display = display.to_string();
+        self
     }
 
     /// Adds the Wine environment of this prefix to a command.
@@ -147,7 +155,20 @@ impl Prefix {
             // No Mono/Gecko download prompts; nothing here needs .NET or HTML.
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
             // `/qn` needs no display; an empty DISPLAY keeps Wine off any X server.
-            .env("DISPLAY", "")
+            .env("DISPLAY", &self.display)
+    }
+
+    /// `wine <args>` in this prefix as a `std::process::Command`, for a program that runs in
+    /// the background while something else drives it (`xshell` runs to completion only).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(&self.wine.wine);
+        c.args(args)
+            .env("WINEPREFIX", &self.path)
+            .env("WINEARCH", "win64")
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env("DISPLAY", &self.display);
+        c
     }
 
     /// The Linux path of a `C:\...` path in this prefix (`C:` is `<prefix>/drive_c`).
@@ -236,6 +257,22 @@ impl Prefix {
         let out = self.env(cmd!(sh, "timeout -k 10 120 {wine} {args...}")).quiet().ignore_stderr().read()?;
         self.settle(sh)?;
         Ok(out)
+    }
+
+    /// Writes the registry values of every `[[prerequisite]]` of `product_toml` (each at its
+    /// minimum) into the prefix, as on a machine that has them (docs/target-machine.md).
+    pub fn provide_prerequisites(&self, sh: &Shell, product_toml: &Path) -> Result<()> {
+        let reg = super::prerequisites::reg_file(product_toml)?;
+        if reg.is_empty() {
+            return Ok(());
+        }
+        let file = self.c(WORK_DIR_WIN).join("prerequisites.reg");
+        // regedit reads UTF-16LE with a BOM.
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(reg.encode_utf16().flat_map(u16::to_le_bytes));
+        std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+        self.wine(sh, &["regedit", "/S", &format!(r"{WORK_DIR_WIN}\prerequisites.reg")])?;
+        Ok(())
     }
 
     /// The prefix's machine registry (`system.reg`, i.e. `HKEY_LOCAL_MACHINE`), read after the
