@@ -280,7 +280,13 @@ fn dll_entry_must_be_exported() {
     f.set("CustomAction", "DetectThing", "Target", s("DetectThings"));
     let found = only(&f.report(), "dll-entry");
     assert_eq!((found[0].row.as_str(), found[0].column.as_deref()), ("DetectThing", Some("Target")));
-    assert!(found[0].message.contains("DetectThing,") || found[0].message.contains("DetectThing"));
+    // The message names the bad entry and lists the real exports; the real name must be one of
+    // the listed names on its own (the bad value "DetectThings" contains it, so a substring
+    // check would pass on the echo alone).
+    let message = &found[0].message;
+    assert!(message.contains("DllEntry 'DetectThings'"), "{message}");
+    let listed = message.split("(exports: ").nth(1).and_then(|r| r.strip_suffix(')')).unwrap_or("");
+    assert!(listed.split(", ").any(|name| name == "DetectThing"), "the exports listed: {message}");
 
     let mut f = Fixture::clean();
     f.binaries.insert("CaDll".into(), b"#!/bin/sh\n".to_vec());

@@ -115,27 +115,94 @@ fn every_component_is_in_a_feature_and_64_bit() {
     }
 }
 
+/// The component GUID of every payload file, as installed under PRODUCTDIR: known answers
+/// computed once with Python's `uuid` (independent of `packaging::harvest`), UUIDv5 in the
+/// namespace of `wix/product.toml`'s upgrade code of `component:<product_dir>\\<path>` in lower
+/// case, e.g. `python3 -c "import uuid; print(uuid.uuid5(uuid.UUID('{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2C}'),
+/// 'component:vmwareidentitymanager\\conf\\logging.xml'))"`. docs/architecture.md promises they stay the
+/// same across versions (MSI SDK "Changing the Component Code"). A new payload file needs its
+/// vector here.
+const PAYLOAD_COMPONENT_GUIDS: &[(&str, &str)] = &[
+    ("bin/idm-sample-service.exe", "{FC398B30-BC32-5424-888C-7EA1D173638B}"),
+    ("conf/application.properties", "{48B19E06-E6E8-505F-9D0B-08E4A1898D7C}"),
+    ("conf/logging.xml", "{94D49C41-9D29-5382-A884-92064C268F2E}"),
+    ("docs/README.txt", "{EB163776-EF9F-5F1F-BE6B-06FA44E80129}"),
+    ("docs/Release Notes.txt", "{8D2E9312-61C9-599E-B6D1-AC51FF29DFFF}"),
+    ("docs/licenses/THIRD-PARTY.txt", "{8093D878-CC80-52CF-9235-6A77073FA159}"),
+    ("lib/ext/saml-plugin.jar", "{5CFBABCB-6571-5B64-A6E3-7394F5B5457F}"),
+    ("lib/idm-core.jar", "{7665C67D-DD83-5E7E-BB83-499780264861}"),
+    ("logs/README.txt", "{524F3D61-9FB0-50BF-A4C4-AD3776BBFDB5}"),
+    ("webapps/ROOT/index.html", "{09E11C1F-09D5-5F8F-9EBC-7BCE494A34A8}"),
+];
+
+/// `wix/product.toml`'s upgrade code: fixed for the product's life (MSI SDK "UpgradeCode
+/// property"), so written here rather than read from the configuration.
+const UPGRADE_CODE: &str = "{6F1C2A3B-8D4E-4B5F-9A6C-7D8E9F0A1B2C}";
+
+/// ProductCode by ProductVersion, known answers computed with Python's `uuid`: UUIDv5 in the
+/// backend's namespace `5b0c1b8e-3f0e-4f55-9a87-6a4f1d0c2e71` of
+/// `ProductCode\x1f{UPGRADE_CODE}\x1f<version>` (packaging/tests/known_answers.rs). Every version
+/// has its own (MSI SDK "Changing the Product Code": a major upgrade needs a new one).
+const PRODUCT_CODES: &[(&str, &str)] = &[
+    ("3.3.1", "{0977538A-C109-5825-AF57-7B6AA21061BF}"),
+    ("3.3.2", "{FAC0AAF7-8AAD-5D28-B495-C90EEC44BE1E}"),
+    ("3.3.3", "{E42738D7-C1A4-52E6-9D44-170C5F1D1E25}"),
+];
+
 #[test]
-fn payload_component_guids_are_derived_from_the_upgrade_code() {
+fn payload_component_guids_are_the_known_answers() {
     let mut msi = open_msi();
-    let config = product_config();
-    let files = by_key(table_maps(&mut msi, "File"), "File");
+    let dirs = by_key(table_maps(&mut msi, "Directory"), "Directory");
     let components = by_key(table_maps(&mut msi, "Component"), "Component");
-    let h = packaging::harvest::harvest(
-        &staged_payload_dir(),
-        "PRODUCTDIR",
-        &config.upgrade_code.0,
-        &config.install.product_dir,
-        &[],
-    )
-    .unwrap();
-    for f in &h.files {
-        let row = files.get(&f.file_id).unwrap_or_else(|| panic!("File {} missing", f.file_id));
-        assert_eq!(row["Component_"], f.component_id);
-        let comp = &components[&f.component_id];
-        assert_eq!(comp["ComponentId"], f.guid, "{}", f.relative_path);
-        assert_eq!(comp["KeyPath"], f.file_id, "{}: the file is the key path", f.relative_path);
+    let mut got: BTreeMap<String, String> = BTreeMap::new();
+    for f in table_maps(&mut msi, "File") {
+        let comp = &components[&f["Component_"]];
+        if dir_path_below(&dirs, &comp["Directory_"], "SUPPORTDIR").is_some() {
+            continue;
+        }
+        let Some(rel) = dir_path_below(&dirs, &comp["Directory_"], "PRODUCTDIR") else { continue };
+        let name = long_name(&f["FileName"]);
+        let path = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+        assert_eq!(comp["KeyPath"], f["File"], "{path}: the file is its component's key path");
+        got.insert(path, comp["ComponentId"].clone());
     }
+    let want: BTreeMap<String, String> =
+        PAYLOAD_COMPONENT_GUIDS.iter().map(|(p, g)| (p.to_string(), g.to_string())).collect();
+    assert_eq!(got, want, "payload component GUIDs (path -> ComponentId) vs the known answers");
+}
+
+#[test]
+fn product_code_is_the_known_answer_for_the_version() {
+    let mut msi = open_msi();
+    let props = by_key(table_maps(&mut msi, "Property"), "Property");
+    assert_eq!(property(&props, "UpgradeCode"), UPGRADE_CODE);
+    let version = property(&props, "ProductVersion");
+    let Some((_, want)) = PRODUCT_CODES.iter().find(|(v, _)| *v == version) else {
+        panic!("no known ProductCode for version {version}: add it to PRODUCT_CODES, computed with Python's uuid as described there")
+    };
+    assert_eq!(property(&props, "ProductCode"), *want, "ProductCode of version {version}");
+}
+
+/// The one feature, as `wix/product.toml` declares it and `wix/main.wxs.tera` authors it
+/// (`AllowAdvertise="no" Absent="disallow"`, Display left at WiX's default `collapse`), in the
+/// terms of the MSI SDK "Feature Table": Attributes = msidbFeatureAttributesDisallowAdvertise (8)
+/// | msidbFeatureAttributesUIDisallowAbsent (16); Display non-zero (0 would hide it); no parent,
+/// no configurable directory.
+#[test]
+fn the_feature_row_is_as_authored() {
+    let mut msi = open_msi();
+    let features = table_maps(&mut msi, "Feature");
+    assert_eq!(features.len(), 1, "{features:?}");
+    let f = &features[0];
+    assert_eq!(f["Feature"], "ProductFeature");
+    assert_eq!(f["Feature_Parent"], "");
+    assert_eq!(f["Title"], "VMware Identity Manager");
+    assert_eq!(f["Description"], "The VMware Identity Manager service and its files.");
+    assert_eq!(f["Level"], "1");
+    assert_eq!(f["Directory_"], "");
+    assert_eq!(f["Attributes"], (8 | 16).to_string());
+    let display: i32 = f["Display"].parse().unwrap_or(0);
+    assert!(display > 0, "Display {display}: the feature must be visible (WiX's default is collapse, not hidden)");
 }
 
 #[test]
