@@ -113,10 +113,75 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
 }
 
 fn parse_xml<'t>(path: &Path, text: &'t str) -> Result<roxmltree::Document<'t>, Error> {
+    if let Some((row, col)) = too_deep(text) {
+        return Err(Error::Wix { file: path.to_path_buf(), line: row, column: col, message: too_deep_message() });
+    }
     roxmltree::Document::parse(text).map_err(|e| {
         let p = e.pos();
         Error::Wix { file: path.to_path_buf(), line: p.row, column: p.col, message: format!("malformed XML: {e}") }
     })
+}
+
+/// Deepest element nesting accepted. `roxmltree` parses nested elements recursively and has no
+/// depth option: about 2,000 nested elements overflowed the stack, an abort instead of an error
+/// (issue 14 finding 14). Real WiX sources nest a few tens deep (Directory trees).
+pub(crate) const MAX_DEPTH: usize = 256;
+
+fn too_deep_message() -> String {
+    format!("elements are nested more than {MAX_DEPTH} deep (a WiX source never needs that; is this file generated wrongly?)")
+}
+
+/// The position (row, column, 1-based; columns in characters like `roxmltree`) of the first
+/// start tag nested deeper than [`MAX_DEPTH`], found by a scan of the text before parsing.
+/// Hand-written because the parser itself is what overflows: it only needs to tell start,
+/// end and empty tags apart and skip comments, processing instructions, CDATA, declarations
+/// and quoted attribute values. Malformed text is left to the parser's own errors.
+fn too_deep(text: &str) -> Option<(u32, u32)> {
+    let b = text.as_bytes();
+    let skip_to = |from: usize, end: &[u8]| {
+        b[from..].windows(end.len()).position(|w| w == end).map_or(b.len(), |p| from + p + end.len())
+    };
+    let (mut i, mut depth) = (0, 0usize);
+    while let Some(p) = b[i..].iter().position(|&c| c == b'<') {
+        let at = i + p;
+        let rest = &b[at..];
+        i = if rest.starts_with(b"<!--") {
+            skip_to(at, b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            skip_to(at, b"]]>")
+        } else if rest.starts_with(b"<?") {
+            skip_to(at, b"?>")
+        } else if rest.starts_with(b"<!") || rest.starts_with(b"</") {
+            depth = depth.saturating_sub(usize::from(rest[1] == b'/'));
+            skip_to(at, b">")
+        } else {
+            // A start tag: find its '>' outside quoted attribute values.
+            let (mut j, mut quote) = (at + 1, None);
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (None, b'"' | b'\'') => quote = Some(b[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j > at && b.get(j - 1) != Some(&b'/') {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let before = &text[..at];
+                    let row = before.matches('\n').count() + 1;
+                    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    return Some((row as u32, col as u32));
+                }
+            }
+            j + 1
+        };
+        if i >= b.len() {
+            break;
+        }
+    }
+    None
 }
 
 /// Reads a source file: UTF-8, or Windows-1252 when its XML declaration says so (candle reads
@@ -193,6 +258,9 @@ pub fn lower_sources(
     let docs = sources
         .iter()
         .map(|(_, p)| {
+            if let Some((row, col)) = too_deep(&p.text) {
+                return Err(p.map.loc_of_line_col(&p.text, row, col).error(too_deep_message()));
+            }
             roxmltree::Document::parse(&p.text).map_err(|e| {
                 let pos = e.pos();
                 p.map.loc_of_line_col(&p.text, pos.row, pos.col).error(format!("malformed XML: {e}"))
@@ -249,4 +317,51 @@ pub fn lower_sources(
     }
     let product = product.ok_or_else(|| Error::Link("no <Product> element in any source".to_string()))?;
     Ok((model, product, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14 finding 14: thousands of nested elements give an error with file, line and
+    /// column, not a stack overflow.
+    #[test]
+    fn deep_nesting_is_an_error_with_a_position() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wxs = tmp.path().join("deep.wxs");
+        let depth = 5000;
+        let mut text = String::from("<?xml version=\"1.0\"?>\n<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\n<Fragment>\n<DirectoryRef Id=\"TARGETDIR\">\n");
+        for i in 0..depth {
+            text.push_str(&format!("<Directory Id=\"d{i}\" Name=\"d{i}\">\n"));
+        }
+        for _ in 0..depth {
+            text.push_str("</Directory>\n");
+        }
+        text.push_str("</DirectoryRef>\n</Fragment>\n</Wix>\n");
+        std::fs::write(&wxs, text).unwrap();
+        let spec = BuildSpec {
+            sources: vec![wxs.clone()],
+            localizations: vec![],
+            variables: BTreeMap::new(),
+            output: tmp.path().join("out.msi"),
+            source_date_epoch: Some(DEFAULT_EPOCH),
+        };
+        let err = super::super::build(&spec).unwrap_err().to_string();
+        // <Wix> is depth 1, so the first element deeper than MAX_DEPTH is on line MAX_DEPTH + 2.
+        let line = MAX_DEPTH + 2;
+        assert!(err.contains(&format!("deep.wxs:{line}:1")), "{err}");
+        assert!(err.contains("nested more than"), "{err}");
+        assert!(!tmp.path().join("out.msi").exists());
+    }
+
+    #[test]
+    fn depth_scan_counts_only_element_nesting() {
+        let nest = |n: usize, open: &str, close: &str| format!("{}{}", open.repeat(n), close.repeat(n));
+        assert_eq!(too_deep(&nest(MAX_DEPTH, "<a>", "</a>")), None);
+        assert_eq!(too_deep(&nest(MAX_DEPTH + 1, "<a>", "</a>")), Some((1, 3 * MAX_DEPTH as u32 + 1)));
+        // Empty elements, comments, PIs, CDATA and '>' in attribute values do not nest.
+        let flat = "<a x='>' y=\"/>\"><!-- <b> --><?pi <c>?><![CDATA[<d>]]><e/></a>".repeat(1000);
+        assert_eq!(too_deep(&flat), None);
+        assert_eq!(too_deep(&format!("<r>\n{}", nest(MAX_DEPTH, "<a/><b>", "</b>"))), Some((2, 7 * 256 - 2)));
+    }
 }
