@@ -114,53 +114,41 @@ pub fn xtask_binary() -> Option<PathBuf> {
     exe.is_file().then_some(exe)
 }
 
-/// Files with the given extension directly in `dir`, sorted.
-fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case(extension)))
-        .collect();
-    found.sort();
-    found
+/// The last build's artefact of this name in [`dist_dir`], if it is there.
+fn last_build_file(name: impl FnOnce(&BuildRecord) -> &str) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(wix_out_dir().join("build-spec.json")).ok()?;
+    let record: BuildRecord = serde_json::from_str(&text).ok()?;
+    let path = dist_dir().join(name(&record));
+    path.is_file().then_some(path)
 }
 
-/// The release MSI in [`dist_dir`], if exactly one is there.
+/// The MSI of the last `cargo xtask dist` into [`dist_dir`] (named in its `build-spec.json`; the
+/// folder may also hold other versions' builds), if it is there.
 pub fn try_release_msi() -> Option<PathBuf> {
-    let mut msis = files_with_extension(&dist_dir(), "msi");
-    if msis.len() == 1 {
-        msis.pop()
-    } else {
-        None
-    }
+    last_build_file(|r| &r.msi_name)
 }
 
-/// The release MSI (the one `.msi` in [`dist_dir`]).
+/// The MSI of the last `cargo xtask dist` into [`dist_dir`].
 ///
 /// # Panics
-/// When there is none (or several): run `cargo xtask dist` first.
+/// When there is none: run `cargo xtask dist` first.
 pub fn release_msi() -> PathBuf {
-    let dir = dist_dir();
-    let msis = files_with_extension(&dir, "msi");
-    match msis.len() {
-        1 => msis.into_iter().next().expect("one element"),
-        0 => panic!("no .msi in {}: run `cargo xtask dist` first (or `cargo xtask test`, which does)", dir.display()),
-        n => panic!("{n} .msi files in {}, expected exactly one: {msis:?}", dir.display()),
-    }
+    try_release_msi().unwrap_or_else(|| {
+        panic!(
+            "no MSI of a last build in {} (see {}): run `cargo xtask dist` first (or `cargo xtask test`, which does)",
+            dist_dir().display(),
+            wix_out_dir().join("build-spec.json").display()
+        )
+    })
 }
 
-/// The release bundle (the one `.zip` in [`dist_dir`]).
+/// The release bundle of the last `cargo xtask dist` into [`dist_dir`].
 ///
 /// # Panics
-/// When there is none (or several): run `cargo xtask dist` first.
+/// When there is none: run `cargo xtask dist` first.
 pub fn release_zip() -> PathBuf {
-    let dir = dist_dir();
-    let zips = files_with_extension(&dir, "zip");
-    match zips.len() {
-        1 => zips.into_iter().next().expect("one element"),
-        0 => panic!("no .zip in {}: run `cargo xtask dist` first", dir.display()),
-        n => panic!("{n} .zip files in {}, expected exactly one: {zips:?}", dir.display()),
-    }
+    last_build_file(|r| &r.zip_name)
+        .unwrap_or_else(|| panic!("no zip of a last build in {}: run `cargo xtask dist` first", dist_dir().display()))
 }
 
 /// Opens the release MSI with the `msi` crate.

@@ -169,9 +169,9 @@ fn unknown_config_key_fails() {
 }
 
 #[test]
-fn malformed_extra_wxs_fails_at_the_msi_step_leaving_nothing() {
-    // A failure after the payload is staged and the templates rendered: the MSI step names the
-    // file and position, and neither an MSI nor a zip appears in the output folder.
+fn malformed_extra_wxs_fails_before_the_cross_compile_leaving_nothing() {
+    // Every input is checked first: a broken extra source is named with its position before
+    // anything is compiled, and neither an MSI nor a zip appears in the output folder.
     let dir = tempfile::tempdir().unwrap();
     let config = config_with(dir.path(), "version = \"3.3.2\"", "version = \"3.3.2\"");
     let bad = dir.path().join("broken.wxs");
@@ -179,7 +179,7 @@ fn malformed_extra_wxs_fails_at_the_msi_step_leaving_nothing() {
     let out = dir.path().join("out");
     let Some((ok, stderr)) = dist(&config, &out, &["--extra-wxs", bad.to_str().unwrap()]) else { return };
     assert!(!ok, "dist succeeded with a malformed source");
-    assert!(stderr.contains("build the MSI") && stderr.contains("broken.wxs:"), "{stderr}");
+    assert!(stderr.contains("check the inputs") && stderr.contains("broken.wxs:5:"), "{stderr}");
+    assert!(!stderr.contains("cross-compile"), "the cross-compile ran before the inputs were checked: {stderr}");
     assert_no_release(&out);
-    assert!(!out.join("wix/out").exists(), "the build folder of the failed MSI was left behind");
 }

@@ -1,16 +1,20 @@
 //! `cargo xtask dist`: product config + payload -> rendered WiX sources -> MSI -> release bundle.
 //!
-//! Steps (each printed with its time): read the config, check the cross toolchain, cross-compile
-//! the Windows binaries, stage the payload, harvest it, render every `wix/*.wxs.tera`, build the
-//! MSI with `packaging::wix`, validate it, sign it (when configured), write the zip bundle, and
-//! only then move the MSI and the zip into the output folder. A failure at any step leaves no
-//! MSI or zip of this build in the output folder and exits non-zero.
+//! Steps (each printed with its time): check every input (config, payload, extra sources, the
+//! culture's strings, the backend's tools, `SOURCE_DATE_EPOCH`, signing), check the cross
+//! toolchain, cross-compile the Windows binaries, stage the payload, harvest it, render every
+//! `wix/*.wxs.tera`, build the MSI with `packaging::wix`, validate it, sign it (when
+//! configured), write the zip bundle, and only then move the MSI and the zip into the output
+//! folder under this build's own names ([`inputs::ArtefactNames`]). Other builds' files there
+//! are never touched, and a failure at any step leaves the output folder as it was.
 
+mod inputs;
+mod publish;
 mod render;
 pub mod toolchain;
 mod wix_toolset;
 
-pub use render::xml_escape;
+pub use render::{product_name, xml_escape};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use packaging::bundle::Entry;
 use packaging::product::ProductConfig;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xshell::Shell;
 
 use crate::{project_root, target_dir};
@@ -37,8 +41,12 @@ pub struct Output {
 
 /// Everything needed to rebuild the same MSI and zip with the `packaging` API, written to
 /// `<work>/build-spec.json` (the reproducibility tests rebuild from it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct BuildRecord {
+    /// The output folder the MSI and the zip were moved to.
+    out_dir: PathBuf,
+    culture: String,
+    variant: String,
     sources: Vec<PathBuf>,
     localizations: Vec<PathBuf>,
     variables: BTreeMap<String, String>,
@@ -72,16 +80,6 @@ fn step<T>(n: usize, total: usize, name: &str, f: impl FnOnce() -> Result<T>) ->
         note!("      {name}: {:.2}s", t.elapsed().as_secs_f64());
     }
     r
-}
-
-/// `SOURCE_DATE_EPOCH` when set and valid, else the backend's default.
-pub fn source_date_epoch() -> Result<u64> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.trim().is_empty() => {
-            v.trim().parse().with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"))
-        }
-        _ => Ok(packaging::wix::DEFAULT_EPOCH),
-    }
 }
 
 /// `.wxs`/`.wxl` files directly in `dir` with this extension, sorted (none when absent).
@@ -122,6 +120,33 @@ fn copy_file(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The working folder of a build into `out_dir`: `target/wix` for the default output folder
+/// (docs/architecture.md), else `<out_dir>/wix`, so two builds never share a staging area.
+fn work_dir(out_dir: &Path) -> PathBuf {
+    let target = target_dir();
+    if out_dir == target.join("dist") {
+        target.join("wix")
+    } else {
+        out_dir.join("wix")
+    }
+}
+
+/// The artefacts of the last successful `dist` into `out_dir` (`<target>/dist` when `None`),
+/// from its `build-spec.json`: the output folder may hold other builds too.
+pub fn last_build(out_dir: Option<&Path>) -> Result<Output> {
+    let out_dir = out_dir.map_or_else(|| target_dir().join("dist"), Path::to_path_buf);
+    let record = work_dir(&out_dir).join("build-spec.json");
+    let text = std::fs::read_to_string(&record)
+        .with_context(|| format!("no record of a build into {}: run `cargo xtask dist` first", out_dir.display()))?;
+    let record: BuildRecord =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a dist build record", record.display()))?;
+    let output = Output { msi: record.out_dir.join(&record.msi_name), zip: record.out_dir.join(&record.zip_name) };
+    if !output.msi.is_file() {
+        bail!("{} (the last build) is gone: run `cargo xtask dist` again", output.msi.display());
+    }
+    Ok(output)
+}
+
 /// Runs the whole pipeline.
 pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     let root = project_root();
@@ -129,46 +154,29 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     let target = target_dir();
     let default_out = target.join("dist");
     let out_dir = options.out.clone().unwrap_or_else(|| default_out.clone());
-    // With the default output, the working files are target/wix (docs/architecture.md); with
-    // another output folder they go beside it, so two builds never share a staging area.
-    let work = if out_dir == default_out { target.join("wix") } else { out_dir.join("wix") };
+    let work = work_dir(&out_dir);
     if options.variant == Variant::Test && out_dir == default_out {
         bail!("--variant test needs --out DIR: a test build (with wix/test/*.wxs) never goes to target/dist");
     }
     const TOTAL: usize = 10;
 
-    let config = step(1, TOTAL, "read the product config", || {
-        let mut config = ProductConfig::load(&options.config_file())?;
-        if let Some(v) = &options.product_version {
-            config.set_version(v)?;
+    let inputs = step(1, TOTAL, "check the inputs", || {
+        let inputs = inputs::check(options, &wix_dir)?;
+        note!(
+            "      {} {} ({}, {} variant) -> {}",
+            inputs.config.name,
+            inputs.config.version,
+            options.culture,
+            options.variant.as_str(),
+            out_dir.join(&inputs.names.msi).display()
+        );
+        if inputs.signing.is_enabled() {
+            note!("      signing is on (the DLL before the MSI, then the MSI)");
         }
-        if let Some(p) = &options.payload {
-            config.payload.dir = p.clone();
-        }
-        if !config.payload_dir().is_dir() {
-            bail!(
-                "payload folder {} does not exist (payload.dir in {}, or --payload)",
-                config.payload_dir().display(),
-                options.config_file().display()
-            );
-        }
-        note!("      {} {} ({} variant)", config.name, config.version, options.variant.as_str());
-        Ok(config)
+        Ok(inputs)
     })?;
-    let signing =
-        crate::sign::SignConfig::from_env_or(crate::sign::SignConfig { command: config.signing.command.clone() })?;
-    if signing.is_enabled() {
-        note!("      signing is on (the DLL before the MSI, then the MSI)");
-    }
-    let stem = config.artefact_stem();
-    let msi_name = format!("{stem}.msi");
-    let zip_name = format!("{stem}.zip");
-    let final_msi = out_dir.join(&msi_name);
-    let final_zip = out_dir.join(&zip_name);
-
-    // Nothing of an earlier build with the same names may survive a failure of this one; the
-    // default output folder holds exactly one release, so it is cleared.
-    clear_outputs(&out_dir, out_dir == default_out, &[&final_msi, &final_zip])?;
+    let config = &inputs.config;
+    let names = &inputs.names;
 
     step(2, TOTAL, "check the Windows cross toolchain", || toolchain::ensure_windows_toolchain(sh))?;
     let binaries = step(3, TOTAL, "cross-compile the custom actions and the sample service", || {
@@ -183,19 +191,12 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         if let Some(exe) = &binaries.sample_service {
             copy_file(exe, &staged.join(&config.service.exe))?;
         }
-        if !staged.join(&config.service.exe).is_file() {
-            bail!(
-                "the service executable `{}` (service.exe) is not in the payload {}; set service.build_sample = true or add it",
-                config.service.exe,
-                config.payload_dir().display()
-            );
-        }
         if bin_dir.exists() {
             std::fs::remove_dir_all(&bin_dir)?;
         }
         copy_file(&binaries.custom_actions_dll, &bin_dir.join("custom_actions.dll"))?;
         copy_file(&binaries.migration_tool, &bin_dir.join("migrateEmbeddedConnector.exe"))?;
-        crate::sign::sign_file(sh, &bin_dir.join("custom_actions.dll"), &signing)?;
+        crate::sign::sign_file(sh, &bin_dir.join("custom_actions.dll"), &inputs.signing)?;
         Ok(())
     })?;
 
@@ -211,9 +212,9 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         Ok(h)
     })?;
 
-    let (sources, localizations) = step(6, TOTAL, "render the WiX templates", || {
+    let sources = step(6, TOTAL, "render the WiX templates", || {
         let templates = render::templates(&wix_dir)?;
-        let context = render::TemplateContext::new(&config, &harvest, "PRODUCTDIR", options.variant.as_str());
+        let context = render::TemplateContext::new(config, &harvest, "PRODUCTDIR", options.variant.as_str());
         // Only this build's renderings stay in the folder.
         for old in files_in(&work, "wxs") {
             std::fs::remove_file(old)?;
@@ -224,30 +225,15 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         if options.variant == Variant::Test {
             sources.extend(files_in(&wix_dir.join("test"), "wxs"));
         }
-        for extra in &options.extra_wxs {
-            if !extra.is_file() {
-                bail!("--extra-wxs {}: no such file", extra.display());
-            }
-            sources.push(extra.clone());
-        }
-        // One build is one language, as `light -cultures:` picks: a translation is another
-        // `.wxl` file in wix/strings/ with its own Culture.
-        let mut localizations = Vec::new();
-        for wxl in files_in(&wix_dir.join("strings"), "wxl") {
-            if packaging::wix::localization_culture(&wxl)? == options.culture {
-                localizations.push(wxl);
-            }
-        }
-        if localizations.is_empty() {
-            bail!("no wix/strings/*.wxl has Culture=\"{}\" (see --culture)", options.culture);
-        }
+        sources.extend(inputs.extra_wxs.iter().cloned());
         for s in &sources {
             detail!("      source {}", s.strip_prefix(&root).unwrap_or(s).display());
         }
-        Ok((sources, localizations))
+        Ok(sources)
     })?;
+    let localizations = &inputs.localizations;
+    let epoch = inputs.epoch;
 
-    let epoch = source_date_epoch()?;
     let mut variables = BTreeMap::new();
     variables.insert("ProductVersion".to_string(), config.version.to_string());
     variables.insert("PayloadDir".to_string(), slash(&staged));
@@ -257,8 +243,10 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     variables.insert("WixDir".to_string(), slash(&wix_dir));
 
     let build_dir = work.join("out");
-    let msi = build_dir.join(&msi_name);
-    let zip = build_dir.join(&zip_name);
+    let msi = build_dir.join(&names.msi);
+    let zip = build_dir.join(&names.zip);
+    let final_msi = out_dir.join(&names.msi);
+    let final_zip = out_dir.join(&names.zip);
     let result = (|| -> Result<Output> {
         let _ = std::fs::remove_dir_all(&build_dir);
         std::fs::create_dir_all(&build_dir)?;
@@ -271,7 +259,14 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
                 source_date_epoch: Some(epoch),
             };
             if options.backend == Backend::Wix {
-                return wix_toolset::build(sh, &spec.sources, &spec.localizations, &spec.variables, &msi);
+                return wix_toolset::build(
+                    sh,
+                    &spec.sources,
+                    &options.culture,
+                    &spec.localizations,
+                    &spec.variables,
+                    &msi,
+                );
             }
             let report = packaging::wix::build(&spec)?;
             note!(
@@ -285,43 +280,40 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             Ok(())
         })?;
         step(8, TOTAL, "validate the MSI", || validate_msi(&msi))?;
-        step(9, TOTAL, "sign the MSI", || crate::sign::sign_file(sh, &msi, &signing))?;
+        step(9, TOTAL, "sign the MSI", || crate::sign::sign_file(sh, &msi, &inputs.signing))?;
         let bundle_files = step(10, TOTAL, "write the release bundle", || {
-            let bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), &config)?;
-            let mut entries = vec![Entry::file(msi_name.clone(), msi.clone())];
+            let bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), config)?;
+            let mut entries = vec![Entry::file(names.msi.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
             let report = packaging::bundle::write_bundle(&entries, &zip, epoch)?;
             note!("      {} entries, {} bytes", report.entries.len(), report.bytes);
             Ok(bundle_files)
         })?;
         let record = BuildRecord {
+            out_dir: out_dir.clone(),
+            culture: options.culture.clone(),
+            variant: options.variant.as_str().to_string(),
             sources: sources.clone(),
             localizations: localizations.clone(),
             variables: variables.clone(),
             source_date_epoch: epoch,
-            msi_name: msi_name.clone(),
-            zip_name: zip_name.clone(),
+            msi_name: names.msi.clone(),
+            zip_name: names.zip.clone(),
             payload_dir: staged.clone(),
             bundle_files,
         };
-        std::fs::write(work.join("build-spec.json"), serde_json::to_string_pretty(&record)?)?;
-        // The release appears in the output folder only now, complete.
+        let record_tmp = build_dir.join("build-spec.json");
+        std::fs::write(&record_tmp, serde_json::to_string_pretty(&record)?)?;
+        // The build appears in the output folder only now, complete, replacing only its own names.
         std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
         for built in [&msi, &zip] {
             readable_by_all(built)?;
         }
-        move_file(&msi, &final_msi)?;
-        if let Err(e) = move_file(&zip, &final_zip) {
-            let _ = std::fs::remove_file(&final_msi);
-            return Err(e);
-        }
+        publish::publish(&[(msi.clone(), final_msi.clone()), (zip.clone(), final_zip.clone())], &build_dir)?;
+        std::fs::rename(&record_tmp, work.join("build-spec.json"))?;
         Ok(Output { msi: final_msi.clone(), zip: final_zip.clone() })
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&final_msi);
-        let _ = std::fs::remove_file(&final_zip);
-        let _ = std::fs::remove_dir_all(&build_dir);
-    }
+    let _ = std::fs::remove_dir_all(&build_dir);
     result
 }
 
@@ -360,34 +352,6 @@ fn readable_by_all(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Renames, falling back to copy + remove across file systems.
-fn move_file(from: &Path, to: &Path) -> Result<()> {
-    if std::fs::rename(from, to).is_ok() {
-        return Ok(());
-    }
-    let tmp = to.with_extension("partial");
-    std::fs::copy(from, &tmp).with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
-    std::fs::rename(&tmp, to).with_context(|| format!("cannot rename {} to {}", tmp.display(), to.display()))?;
-    std::fs::remove_file(from).ok();
-    Ok(())
-}
-
-/// Removes earlier outputs: every `.msi`/`.zip` of the default output folder, or just the files
-/// this build will write in another folder.
-fn clear_outputs(out_dir: &Path, whole_folder: bool, names: &[&Path]) -> Result<()> {
-    if whole_folder {
-        for p in files_in(out_dir, "msi").into_iter().chain(files_in(out_dir, "zip")) {
-            std::fs::remove_file(&p).with_context(|| format!("cannot remove the earlier {}", p.display()))?;
-        }
-    }
-    for p in names {
-        if p.exists() {
-            std::fs::remove_file(p).with_context(|| format!("cannot remove the earlier {}", p.display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// The bundle's files besides the MSI: the silent-install guide, the migration tool, and the
 /// prerequisites' packages that are present (missing ones are reported: the admin supplies them).
 fn bundle_files(root: &Path, migration_tool: &Path, config: &ProductConfig) -> Result<BTreeMap<String, PathBuf>> {
@@ -412,20 +376,4 @@ fn bundle_files(root: &Path, migration_tool: &Path, config: &ProductConfig) -> R
         }
     }
     Ok(files)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clear_outputs_in_default_folder_removes_all_releases() {
-        let t = tempfile::tempdir().unwrap();
-        for n in ["a.msi", "b.zip", "keep.txt"] {
-            std::fs::write(t.path().join(n), "x").unwrap();
-        }
-        clear_outputs(t.path(), true, &[]).unwrap();
-        let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(left, ["keep.txt"]);
-    }
 }

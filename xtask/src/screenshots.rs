@@ -65,7 +65,7 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     let keep = args.keep;
     let msi = match &args.msi {
         Some(m) => m.clone(),
-        None => single_msi(&target_dir().join("dist"))?,
+        None => crate::dist::last_build(None)?.msi,
     };
     std::fs::create_dir_all(&out)?;
 
@@ -172,20 +172,6 @@ struct Env<'a> {
     product: ProductToml,
     tool: PathBuf,
     root: PathBuf,
-}
-
-/// The one `.msi` in `dir`.
-fn single_msi(dir: &Path) -> Result<PathBuf> {
-    let msis: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("no {}: run `cargo xtask dist` first (or pass --msi)", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("msi")))
-        .collect();
-    match msis.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => bail!("no .msi in {}: run `cargo xtask dist` first (or pass --msi)", dir.display()),
-        _ => bail!("several .msi files in {}: pass --msi", dir.display()),
-    }
 }
 
 /// Escapes regular-expression characters in a window title.

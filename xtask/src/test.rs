@@ -1,5 +1,5 @@
-//! `cargo xtask test`: every test, in order: host tools, `dist`, `cargo test --workspace`, `e2e`,
-//! and the walk through the dialogs (`screenshots`, pictures written under the target folder).
+//! `cargo xtask test`: every test, in order: `cargo fmt --check`, `cargo clippy -D warnings`,
+//! host tools, `dist`, `cargo test --workspace`, `e2e`, and the walk through the dialogs (`screenshots`, pictures written under the target folder).
 //!
 //! This is the README's test command and what `.ci/run` runs. Host tools are installed with
 //! apt-get when running as root on Debian/Ubuntu (saying so); otherwise a missing tool is
@@ -37,6 +37,20 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
     let ui_too = !args.no_ui;
     let cargo_args = &args.cargo_args;
     let started = Instant::now();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+
+    // Style and lints first: seconds, and they fail for reasons nothing later would show.
+    eprintln!("== cargo fmt --all --check");
+    cmd!(sh, "{cargo} fmt --all --check")
+        .run()
+        .context("the code is not formatted as rustfmt.toml says: run `cargo fmt --all`")?;
+    eprintln!("== cargo clippy --workspace --all-targets -- -D warnings");
+    {
+        let _target = sh.push_env("CARGO_TARGET_DIR", target_dir());
+        cmd!(sh, "{cargo} clippy --workspace --all-targets -- -D warnings")
+            .run()
+            .context("clippy found warnings (listed above)")?;
+    }
 
     eprintln!("== host tools");
     check_host_tools(sh)?;
@@ -48,7 +62,6 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
     eprintln!("== cargo test --workspace");
     let t = Instant::now();
     {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let _dist = sh.push_env("IDM_DIST_DIR", &dist_dir);
         let _target = sh.push_env("CARGO_TARGET_DIR", target_dir());
         cmd!(sh, "{cargo} test --workspace {cargo_args...}").run().context("cargo test failed")?;

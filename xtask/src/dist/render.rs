@@ -16,6 +16,9 @@ pub struct TemplateContext<'a> {
     pub product: &'a ProductConfig,
     /// The product version as text (`major.minor.build`).
     pub version: String,
+    /// `ProductName`: the product's name, plus " (test build)" for the test variant, so a test
+    /// build is never mistaken for the release in Add/Remove Programs or its dialogs.
+    pub product_name: String,
     /// `release` or `test`.
     pub variant: &'a str,
     /// The value of the `EMBEDDED_CONNECTOR_PATHS` property.
@@ -73,6 +76,7 @@ impl<'a> TemplateContext<'a> {
         TemplateContext {
             product,
             version: product.version.to_string(),
+            product_name: product_name(&product.name, variant),
             variant,
             embedded_connector_paths: product.embedded_connector.property_value(),
             compression_level: "high",
@@ -80,6 +84,15 @@ impl<'a> TemplateContext<'a> {
             directories,
             files: &harvest.files,
         }
+    }
+}
+
+/// `ProductName` of a build: the configured name, with " (test build)" for the test variant.
+pub fn product_name(name: &str, variant: &str) -> String {
+    if variant == "test" {
+        format!("{name} (test build)")
+    } else {
+        name.to_string()
     }
 }
 

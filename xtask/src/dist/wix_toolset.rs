@@ -30,6 +30,13 @@ fn tool(name: &str) -> Result<PathBuf> {
     )
 }
 
+/// Fails, saying how to get them, unless `candle` and `light` are both there.
+pub fn check_installed() -> Result<()> {
+    tool("candle")?;
+    tool("light")?;
+    Ok(())
+}
+
 /// `candle` arguments: x64, every preprocessor variable as `-dName=value`, objects into `obj_dir`.
 pub fn candle_args(sources: &[PathBuf], variables: &BTreeMap<String, String>, obj_dir: &Path) -> Vec<String> {
     let mut args =
@@ -39,10 +46,16 @@ pub fn candle_args(sources: &[PathBuf], variables: &BTreeMap<String, String>, ob
     args
 }
 
-/// `light` arguments: en-us strings, bind paths (the folders of the sources, so relative
+/// `light` arguments: the culture's strings, bind paths (the folders of the sources, so relative
 /// `SourceFile`s resolve as in the Rust backend), the objects, the MSI.
-pub fn light_args(sources: &[PathBuf], localizations: &[PathBuf], obj_dir: &Path, msi: &Path) -> Vec<String> {
-    let mut args = vec!["-nologo".to_string(), "-cultures:en-us".into()];
+pub fn light_args(
+    sources: &[PathBuf],
+    culture: &str,
+    localizations: &[PathBuf],
+    obj_dir: &Path,
+    msi: &Path,
+) -> Vec<String> {
+    let mut args = vec!["-nologo".to_string(), format!("-cultures:{culture}")];
     for l in localizations {
         args.push("-loc".into());
         args.push(l.display().to_string());
@@ -67,6 +80,7 @@ pub fn light_args(sources: &[PathBuf], localizations: &[PathBuf], obj_dir: &Path
 pub fn build(
     sh: &Shell,
     sources: &[PathBuf],
+    culture: &str,
     localizations: &[PathBuf],
     variables: &BTreeMap<String, String>,
     msi: &Path,
@@ -76,7 +90,7 @@ pub fn build(
     std::fs::create_dir_all(&obj_dir)?;
     let args = candle_args(sources, variables, &obj_dir);
     cmd!(sh, "{candle} {args...}").run().context("candle failed")?;
-    let args = light_args(sources, localizations, &obj_dir, msi);
+    let args = light_args(sources, culture, localizations, &obj_dir, msi);
     cmd!(sh, "{light} {args...}").run().context("light failed")?;
     std::fs::remove_dir_all(&obj_dir)?;
     Ok(())
@@ -94,10 +108,15 @@ mod tests {
         assert_eq!(c[..5], ["-nologo", "-arch", "x64", "-out", "/o/"]);
         assert!(c.contains(&"-dProductVersion=3.3.2".to_string()));
         assert!(c.ends_with(&["/t/wix/main.wxs".to_string(), "/r/wix/ui/idm-ui.wxs".to_string()]));
-        let l =
-            light_args(&sources, &[PathBuf::from("/r/wix/strings/en-us.wxl")], Path::new("/o"), Path::new("/d/x.msi"));
+        let l = light_args(
+            &sources,
+            "de-de",
+            &[PathBuf::from("/r/wix/strings/de-de.wxl")],
+            Path::new("/o"),
+            Path::new("/d/x.msi"),
+        );
         let text = l.join(" ");
-        assert!(text.contains("-cultures:en-us -loc /r/wix/strings/en-us.wxl"), "{text}");
+        assert!(text.contains("-cultures:de-de -loc /r/wix/strings/de-de.wxl"), "{text}");
         assert!(text.contains("-b /r/wix/ui") && text.contains("-b /t/wix"), "{text}");
         assert!(text.ends_with("-out /d/x.msi /o/main.wixobj /o/idm-ui.wixobj"), "{text}");
     }

@@ -244,7 +244,11 @@ impl Ctx<'_> {
             .subkeys(base)
             .iter()
             .filter_map(|k| reg.key(&format!(r"{base}\{k}")))
-            .filter(|k| k.str("DisplayName") == self.env.product.name)
+            .filter(|k| {
+                // The release's name, or the test variant's (which says so in its ProductName).
+                let name = k.str("DisplayName");
+                name == self.env.product.name || name == crate::dist::product_name(&self.env.product.name, "test")
+            })
             .map(|k| k.str("DisplayVersion"))
             .collect();
         v.sort();
