@@ -196,15 +196,4 @@ mod tests {
             _ => assert!(dir.ends_with("dist") && dir.starts_with(target_dir())),
         }
     }
-
-    #[test]
-    fn files_with_extension_filters_and_sorts() {
-        let tmp = tempfile::tempdir().unwrap();
-        for name in ["b.msi", "a.MSI", "c.zip"] {
-            std::fs::write(tmp.path().join(name), b"x").unwrap();
-        }
-        let found = files_with_extension(tmp.path(), "msi");
-        let names: Vec<_> = found.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
-        assert_eq!(names, ["a.MSI", "b.msi"]);
-    }
 }
