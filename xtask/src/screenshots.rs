@@ -20,7 +20,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use packaging::product::ProductConfig;
 use xshell::{cmd, Shell};
 
 use crate::cli::{DialogPath, ScreenshotsArgs};
@@ -40,24 +40,6 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The password typed into the export dialog (a test value; the prefix is thrown away).
 const EXPORT_PASSWORD: &str = "Screenshot-Pass-42";
 
-/// The parts of `wix/product.toml` the walks need (the full schema is `packaging::product`).
-#[derive(Debug, Deserialize)]
-struct ProductToml {
-    install: Install,
-    embedded_connector: EmbeddedConnector,
-}
-
-#[derive(Debug, Deserialize)]
-struct Install {
-    folder: String,
-    product_dir: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct EmbeddedConnector {
-    paths: Vec<String>,
-}
-
 /// Runs `cargo xtask screenshots`.
 pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| project_root().join("docs/dialogs"));
@@ -71,10 +53,8 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
 
     let layout = Layout::read(sh, &msi)?;
     let product_name = layout.properties.get("ProductName").context("the MSI has no ProductName")?.clone();
-    let product: ProductToml = toml::from_str(
-        &std::fs::read_to_string(project_root().join("wix/product.toml")).context("reading wix/product.toml")?,
-    )
-    .context("parsing wix/product.toml")?;
+    // The strict loader `dist` uses: the walk and the build read the file the same way.
+    let product = ProductConfig::load(&project_root().join("wix/product.toml"))?;
     let product_dir_win = format!(r"C:\Program Files\{}\{}", product.install.folder, product.install.product_dir);
 
     let root = target_dir().join("screenshots");
@@ -169,7 +149,7 @@ struct Env<'a> {
     msi: PathBuf,
     test_msi: Option<PathBuf>,
     product_dir_win: String,
-    product: ProductToml,
+    product: ProductConfig,
     tool: PathBuf,
     root: PathBuf,
 }

@@ -1,14 +1,13 @@
 //! What the end-to-end matrix needs to know about the product, read from `wix/product.toml`:
 //! name, version, install layout, service, payload folder and the embedded-connector paths.
 //!
-//! Read leniently (unknown keys ignored) on purpose: the harness only needs a few keys and must
-//! not break when the release engineer's configuration grows; `cargo xtask dist` validates the
-//! whole file with `packaging::product`.
+//! Read with the strict loader `dist` uses (`packaging::product::ProductConfig`), so the harness
+//! and the build can never read the same file differently.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use anyhow::Result;
+use packaging::product::ProductConfig;
 
 /// The product facts the scenarios assert against.
 #[derive(Debug, Clone)]
@@ -35,87 +34,26 @@ pub struct Product {
     pub connector_paths: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Raw {
-    name: String,
-    manufacturer: String,
-    slug: String,
-    version: String,
-    install: RawInstall,
-    service: RawService,
-    payload: RawPayload,
-    embedded_connector: RawConnector,
-}
-
-#[derive(Deserialize)]
-#[serde(default)]
-struct RawInstall {
-    folder: String,
-    product_dir: String,
-    support_dir: String,
-}
-
-impl Default for RawInstall {
-    fn default() -> Self {
-        // The defaults of packaging::product::InstallLayout (docs/architecture.md).
-        RawInstall {
-            folder: "VMware".into(),
-            product_dir: "VMwareIdentityManager".into(),
-            support_dir: "support".into(),
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawService {
-    name: String,
-    exe: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawPayload {
-    dir: PathBuf,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawConnector {
-    paths: Vec<String>,
-}
-
 impl Product {
     /// Reads `file` (normally `wix/product.toml`).
     pub fn load(file: &Path) -> Result<Product> {
-        let text = std::fs::read_to_string(file).with_context(|| {
-            format!("cannot read {} (the product configuration `cargo xtask dist` builds from)", file.display())
-        })?;
-        Product::parse(&text, file.parent().unwrap_or(Path::new("."))).with_context(|| format!("in {}", file.display()))
+        Ok(Product::from_config(ProductConfig::load(file)?))
     }
 
-    /// Parses config text; relative paths are taken from `base`.
-    pub fn parse(text: &str, base: &Path) -> Result<Product> {
-        let raw: Raw = toml::from_str(text)?;
-        let version = parse_version(&raw.version)?;
-        if raw.name.is_empty() || raw.slug.is_empty() {
-            bail!("`name` and `slug` must be set");
+    /// The facts of a loaded config (its relative paths already resolved).
+    pub fn from_config(c: ProductConfig) -> Product {
+        Product {
+            version: [c.version.major.into(), c.version.minor.into(), c.version.build.into()],
+            payload_dir: c.payload_dir().to_path_buf(),
+            name: c.name,
+            manufacturer: c.manufacturer,
+            install_folder: c.install.folder,
+            product_dir: c.install.product_dir,
+            support_dir: c.install.support_dir,
+            service_name: c.service.name,
+            service_exe: c.service.exe.replace('\\', "/"),
+            connector_paths: c.embedded_connector.paths.iter().map(|p| p.replace('\\', "/")).collect(),
         }
-        let payload_dir =
-            if raw.payload.dir.as_os_str().is_empty() { PathBuf::from("payload") } else { raw.payload.dir };
-        Ok(Product {
-            name: raw.name,
-            manufacturer: raw.manufacturer,
-            version,
-            install_folder: raw.install.folder,
-            product_dir: raw.install.product_dir,
-            support_dir: raw.install.support_dir,
-            service_name: raw.service.name,
-            service_exe: raw.service.exe.replace('\\', "/"),
-            payload_dir: base.join(payload_dir),
-            connector_paths: raw.embedded_connector.paths.iter().map(|p| p.replace('\\', "/")).collect(),
-        })
     }
 
     /// `SOFTWARE\<manufacturer>\<name>\CEIP`: where the CEIP decision is recorded (value
@@ -155,18 +93,6 @@ impl Product {
     }
 }
 
-fn parse_version(text: &str) -> Result<[u32; 3]> {
-    let parts: Vec<u32> = text
-        .split('.')
-        .map(|p| p.parse::<u32>())
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("`version` = `{text}` is not major.minor.build"))?;
-    match parts.as_slice() {
-        [a, b, c] | [a, b, c, _] => Ok([*a, *b, *c]),
-        _ => bail!("`version` = `{text}` is not major.minor.build"),
-    }
-}
-
 fn format_version(v: [u32; 3]) -> String {
     format!("{}.{}.{}", v[0], v[1], v[2])
 }
@@ -175,36 +101,36 @@ fn format_version(v: [u32; 3]) -> String {
 mod tests {
     use super::*;
 
-    const TOML: &str = r#"
-name = "VMware Identity Manager"
-slug = "vmware-identity-manager"
-version = "3.3.1"
-unknown_key_is_fine = 1
-[service]
-name = "IdmSample"
-exe = "bin\\svc.exe"
-[payload]
-dir = "sample-payload"
-[embedded_connector]
-paths = ["conf\\connector", "a/b.xml"]
-"#;
+    fn product(version: &str) -> Product {
+        let mut c = ProductConfig::load(&crate::project_root().join("wix/product.toml")).unwrap();
+        c.set_version(version).unwrap();
+        Product::from_config(c)
+    }
 
     #[test]
     fn reads_what_the_matrix_needs() {
-        let p = Product::parse(TOML, Path::new("/w")).unwrap();
+        let p = product("3.3.1");
         assert_eq!(p.version_text(), "3.3.1");
         assert_eq!(p.previous_version(), "3.3.0");
         assert_eq!(p.next_version(), "3.3.2");
-        assert_eq!(p.payload_dir, Path::new("/w/sample-payload"));
-        assert_eq!(p.service_exe, "bin/svc.exe");
-        assert_eq!(p.connector_paths, vec!["conf/connector", "a/b.xml"]);
+        assert!(p.payload_dir.is_absolute() && p.payload_dir.is_dir(), "{}", p.payload_dir.display());
+        assert!(!p.service_exe.contains('\\'));
         assert_eq!(p.product_dir_win(), r"C:\Program Files\VMware\VMwareIdentityManager");
     }
 
     #[test]
     fn previous_version_rolls_back_a_field() {
-        let p = Product::parse(&TOML.replace("3.3.1", "3.3.0"), Path::new("/")).unwrap();
-        assert_eq!(p.previous_version(), "3.2.0");
-        assert!(Product::parse(&TOML.replace("3.3.1", "3.x"), Path::new("/")).is_err());
+        assert_eq!(product("3.3.0").previous_version(), "3.2.0");
+        assert_eq!(product("3.0.0").previous_version(), "2.0.0");
+    }
+
+    #[test]
+    fn the_file_is_read_strictly() {
+        let t = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(crate::project_root().join("wix/product.toml")).unwrap();
+        let file = t.path().join("product.toml");
+        std::fs::write(&file, format!("unknown_key_is_an_error = 1\n{text}")).unwrap();
+        let e = format!("{:#}", Product::load(&file).unwrap_err());
+        assert!(e.contains("unknown_key_is_an_error"), "{e}");
     }
 }

@@ -5,18 +5,28 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use packaging::prerequisites::{Detect, Prerequisite, RegistryRoot};
+use packaging::product::ProductConfig;
 use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
-struct Raw {
-    #[serde(default)]
-    prerequisite: Vec<Prereq>,
+/// A file of `[[prerequisite]]` entries only (`wix/prereq-packages/test-prerequisite.toml`),
+/// read with the product config's own types, so it is exactly as strict.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrerequisiteFile {
+    prerequisite: Vec<Prerequisite>,
 }
 
-#[derive(Deserialize)]
-struct Prereq {
-    name: String,
-    detect: toml::Value,
+/// The prerequisites of a product config (read by the strict `packaging::product` loader).
+pub fn of_product(product_toml: &Path) -> Result<Vec<Prerequisite>> {
+    Ok(ProductConfig::load(product_toml)?.prerequisite)
+}
+
+/// The prerequisites of a file that holds only `[[prerequisite]]` entries.
+pub fn of_file(path: &Path) -> Result<Vec<Prerequisite>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: PrerequisiteFile = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+    Ok(file.prerequisite)
 }
 
 /// A registry detection: hive-relative key, value name and the lowest accepted value.
@@ -31,41 +41,32 @@ pub struct RegDetect {
 }
 
 /// Every prerequisite: its display name and its HKLM registry detection (if it has one).
-pub fn load(product_toml: &Path) -> Result<Vec<(String, Option<RegDetect>)>> {
-    let text = std::fs::read_to_string(product_toml).with_context(|| format!("reading {}", product_toml.display()))?;
-    let raw: Raw =
-        toml::from_str(&text).with_context(|| format!("reading [[prerequisite]] from {}", product_toml.display()))?;
-    Ok(raw
-        .prerequisite
-        .into_iter()
+pub fn load(list: &[Prerequisite]) -> Vec<(String, Option<RegDetect>)> {
+    list.iter()
         .map(|p| {
-            let reg = p.detect.get("registry").and_then(|r| {
-                let s = |k: &str| r.get(k).and_then(toml::Value::as_str).map(str::to_string);
-                let root = s("root").unwrap_or_default();
-                (root.eq_ignore_ascii_case("HKLM")).then(|| RegDetect {
-                    key: s("key").unwrap_or_default(),
-                    value: s("value").unwrap_or_default(),
-                    min_version: s("min_version"),
-                })
-            });
-            (p.name, reg)
+            let reg = match &p.detect {
+                Detect::Registry { root: RegistryRoot::LocalMachine, key, value, min_version } => {
+                    Some(RegDetect { key: key.clone(), value: value.clone(), min_version: min_version.clone() })
+                }
+                _ => None,
+            };
+            (p.name.clone(), reg)
         })
-        .collect())
+        .collect()
 }
 
 /// The display names of every prerequisite.
-pub fn names(product_toml: &Path) -> Result<Vec<String>> {
-    Ok(load(product_toml)?.into_iter().map(|(n, _)| n).collect())
+pub fn names(list: &[Prerequisite]) -> Vec<String> {
+    list.iter().map(|p| p.name.clone()).collect()
 }
 
 /// A `regedit` file setting every HKLM registry detection to its minimum (empty when the
 /// product declares none). Detections of another kind (file, Windows version) are left to the
 /// prefix as it is (Wine 8 reports Windows 10).
-pub fn reg_file(product_toml: &Path) -> Result<String> {
-    let list = load(product_toml)?;
-    let regs: Vec<RegDetect> = list.into_iter().filter_map(|(_, r)| r).collect();
+pub fn reg_file(list: &[Prerequisite]) -> String {
+    let regs: Vec<RegDetect> = load(list).into_iter().filter_map(|(_, r)| r).collect();
     if regs.is_empty() {
-        return Ok(String::new());
+        return String::new();
     }
     let mut s = String::from("Windows Registry Editor Version 5.00\r\n");
     for r in regs {
@@ -80,7 +81,7 @@ pub fn reg_file(product_toml: &Path) -> Result<String> {
         };
         s.push_str(&format!("{name}={data}\r\n"));
     }
-    Ok(s)
+    s
 }
 
 fn escape(s: &str) -> String {
@@ -94,11 +95,10 @@ mod tests {
     #[test]
     fn reg_file_sets_each_registry_detection() {
         let dir = tempfile::tempdir().unwrap();
-        let toml = dir.path().join("product.toml");
+        let toml = dir.path().join("prerequisites.toml");
         std::fs::write(
             &toml,
             r#"
-name = "x"
 [[prerequisite]]
 id = "NetFx48"
 name = ".NET Framework 4.8"
@@ -114,9 +114,20 @@ detect = { windows = { min_version = "10.0.14393" } }
 "#,
         )
         .unwrap();
-        let reg = reg_file(&toml).unwrap();
+        let list = of_file(&toml).unwrap();
+        let reg = reg_file(&list);
         assert!(reg.contains("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full]\r\n\"Release\"=dword:00080ea8"), "{reg}");
         assert!(reg.contains("\"Version\"=\"14.30\""), "{reg}");
-        assert_eq!(names(&toml).unwrap(), vec![".NET Framework 4.8", "VC", "Windows"]);
+        assert_eq!(names(&list), vec![".NET Framework 4.8", "VC", "Windows"]);
+        // As strict as the product config: an unknown key is an error, not ignored.
+        std::fs::write(&toml, "[[prerequisite]]\nid = \"A\"\nname = \"A\"\ndetek = {}\n").unwrap();
+        assert!(of_file(&toml).is_err());
+    }
+
+    #[test]
+    fn the_shipped_files_read_strictly() {
+        let root = crate::project_root();
+        assert!(!of_file(&root.join("wix/prereq-packages/test-prerequisite.toml")).unwrap().is_empty());
+        of_product(&root.join("wix/product.toml")).unwrap();
     }
 }

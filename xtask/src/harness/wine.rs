@@ -262,7 +262,7 @@ impl Prefix {
     /// Writes the registry values of every `[[prerequisite]]` of `product_toml` (each at its
     /// minimum) into the prefix, as on a machine that has them (docs/target-machine.md).
     pub fn provide_prerequisites(&self, sh: &Shell, product_toml: &Path) -> Result<()> {
-        let reg = super::prerequisites::reg_file(product_toml)?;
+        let reg = super::prerequisites::reg_file(&super::prerequisites::of_product(product_toml)?);
         if reg.is_empty() {
             return Ok(());
         }

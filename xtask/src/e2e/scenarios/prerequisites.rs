@@ -12,7 +12,7 @@ use crate::harness::prerequisites;
 
 pub fn prereq_missing(ctx: &mut Ctx<'_>) -> Result<()> {
     // The default prerequisites are present (provide_prerequisites); the test module is not.
-    let names = prerequisites::names(&build::test_prerequisite_toml())?;
+    let names = prerequisites::names(&prerequisites::of_file(&build::test_prerequisite_toml())?);
     if names.is_empty() {
         bail!("{} declares no [[prerequisite]]: nothing to prove", build::test_prerequisite_toml().display());
     }
@@ -32,7 +32,7 @@ pub fn prereq_install(ctx: &mut Ctx<'_>) -> Result<()> {
     let version = ctx.env.product.version_text();
     let run = ctx.install(Build::CurrentPrereq, &[("INSTALL_PREREQUISITES", "1")], "prereq-install")?;
     ctx.expect_code(&run, 0, "install with INSTALL_PREREQUISITES=1");
-    for n in prerequisites::names(&build::test_prerequisite_toml())? {
+    for n in prerequisites::names(&prerequisites::of_file(&build::test_prerequisite_toml())?) {
         ctx.expect_log(&run, &format!("Installing prerequisite {n}"), "the log must say the package ran");
     }
     ctx.expect_installed(&[version], "install with INSTALL_PREREQUISITES=1")?;
@@ -43,7 +43,7 @@ pub fn prereq_install(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// After `INSTALL_PREREQUISITES=1`: every registry-detected prerequisite of `toml` is present.
 fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
-    let list = prerequisites::load(toml)?;
+    let list = prerequisites::load(&prerequisites::of_file(toml)?);
     let reg = ctx.hklm()?;
     for (name, detect) in list {
         let Some(d) = detect else { continue };
