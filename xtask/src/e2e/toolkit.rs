@@ -140,6 +140,17 @@ pub fn run_one(sh: &Shell, env: &Env, s: &Scenario) -> Outcome {
     if let Err(e) = result {
         ctx.failures.push(format!("error: {e:#}"));
     }
+    // The secret scan beyond the logs (issue 14 finding 15): the prefix's registry hives, the
+    // temporary and per-user folders, and Windows Installer's own store (cached packages,
+    // rollback scripts), which are kept after the run on Windows too.
+    for place in
+        ["system.reg", "user.reg", "userdef.reg", "drive_c/windows/temp", "drive_c/users", "drive_c/windows/Installer"]
+    {
+        let path = prefix_path.join(place);
+        if path.exists() {
+            ctx.failures.extend(super::secrets::scan_tree(&path, &ctx.secrets, 64 << 20));
+        }
+    }
     // Keep the logs (for the secret scan and for reading) whatever happens to the prefix.
     let logs_in_prefix = ctx.prefix.c(WORK_DIR_WIN).join("logs");
     let _ = build::copy_tree(&logs_in_prefix, &log_dir);
