@@ -9,6 +9,7 @@
 //! are never touched, and a failure at any step leaves the output folder as it was.
 
 mod inputs;
+mod progress;
 mod publish;
 mod render;
 pub mod toolchain;
@@ -233,6 +234,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     })?;
     let localizations = &inputs.localizations;
     let epoch = inputs.epoch;
+    let payload_bytes = harvest.total_size();
 
     let mut variables = BTreeMap::new();
     variables.insert("ProductVersion".to_string(), config.version.to_string());
@@ -268,7 +270,8 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
                     &msi,
                 );
             }
-            let report = packaging::wix::build(&spec)?;
+            let report =
+                progress::with_progress(progress::Measure::Read, payload_bytes, || packaging::wix::build(&spec))?;
             note!(
                 "      {} files in {} cabinet(s), {} payload bytes -> {} bytes; package code {}",
                 report.files,
@@ -285,7 +288,10 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             let bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), config)?;
             let mut entries = vec![Entry::file(names.msi.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
-            let report = packaging::bundle::write_bundle(&entries, &zip, epoch)?;
+            let msi_bytes = std::fs::metadata(&msi).map_or(0, |m| m.len());
+            let report = progress::with_progress(progress::Measure::Written, msi_bytes, || {
+                packaging::bundle::write_bundle(&entries, &zip, epoch)
+            })?;
             note!("      {} entries, {} bytes", report.entries.len(), report.bytes);
             Ok(bundle_files)
         })?;
