@@ -137,3 +137,64 @@ fn preprocessor_errors_point_into_the_source() {
     let e = build_project(dir.path(), Arch::X64, &[]).unwrap_err();
     assert!(e.contains("main.wxs:41:") && e.contains("$(var.CargoTargetBinDir)"), "{e}");
 }
+
+/// Runs `wine` with a private prefix; `None` when Wine is missing (an error under CI).
+fn wine(prefix: &Path, args: &[&str]) -> Option<std::process::Output> {
+    let out = std::process::Command::new("wine")
+        .args(args)
+        .env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .output();
+    match out {
+        Ok(o) => Some(o),
+        Err(e) if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => panic!("wine is a CI requirement: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: Wine not available ({e}); the install check of the cargo-wix project did not run");
+            None
+        }
+    }
+}
+
+/// The cargo-wix project installed by Wine's msiexec: the shortcut file and the PATH entry land
+/// (Environment and Shortcut change what is on disk and in the registry), and uninstall removes both.
+#[test]
+fn cargo_wix_project_installs_and_uninstalls_under_wine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (msi, _) = build_project(dir.path(), Arch::X64, &[("CargoTargetBinDir", "target\\release")]).unwrap();
+    let prefix = dir.path().join("prefix");
+    let Some(boot) = wine(&prefix, &["wineboot", "-i"]) else { return };
+    assert!(boot.status.success(), "wineboot: {boot:?}");
+    let msi_arg = format!("Z:{}", msi.display()).replace('/', "\\");
+    let install = wine(&prefix, &["msiexec", "/i", &msi_arg, "/qn"]).unwrap();
+    assert!(install.status.success(), "install: {install:?}");
+    let drive_c = prefix.join("drive_c");
+    let found = |name: &str| walk(&drive_c).into_iter().any(|p| p.file_name().is_some_and(|n| n == name));
+    assert!(found("hello-cli.exe"), "the program is installed");
+    assert!(found("hello-cli.lnk"), "the Start-menu shortcut is created");
+    let env_key = r"HKLM\System\CurrentControlSet\Control\Session Manager\Environment";
+    let path = || {
+        String::from_utf8_lossy(&wine(&prefix, &["reg", "query", env_key, "/v", "PATH"]).unwrap().stdout).into_owned()
+    };
+    assert!(path().contains(r"C:\Program Files\hello-cli\bin\"), "PATH has the bin folder: {}", path());
+    let uninstall = wine(&prefix, &["msiexec", "/x", &msi_arg, "/qn"]).unwrap();
+    assert!(uninstall.status.success(), "uninstall: {uninstall:?}");
+    assert!(!found("hello-cli.lnk") && !found("hello-cli.exe"), "uninstall removes the shortcut and the program");
+    assert!(!path().contains("hello-cli"), "uninstall removes the PATH entry: {}", path());
+    // Stop this prefix's wineserver before the folder is removed.
+    let _ = std::process::Command::new("wineserver").arg("-k").env("WINEPREFIX", &prefix).status();
+}
+
+fn walk(p: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() && !path.is_symlink() {
+                out.extend(walk(&path));
+            }
+            out.push(path);
+        }
+    }
+    out
+}
