@@ -39,12 +39,25 @@ fn project(dir: &Path) -> PathBuf {
     dir.join("wix/main.wxs")
 }
 
+fn build_project_at(dir: &Path, src: &Path, arch: Arch) -> Result<(PathBuf, packaging::wix::BuildReport), String> {
+    build_source(dir, src.to_path_buf(), arch, &[("CargoTargetBinDir", "target\\release")])
+}
+
 fn build_project(
     dir: &Path,
     arch: Arch,
     vars: &[(&str, &str)],
 ) -> Result<(PathBuf, packaging::wix::BuildReport), String> {
     let src = project(dir);
+    build_source(dir, src, arch, vars)
+}
+
+fn build_source(
+    dir: &Path,
+    src: PathBuf,
+    arch: Arch,
+    vars: &[(&str, &str)],
+) -> Result<(PathBuf, packaging::wix::BuildReport), String> {
     let out = dir.join(format!("hello-{}.msi", arch.name()));
     let spec = BuildSpec {
         sources: vec![src],
@@ -197,4 +210,94 @@ fn walk(p: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `<UIRef Id="WixUI_InstallDir"/>` gets the project's own dialogs under WiX's names, wired as
+/// WiX's UI extension documents the set (Welcome -> License -> InstallDir -> VerifyReady), with
+/// `WIXUI_INSTALLDIR` and `WixUILicenseRtf` honoured.
+#[test]
+fn wixui_install_dir_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = project(dir.path());
+    let text = std::fs::read_to_string(&src).unwrap().replace(
+        "        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+        "        <Property Id=\"WIXUI_INSTALLDIR\" Value=\"APPLICATIONFOLDER\" />\n        <UIRef Id=\"WixUI_InstallDir\" />\n        <WixVariable Id=\"WixUILicenseRtf\" Value=\"wix\\License.rtf\" />\n        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+    );
+    std::fs::write(&src, text).unwrap();
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    let dialogs: Vec<String> = rows(&mut pkg, "Dialog").into_iter().map(|r| r[0].clone()).collect();
+    for d in [
+        "WelcomeDlg",
+        "LicenseAgreementDlg",
+        "InstallDirDlg",
+        "BrowseDlg",
+        "VerifyReadyDlg",
+        "ProgressDlg",
+        "ExitDialog",
+        "UserExit",
+        "FatalError",
+        "MaintenanceWelcomeDlg",
+        "MaintenanceTypeDlg",
+        "ErrorDlg",
+        "CancelDlg",
+    ] {
+        assert!(dialogs.iter().any(|x| x == d), "dialog {d} in {dialogs:?}");
+    }
+    let events = rows(&mut pkg, "ControlEvent");
+    let has =
+        |d: &str, c: &str, e: &str, a: &str| events.iter().any(|r| r[0] == d && r[1] == c && r[2] == e && r[3] == a);
+    assert!(has("WelcomeDlg", "Next", "NewDialog", "LicenseAgreementDlg"));
+    assert!(has("LicenseAgreementDlg", "Next", "NewDialog", "InstallDirDlg"));
+    assert!(has("InstallDirDlg", "Next", "SetTargetPath", "[WIXUI_INSTALLDIR]"));
+    assert!(has("InstallDirDlg", "ChangeFolder", "[_BrowseProperty]", "[WIXUI_INSTALLDIR]"));
+    assert!(has("InstallDirDlg", "Next", "NewDialog", "VerifyReadyDlg"));
+    assert!(has("VerifyReadyDlg", "Install", "EndDialog", "Return"));
+    // The PathEdit edits the directory named by WIXUI_INSTALLDIR (Indirect, 0x8 in Attributes).
+    let ctl = rows(&mut pkg, "Control");
+    let folder = ctl.iter().find(|r| r[0] == "InstallDirDlg" && r[1] == "Folder").unwrap();
+    assert_eq!(folder[8], "WIXUI_INSTALLDIR");
+    assert!(folder[7].parse::<i32>().unwrap() & 0x8 != 0, "indirect: {folder:?}");
+    assert_eq!(row(&mut pkg, "Property", "WIXUI_INSTALLDIR")[1], "APPLICATIONFOLDER");
+    // The licence shown is the WixUILicenseRtf given, not the library's default.
+    let lic = ctl.iter().find(|r| r[0] == "LicenseAgreementDlg" && r[1] == "LicenseText").unwrap();
+    assert!(lic[9].contains("License text"), "{lic:?}");
+    // The first dialog and the exit dialogs are sequenced.
+    let ui = rows(&mut pkg, "InstallUISequence");
+    for (a, n) in [("ExitDialog", "-1"), ("UserExit", "-2"), ("FatalError", "-3")] {
+        assert_eq!(ui.iter().find(|r| r[0] == a).map(|r| r[2].as_str()), Some(n), "{a}");
+    }
+    assert!(ui.iter().any(|r| r[0] == "WelcomeDlg" && r[1] == "NOT Installed"));
+    assert!(rows(&mut pkg, "Binary").iter().any(|r| r[0] == "WixUI_Bmp_Banner"));
+    // The validator finds nothing wrong with the dialogs.
+    let report = packaging::validate::validate_file(&msi).unwrap();
+    assert!(!report.has_errors(), "{:?}", report.findings);
+}
+
+#[test]
+fn every_wixui_set_builds() {
+    for set in ["WixUI_Minimal", "WixUI_FeatureTree", "WixUI_Mondo", "WixUI_Common"] {
+        let dir = tempfile::tempdir().unwrap();
+        let src = project(dir.path());
+        let text = std::fs::read_to_string(&src).unwrap().replace(
+            "        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+            &format!("        <UIRef Id=\"{set}\" />\n        <SetProperty Id=\"ARPINSTALLLOCATION\""),
+        );
+        std::fs::write(&src, text).unwrap();
+        let (msi, _) = build_project_at(dir.path(), &src, Arch::X86).unwrap_or_else(|e| panic!("{set}: {e}"));
+        let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+        let first = match set {
+            "WixUI_Minimal" => Some("WelcomeEulaDlg"),
+            "WixUI_Common" => None,
+            _ => Some("WelcomeDlg"),
+        };
+        let ui = rows(&mut pkg, "InstallUISequence");
+        assert_eq!(
+            ui.iter().find(|r| r[1] == "NOT Installed" && r[0].contains("Welcome")).map(|r| r[0].as_str()),
+            first,
+            "{set}"
+        );
+        let report = packaging::validate::validate_file(&msi).unwrap();
+        assert!(!report.has_errors(), "{set}: {:?}", report.findings);
+    }
 }

@@ -7,6 +7,7 @@ use super::error::Error;
 use super::lower;
 use super::model::{Loc, Model, ProductInfo};
 use super::preprocess;
+use super::wixui;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -250,10 +251,28 @@ pub fn lower_sources(
         include_paths: &options.include_paths,
     };
     let mut sources = Vec::new();
+    let mut sets = Vec::new();
     for path in &spec.sources {
         let text = read_source(path)?;
-        sources.push((path.clone(), preprocess::preprocess(path, &text, &pre_opts)?));
+        let pre = preprocess::preprocess(path, &text, &pre_opts)?;
+        wixui::referenced(&pre.text, &mut sets);
+        sources.push((path.clone(), pre));
     }
+    // The WixUI library: its sources (with their own variables) and the strings the sources'
+    // .wxl files do not define.
+    let mut strings = strings.clone();
+    if !sets.is_empty() {
+        let lib_vars = BTreeMap::from([("WixUIDir".to_string(), wixui::dir().display().to_string())]);
+        let lib_opts = preprocess::Options { variables: &lib_vars, ..pre_opts.clone() };
+        for path in wixui::sources(&sets) {
+            let text = read_source(&path)?;
+            sources.push((path.clone(), preprocess::preprocess(&path, &text, &lib_opts)?));
+        }
+        for (id, text) in load_localizations(&[wixui::strings()])? {
+            strings.entry(id).or_insert(text);
+        }
+    }
+    let strings = &strings;
     let warnings = sources.iter().flat_map(|(_, p)| p.warnings.iter().cloned()).collect();
     let docs = sources
         .iter()

@@ -31,6 +31,7 @@ mod model;
 mod preprocess;
 mod sequence;
 mod source_map;
+mod wixui;
 mod writer;
 
 pub use context::BindPath;
