@@ -189,11 +189,12 @@ fn silent_install_with_everything_asked_for() {
         ("CEIP_OPTIN", "0"),
         ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
         ("SERVICE_PASSWORD", PASSWORD),
-        ("INSTALL_PREREQUISITES", "1"),
     ]);
+    // The setup program installed the module before it ran the MSI.
+    machine.registry.insert((TEST_KEY.to_string(), "Version".to_string()), RegValue::Text("1.0.0".into()));
     assert_eq!(ceip::prepare_ceip(&mut s), ActionResult::Success);
     assert_eq!(account::check_service_account(&mut s, &domain), ActionResult::Success);
-    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Success);
+    assert_eq!(prereq::check_prerequisites(&mut s, &machine), ActionResult::Success);
     assert_eq!(account::grant_logon_data(&mut s, &lsa), ActionResult::Success);
     let mut deferred = FakeSession::with([("CustomActionData", s.properties["GrantLogonAsService"].as_str())]);
     assert_eq!(account::grant_logon(&mut deferred, &mut lsa), ActionResult::Success);
@@ -201,10 +202,7 @@ fn silent_install_with_everything_asked_for() {
     assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
     assert_eq!(s.properties["SERVICE_LOGON"], r"CORP\svc-idm");
     assert_eq!(s.properties["PREREQ_IDMTESTMODULE_STATE"], "present");
-    assert_eq!(
-        machine.runs,
-        [(r"C:\Windows\System32\cmd.exe".to_string(), format!(r#"/d /s /c ""{TEST_PACKAGE}" /quiet""#))]
-    );
+    assert!(machine.runs.is_empty(), "the MSI never runs an installer");
     assert!(lsa.held.contains(r"CORP\svc-idm"));
     assert_eq!(*domain.seen_passwords.borrow(), 1);
     assert_no_password(&[&s, &deferred]);
@@ -212,19 +210,25 @@ fn silent_install_with_everything_asked_for() {
 
 #[test]
 fn silent_install_refuses_before_changing_anything() {
-    // Missing module, INSTALL_PREREQUISITES left at 0: 1603, nothing run.
-    let mut machine = Machine::default();
-    let mut s = package(&[("UILevel", "2"), ("SERVICE_ACCOUNT", r"CORP\svc-idm"), ("SERVICE_PASSWORD", PASSWORD)]);
+    // Missing module: 1603 naming it and the setup program, nothing run (even when the old
+    // INSTALL_PREREQUISITES=1 is given).
+    let machine = Machine::default();
+    let mut s = package(&[
+        ("UILevel", "2"),
+        ("SERVICE_ACCOUNT", r"CORP\svc-idm"),
+        ("SERVICE_PASSWORD", PASSWORD),
+        ("INSTALL_PREREQUISITES", "1"),
+    ]);
     assert_eq!(
         account::check_service_account(&mut s, &Domain { seen_passwords: RefCell::new(0) }),
         ActionResult::Success
     );
-    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Failure);
+    assert_eq!(prereq::check_prerequisites(&mut s, &machine), ActionResult::Failure);
     assert!(machine.runs.is_empty());
     assert!(s
         .log
         .iter()
-        .any(|l| l.contains("missing prerequisites: IDM test module") && l.contains("INSTALL_PREREQUISITES=1")));
+        .any(|l| l.contains("missing prerequisites: IDM test module") && l.contains("run idm-3.3.2-x64-setup.exe")));
 
     // A wrong password stops the install before the prerequisites are even looked at.
     let mut s = package(&[
@@ -242,15 +246,6 @@ fn silent_install_refuses_before_changing_anything() {
 }
 
 #[test]
-fn silent_reboot_request_ends_in_3010_without_restart() {
-    let mut machine = Machine { package_exit: 3010, ..Default::default() };
-    let mut s = package(&[("UILevel", "2"), ("INSTALL_PREREQUISITES", "1")]);
-    assert_eq!(prereq::check_prerequisites(&mut s, &mut machine), ActionResult::Success);
-    assert_eq!(s.properties["PREREQUISITES_REBOOT"], "1");
-    assert_eq!(s.properties["REBOOT"], "ReallySuppress");
-}
-
-#[test]
 fn dialogs_then_execute_sequence() {
     let mut machine = Machine::default();
     let domain = Domain { seen_passwords: RefCell::new(0) };
@@ -262,12 +257,15 @@ fn dialogs_then_execute_sequence() {
         "a previous opt-out (CEIP_PREVIOUS=#0) starts the box cleared"
     );
     assert_eq!(ui.properties["PREREQUISITES_MISSING"], "IDM test module");
-    assert_eq!(ui.properties["PREREQUISITES_INSTALLABLE"], "1");
+    assert!(!ui.properties.contains_key("PREREQUISITES_INSTALLABLE"), "no Install button in the MSI");
 
-    // CeipDlg: the admin leaves the box cleared. PrerequisitesDlg: Install.
+    // CeipDlg: the admin leaves the box cleared. PrerequisitesDlg: the MSI points to the setup
+    // program; the admin runs it (it installs the module), then refreshes the dialog.
     ui.set_property("CEIP_CHECKBOX", "").unwrap();
-    ui.set_property("INSTALL_PREREQUISITES", "1").unwrap();
-    assert_eq!(prereq::install_prerequisites(&mut ui, &mut machine), ActionResult::Success);
+    assert_eq!(prereq::install_prerequisites(&mut ui, &machine), ActionResult::Success);
+    assert!(ui.properties["PREREQUISITES_ERROR"].contains("run idm-3.3.2-x64-setup.exe"));
+    machine.registry.insert((TEST_KEY.to_string(), "Version".to_string()), RegValue::Text("1.0.0".into()));
+    assert_eq!(prereq::evaluate_prerequisites(&mut ui, &machine), ActionResult::Success);
     assert!(!ui.properties.contains_key("PREREQUISITES_MISSING"));
     // ServiceAccountDlg: a typo, then the right password.
     ui.set_property("SERVICE_ACCOUNT", r"CORP\svc-idm").unwrap();
@@ -283,10 +281,10 @@ fn dialogs_then_execute_sequence() {
     let mut server = to_server(&ui);
     assert_eq!(ceip::prepare_ceip(&mut server), ActionResult::Success);
     assert_eq!(account::check_service_account(&mut server, &domain), ActionResult::Success);
-    assert_eq!(prereq::check_prerequisites(&mut server, &mut machine), ActionResult::Success);
+    assert_eq!(prereq::check_prerequisites(&mut server, &machine), ActionResult::Success);
     assert_eq!(server.properties["CEIP_OPTIN_NORMALIZED"], "0", "the cleared checkbox reaches the registry value");
     assert_eq!(server.properties["SERVICE_LOGON"], r"CORP\svc-idm");
-    assert_eq!(machine.runs.len(), 1, "installed once, from the dialog");
+    assert!(machine.runs.is_empty(), "the MSI never runs an installer");
     assert_no_password(&[&ui, &server]);
     assert!(ui.log.iter().all(|l| !l.contains("Tr0ub4dor&3-typo")));
 }

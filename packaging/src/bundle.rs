@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub mod setup;
+
 /// The name of the checksum file inside the bundle.
 pub const SHA256SUMS: &str = "SHA256SUMS";
 

@@ -97,8 +97,10 @@ fn builds_keep_each_other_and_failures_change_nothing() {
             format!("{slug}-1.0.0-x64-en-us.zip"),
             format!("{this}.msi"),
             format!("{this}.zip"),
+            format!("{this}-setup.exe"),
             format!("{slug}-3.9.9-x64-en-us.msi"),
             format!("{slug}-3.9.9-x64-en-us.zip"),
+            format!("{slug}-3.9.9-x64-en-us-setup.exe"),
         ]
         .iter()
         .map(String::as_str)

@@ -1,5 +1,6 @@
 @echo off
-rem Runs msiexec with the given arguments and prints its full exit code.
+rem Runs msiexec (or, with E2E_PROGRAM set, that program: the setup program's scenarios) with
+rem the given arguments and prints its full exit code.
 rem Wine truncates a process exit code to 8 bits on the way to Linux (1603 arrives as 67);
 rem cmd sees the full Windows code, so cargo xtask e2e parses the EXIT= line instead.
 rem
@@ -11,7 +12,8 @@ rem marked for deletion when InstallServices creates it again (1072), so an upgr
 rem random. Every Wine start also re-launches the auto-start service, which is why this waits
 rem for START_PENDING to pass first (a starting service refuses a stop request: 1061).
 if defined E2E_STOP_SERVICE call :stopservice
-start /wait msiexec %*
+if not defined E2E_PROGRAM set E2E_PROGRAM=msiexec
+start /wait %E2E_PROGRAM% %*
 echo EXIT=%ERRORLEVEL%
 goto :eof
 

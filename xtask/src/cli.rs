@@ -68,8 +68,10 @@ pub const DEFAULT_CULTURE: &str = "en-us";
 /// `cargo xtask dist`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    long_about = "Builds target/dist/<slug>-<version>-x64-<culture>.msi and .zip (the MSI, SHA256SUMS, the \
-silent-install guide and the support files) from wix/product.toml and its payload. Every input is \
+    long_about = "Builds target/dist/<slug>-<version>-x64-<culture>.msi, the setup program \
+<slug>-<version>-x64-<culture>-setup.exe (the MSI and the prerequisite packages, docs/setup.md) and .zip \
+(the MSI, the setup program, SHA256SUMS, the silent-install guide and the support files) from \
+wix/product.toml and its payload. Every input is \
 checked before the Windows binaries are cross-compiled. Earlier builds in the output folder are \
 kept (each build has its own file names); a failed build leaves the output folder as it was. The \
 rendered WiX sources, the staged payload and build-spec.json are kept in target/wix/.",
@@ -372,6 +374,8 @@ pub enum DialogPath {
     Export,
     /// The test variant's injected failure: the fatal-error dialog, 1603, the configuration back
     Rollback,
+    /// The setup program: its prerequisites screen (Cancel: 1602), then /passive with its progress screen (0)
+    Setup,
 }
 
 impl DialogPath {
@@ -383,6 +387,7 @@ impl DialogPath {
             DialogPath::Discard => "discard",
             DialogPath::Export => "export",
             DialogPath::Rollback => "rollback",
+            DialogPath::Setup => "setup",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! culture's strings, the backend's tools, `SOURCE_DATE_EPOCH`, signing), check the cross
 //! toolchain, cross-compile the Windows binaries, stage the payload, harvest it, render every
 //! `wix/*.wxs.tera`, build the MSI with `packaging::wix`, validate it, sign it (when
-//! configured), write the zip bundle, and only then move the MSI and the zip into the output
+//! configured), write the setup program (docs/setup.md) and the zip bundle, and only then move them into the output
 //! folder under this build's own names ([`inputs::ArtefactNames`]). Other builds' files there
 //! are never touched, and a failure at any step leaves the output folder as it was.
 
@@ -12,6 +12,7 @@ mod inputs;
 mod progress;
 mod publish;
 mod render;
+mod setup;
 pub mod toolchain;
 mod wix_toolset;
 
@@ -38,6 +39,8 @@ pub struct Output {
     pub msi: PathBuf,
     /// The zip in the output folder.
     pub zip: PathBuf,
+    /// The setup program in the output folder (docs/setup.md).
+    pub setup: PathBuf,
 }
 
 /// Everything needed to rebuild the same MSI and zip with the `packaging` API, written to
@@ -54,6 +57,7 @@ struct BuildRecord {
     source_date_epoch: u64,
     msi_name: String,
     zip_name: String,
+    setup_name: String,
     payload_dir: PathBuf,
     /// Bundle entries other than the MSI (name in the zip -> file).
     bundle_files: BTreeMap<String, PathBuf>,
@@ -64,7 +68,7 @@ pub fn run(sh: &Shell, options: &Options) -> Result<Output> {
     let started = Instant::now();
     let output = dist(sh, options)?;
     note!("dist: done in {:.1}s", started.elapsed().as_secs_f64());
-    for file in [&output.msi, &output.zip] {
+    for file in [&output.msi, &output.setup, &output.zip] {
         let bytes = std::fs::metadata(file)?.len();
         let hash = packaging::bundle::sha256_hex(std::fs::File::open(file)?)?;
         eprintln!("  {} ({bytes} bytes, sha256 {hash})", file.display());
@@ -141,7 +145,11 @@ pub fn last_build(out_dir: Option<&Path>) -> Result<Output> {
         .with_context(|| format!("no record of a build into {}: run `cargo xtask dist` first", out_dir.display()))?;
     let record: BuildRecord =
         serde_json::from_str(&text).with_context(|| format!("{} is not a dist build record", record.display()))?;
-    let output = Output { msi: record.out_dir.join(&record.msi_name), zip: record.out_dir.join(&record.zip_name) };
+    let output = Output {
+        msi: record.out_dir.join(&record.msi_name),
+        zip: record.out_dir.join(&record.zip_name),
+        setup: record.out_dir.join(&record.setup_name),
+    };
     if !output.msi.is_file() {
         bail!("{} (the last build) is gone: run `cargo xtask dist` again", output.msi.display());
     }
@@ -159,7 +167,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     if options.variant == Variant::Test && out_dir == default_out {
         bail!("--variant test needs --out DIR: a test build (with wix/test/*.wxs) never goes to target/dist");
     }
-    const TOTAL: usize = 10;
+    const TOTAL: usize = 11;
 
     let inputs = step(1, TOTAL, "check the inputs", || {
         let inputs = inputs::check(options, &wix_dir)?;
@@ -180,9 +188,10 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     let names = &inputs.names;
 
     step(2, TOTAL, "check the Windows cross toolchain", || toolchain::ensure_windows_toolchain(sh))?;
-    let binaries = step(3, TOTAL, "cross-compile the custom actions and the sample service", || {
-        toolchain::build_windows_binaries(sh, &target, config.service.build_sample)
-    })?;
+    let binaries =
+        step(3, TOTAL, "cross-compile the custom actions, the setup program and the sample service", || {
+            toolchain::build_windows_binaries(sh, &target, config.service.build_sample)
+        })?;
 
     let staged = work.join("payload");
     let bin_dir = work.join("bin");
@@ -249,6 +258,9 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     let zip = build_dir.join(&names.zip);
     let final_msi = out_dir.join(&names.msi);
     let final_zip = out_dir.join(&names.zip);
+    let setup_name = setup::file_name(&names.stem);
+    let setup_exe = build_dir.join(&setup_name);
+    let final_setup = out_dir.join(&setup_name);
     let result = (|| -> Result<Output> {
         let _ = std::fs::remove_dir_all(&build_dir);
         std::fs::create_dir_all(&build_dir)?;
@@ -284,15 +296,21 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         })?;
         step(8, TOTAL, "validate the MSI", || validate_msi(&msi))?;
         step(9, TOTAL, "sign the MSI", || crate::sign::sign_file(sh, &msi, &inputs.signing))?;
-        let bundle_files = step(10, TOTAL, "write the release bundle", || {
-            let bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), config)?;
+        step(10, TOTAL, "write and sign the setup program", || {
+            setup::build(sh, &binaries.setup_stub, &msi, config, &inputs.signing, &setup_exe)
+        })?;
+        let bundle_files = step(11, TOTAL, "write the release bundle", || {
+            let mut bundle_files = bundle_files(&root, &bin_dir.join("migrateEmbeddedConnector.exe"), config)?;
             let mut entries = vec![Entry::file(names.msi.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
+            entries.push(Entry::file(setup_name.clone(), setup_exe.clone()));
             let msi_bytes = std::fs::metadata(&msi).map_or(0, |m| m.len());
             let report = progress::with_progress(progress::Measure::Written, msi_bytes, || {
                 packaging::bundle::write_bundle(&entries, &zip, epoch)
             })?;
             note!("      {} entries, {} bytes", report.entries.len(), report.bytes);
+            // Recorded where it ends up, for the rebuild of the zip by the reproducibility tests.
+            bundle_files.insert(setup_name.clone(), final_setup.clone());
             Ok(bundle_files)
         })?;
         let record = BuildRecord {
@@ -305,6 +323,7 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             source_date_epoch: epoch,
             msi_name: names.msi.clone(),
             zip_name: names.zip.clone(),
+            setup_name: setup_name.clone(),
             payload_dir: staged.clone(),
             bundle_files,
         };
@@ -312,12 +331,19 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         std::fs::write(&record_tmp, serde_json::to_string_pretty(&record)?)?;
         // The build appears in the output folder only now, complete, replacing only its own names.
         std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-        for built in [&msi, &zip] {
+        for built in [&msi, &setup_exe, &zip] {
             readable_by_all(built)?;
         }
-        publish::publish(&[(msi.clone(), final_msi.clone()), (zip.clone(), final_zip.clone())], &build_dir)?;
+        publish::publish(
+            &[
+                (msi.clone(), final_msi.clone()),
+                (setup_exe.clone(), final_setup.clone()),
+                (zip.clone(), final_zip.clone()),
+            ],
+            &build_dir,
+        )?;
         std::fs::rename(&record_tmp, work.join("build-spec.json"))?;
-        Ok(Output { msi: final_msi.clone(), zip: final_zip.clone() })
+        Ok(Output { msi: final_msi.clone(), zip: final_zip.clone(), setup: final_setup.clone() })
     })();
     let _ = std::fs::remove_dir_all(&build_dir);
     result

@@ -17,6 +17,9 @@ mod secrets;
 mod snapshot;
 mod toolkit;
 
+/// The product config with the e2e test prerequisite (also used by the setup program's screenshots).
+pub(crate) use build::prereq_config;
+
 use std::path::Path;
 use std::time::Instant;
 

@@ -12,6 +12,7 @@
 
 mod display;
 mod layout;
+mod setup;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -86,8 +87,14 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     let env =
         Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
     let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
-    let paths: [(&str, PathFn); 5] =
-        [("fresh", fresh), ("missing", missing), ("discard", discard), ("export", export), ("rollback", rollback)];
+    let paths: [(&str, PathFn); 6] = [
+        ("fresh", fresh),
+        ("missing", missing),
+        ("discard", discard),
+        ("export", export),
+        ("rollback", rollback),
+        ("setup", setup::walk),
+    ];
     for (name, path) in paths {
         if only.is_some_and(|o| o != name) {
             continue;

@@ -101,15 +101,17 @@ pub struct WindowsBinaries {
     pub custom_actions_dll: PathBuf,
     /// `migrateEmbeddedConnector.exe`.
     pub migration_tool: PathBuf,
+    /// `setup.exe`: the setup program without its payload (`setup/`).
+    pub setup_stub: PathBuf,
     /// `idm-sample-service.exe`, when it was built.
     pub sample_service: Option<PathBuf>,
 }
 
-/// Cross-compiles the custom actions (DLL and migration tool) and, when asked, the sample
+/// Cross-compiles the custom actions (DLL and migration tool), the setup program and, when asked, the sample
 /// service, in release mode into `<target>/x86_64-pc-windows-gnu/release/`.
 pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service: bool) -> Result<WindowsBinaries> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut packages = vec!["-p", "custom-actions"];
+    let mut packages = vec!["-p", "custom-actions", "-p", "idm-setup"];
     if with_sample_service {
         packages.extend(["-p", "idm-sample-service"]);
     }
@@ -139,6 +141,7 @@ pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service
     Ok(WindowsBinaries {
         custom_actions_dll: must("custom_actions.dll")?,
         migration_tool: must("migrateEmbeddedConnector.exe")?,
+        setup_stub: must("setup.exe")?,
         sample_service: if with_sample_service { Some(must("idm-sample-service.exe")?) } else { None },
     })
 }

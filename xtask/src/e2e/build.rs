@@ -213,7 +213,7 @@ pub fn test_prerequisite_toml() -> PathBuf {
 
 /// Writes `<root>/config-prereq/product.toml`: `wix/product.toml` with the test prerequisite
 /// appended and its relative folders made absolute (they are taken from the config's folder).
-fn prereq_config(root: &Path) -> Result<PathBuf> {
+pub fn prereq_config(root: &Path) -> Result<PathBuf> {
     let wix = project_root().join("wix");
     let read = |p: &Path| -> Result<toml::Table> {
         let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

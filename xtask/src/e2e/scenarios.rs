@@ -4,6 +4,7 @@
 //! file and a row here.
 
 mod account;
+mod bundle;
 mod connector;
 mod install;
 mod prerequisites;
@@ -106,16 +107,37 @@ pub static SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "prereq-missing",
-        about: "the test prerequisite missing, INSTALL_PREREQUISITES unset: 1603 listing it, nothing installed",
+        about: "msiexec /qn with the test prerequisite missing: 1603 naming it and the setup program, nothing installed",
         needs: &[Build::CurrentPrereq],
         prerequisites: true,
         run: prerequisites::prereq_missing,
     },
     Scenario {
-        name: "prereq-install",
-        about: "the test prerequisite missing, INSTALL_PREREQUISITES=1: its package runs, then the product installs",
+        name: "setup-prereq-install",
+        about: "setup.exe /quiet /norestart /log, the test prerequisite missing: its package runs (verified), then the product installs: 0",
         needs: &[Build::CurrentPrereq],
         prerequisites: true,
-        run: prerequisites::prereq_install,
+        run: bundle::setup_prereq_install,
+    },
+    Scenario {
+        name: "setup-prereq-reboot",
+        about: "setup.exe /quiet, the test prerequisite's package exits 3010: the product installs, setup ends with 3010, no restart",
+        needs: &[Build::CurrentPrereq],
+        prerequisites: true,
+        run: bundle::setup_prereq_reboot,
+    },
+    Scenario {
+        name: "setup-tampered",
+        about: "setup.exe with one byte of its MSI changed: 1620 before anything runs, nothing installed",
+        needs: &[Build::CurrentPrereq],
+        prerequisites: true,
+        run: bundle::setup_tampered,
+    },
+    Scenario {
+        name: "setup-upgrade-export-continue",
+        about: "previous -> current through setup.exe /quiet EMBEDDED_CONNECTOR_ACTION=export-continue EXPORT_PASSWORD=...: upgraded, .enc verified",
+        needs: &[Build::Previous, Build::Current],
+        prerequisites: true,
+        run: bundle::setup_upgrade_export_continue,
     },
 ];

@@ -446,6 +446,14 @@ impl Ctx<'_> {
         self.failures.push(what);
     }
 
+    /// Records a run this toolkit did not start (the setup program's, `scenarios::bundle`): its
+    /// exit code, its logs (scanned for secrets) and the secrets it was given.
+    pub fn record(&mut self, code: u32, logs: &[PathBuf], secrets: &[(String, String)]) {
+        self.codes.push(code);
+        self.logs.extend(logs.iter().cloned());
+        self.secrets.extend(secrets.iter().cloned());
+    }
+
     /// The CEIP decision the install recorded: `HKLM\SOFTWARE\<manufacturer>\<name>\CEIP`,
     /// `Enabled` = 1 or 0 (wix/target-machine.wxs.tera, component `CeipSetting`).
     pub fn expect_ceip(&mut self, opted_in: bool, step: &str) -> Result<()> {

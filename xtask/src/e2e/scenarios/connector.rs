@@ -11,14 +11,14 @@ use crate::harness::wine::WORK_DIR_WIN;
 
 /// The export password the export scenarios use (no `%`, `^`, `"` or spaces: it travels through
 /// `cmd /c` and msiexec's command line).
-const EXPORT_PASSWORD: &str = "E2e-Export-Pa55word!";
+pub(super) const EXPORT_PASSWORD: &str = "E2e-Export-Pa55word!";
 /// A password too short for the export (the policy asks for at least 8 characters).
 const SHORT_PASSWORD: &str = "Sh0rt";
 /// The fault-injection action of `wix/test/fault-injection.wxs`.
 const FAULT_ACTION: &str = "IdmTestFailAfterConnectorMove";
 
 /// Installs the previous version with its configuration; returns the snapshot of `PRODUCTDIR`.
-fn install_previous_with_connector(ctx: &mut Ctx<'_>) -> Result<Snapshot> {
+pub(super) fn install_previous_with_connector(ctx: &mut Ctx<'_>) -> Result<Snapshot> {
     let prev = ctx.env.product.previous_version();
     let run = ctx.install(Build::Previous, &[], "install-previous")?;
     ctx.expect_code(&run, 0, "install previous");

@@ -1,5 +1,5 @@
-//! Prerequisites: the launch-time check that lists what is missing, and
-//! `INSTALL_PREREQUISITES=1`, which runs the bundled packages first (docs/target-machine.md).
+//! Prerequisites: the launch-time check that lists what is missing and names the setup program,
+//! which installs them (docs/target-machine.md, docs/setup.md; its scenarios are in `bundle`).
 
 use std::path::Path;
 
@@ -19,6 +19,7 @@ pub fn prereq_missing(ctx: &mut Ctx<'_>) -> Result<()> {
     let run = ctx.install(Build::CurrentPrereq, &[], "prereq-missing")?;
     ctx.expect_code(&run, 1603, "install without a prerequisite");
     ctx.expect_log(&run, "missing prerequisites", "the log must say prerequisites are missing");
+    ctx.expect_log(&run, "-setup.exe", "the log must name the setup program that installs them");
     for n in &names {
         ctx.expect_log(&run, n, "the log must list each missing prerequisite");
     }
@@ -28,21 +29,8 @@ pub fn prereq_missing(ctx: &mut Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-pub fn prereq_install(ctx: &mut Ctx<'_>) -> Result<()> {
-    let version = ctx.env.product.version_text();
-    let run = ctx.install(Build::CurrentPrereq, &[("INSTALL_PREREQUISITES", "1")], "prereq-install")?;
-    ctx.expect_code(&run, 0, "install with INSTALL_PREREQUISITES=1");
-    for n in prerequisites::names(&prerequisites::of_file(&build::test_prerequisite_toml())?) {
-        ctx.expect_log(&run, &format!("Installing prerequisite {n}"), "the log must say the package ran");
-    }
-    ctx.expect_installed(&[version], "install with INSTALL_PREREQUISITES=1")?;
-    ctx.expect_payload(Build::CurrentPrereq, "install with INSTALL_PREREQUISITES=1")?;
-    expect_present(ctx, &build::test_prerequisite_toml())?;
-    Ok(())
-}
-
-/// After `INSTALL_PREREQUISITES=1`: every registry-detected prerequisite of `toml` is present.
-fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
+/// After the setup program ran: every registry-detected prerequisite of `toml` is present.
+pub(super) fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
     let list = prerequisites::load(&prerequisites::of_file(toml)?);
     let reg = ctx.hklm()?;
     for (name, detect) in list {
@@ -50,7 +38,7 @@ fn expect_present(ctx: &mut Ctx<'_>, toml: &Path) -> Result<()> {
         let found = reg.key(&d.key).and_then(|k| k.get(&d.value)).is_some();
         if !found {
             ctx.fail(format!(
-                "INSTALL_PREREQUISITES=1: `{name}` is still missing (HKLM\\{}\\{} not set)",
+                "after the setup program: `{name}` is still missing (HKLM\\{}\\{} not set)",
                 d.key, d.value
             ));
         }
