@@ -1,6 +1,10 @@
 //! Text in the database codepage. Windows Installer stores table strings and the summary
 //! information in the database's ANSI codepage; this backend writes 1252.
 
+/// The codepage this backend writes: the database codepage and the summary information's
+/// PID_CODEPAGE.
+pub const WINDOWS_1252: i32 = 1252;
+
 // The 0x80..0x9F block of Windows-1252 (MS "Windows-1252" code page table).
 const HIGH: [(char, u8); 27] = [
     ('€', 0x80),

@@ -25,3 +25,5 @@ pub mod wix;
 
 mod cabinet;
 mod codepage;
+mod compound;
+mod summary_info;

@@ -18,6 +18,7 @@ fn rows(pkg: &mut Pkg, table: &str) -> Vec<Vec<String>> {
                 msi::Value::Null => String::new(),
                 msi::Value::Int(i) => i.to_string(),
                 msi::Value::Str(s) => s.clone(),
+                msi::Value::Binary => "[Binary]".to_owned(),
             })
             .collect()
     })

@@ -113,12 +113,13 @@ pub fn have_tool(program: &str) -> bool {
     std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
 }
 
-/// One cell as text: `Null` as empty, integers in decimal.
+/// One cell as text: `Null` as empty, integers in decimal, a stream cell as `[Binary]`.
 pub fn value_text(v: &msi::Value) -> String {
     match v {
         msi::Value::Null => String::new(),
         msi::Value::Int(n) => n.to_string(),
         msi::Value::Str(s) => s.clone(),
+        msi::Value::Binary => "[Binary]".to_owned(),
     }
 }
 

@@ -334,7 +334,7 @@ fn summary_information() {
     assert_eq!(info.codepage(), msi::CodePage::Windows1252, "summary information codepage");
     assert_eq!(msi.database_codepage(), msi::CodePage::Windows1252, "database codepage");
     assert_eq!(info.arch(), Some("x64"));
-    assert_eq!(info.languages().iter().map(|l| l.code()).collect::<Vec<_>>(), [1033]);
+    assert_eq!(info.languages().iter().map(|l| l.id()).collect::<Vec<_>>(), [1033]);
     // Word count 2: long file names, compressed, no admin image (MSI SDK, Word Count summary).
     assert_eq!(info.word_count(), Some(2));
     assert!(info.uuid().is_some(), "no package code");

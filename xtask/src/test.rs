@@ -26,6 +26,11 @@ const TOOLS: &[Tool] = &[
     Tool { program: "msiinfo", package: "msitools", needed_for: "reading the MSI back (tests/tests/msitools.rs)" },
     Tool { program: "msiextract", package: "msitools", needed_for: "extracting the MSI (tests/tests/msitools.rs)" },
     Tool { program: "xmllint", package: "libxml2-utils", needed_for: "the WiX schema tests" },
+    Tool {
+        program: "cabextract",
+        package: "cabextract",
+        needed_for: "the cabinet checksums (tests/tests/compound_file.rs)",
+    },
     Tool { program: "wine", package: "wine", needed_for: "the end-to-end installs under Wine" },
     Tool { program: "Xvfb", package: "xvfb", needed_for: "the dialog tests" },
     Tool { program: "xdotool", package: "xdotool", needed_for: "the dialog tests" },

@@ -92,6 +92,7 @@ pub fn value_text(value: &Value) -> String {
         Value::Null => String::new(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) => s.clone(),
+        Value::Binary => "[Binary]".to_owned(),
     }
 }
 

@@ -71,7 +71,8 @@ fn ice06(name: &str, table: &TableData, standard: &[ColumnDef], out: &mut Vec<Fi
             (def.kind, declared.coltype),
             (ColumnKind::Int16, ColumnType::Int16)
                 | (ColumnKind::Int32, ColumnType::Int32)
-                | (ColumnKind::Str(_) | ColumnKind::Localized(_) | ColumnKind::Binary, ColumnType::Str(_))
+                | (ColumnKind::Str(_) | ColumnKind::Localized(_), ColumnType::Str(_))
+                | (ColumnKind::Binary, ColumnType::Binary)
         );
         if !compatible {
             out.push(Finding::error(
@@ -145,7 +146,7 @@ fn ice03_value(table: &str, key: &str, def: &ColumnDef, value: &Value, out: &mut
                 }
             }
         }
-        (Value::Str(_), ColumnKind::Binary) => {}
+        (Value::Binary, ColumnKind::Binary) => {}
         (other, kind) => error(format!("value {} does not fit {}", value_text(other), kind_text(kind))),
     }
 }

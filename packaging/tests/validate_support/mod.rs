@@ -103,7 +103,7 @@ impl Fixture {
             ],
         );
         f.binaries.insert("CaDll".into(), pe_dll(&["ConfigureService", "RollbackService", "DetectThing"]));
-        f.rows("Binary", vec![vec![s("CaDll"), N]]);
+        f.rows("Binary", vec![vec![s("CaDll"), Value::Binary]]);
         f.rows(
             "InstallExecuteSequence",
             [
