@@ -219,46 +219,6 @@ fn write_summary(file: File, bytes: &[u8]) -> io::Result<File> {
     Ok(comp.into_inner())
 }
 
-/// Encodes `s` in Windows-1252 (the database and summary information codepage).
-pub fn cp1252(s: &str) -> Option<Vec<u8>> {
-    // The 0x80..0x9F block of Windows-1252 (MS "Windows-1252" code page table).
-    const HIGH: [(char, u8); 27] = [
-        ('€', 0x80),
-        ('‚', 0x82),
-        ('ƒ', 0x83),
-        ('„', 0x84),
-        ('…', 0x85),
-        ('†', 0x86),
-        ('‡', 0x87),
-        ('ˆ', 0x88),
-        ('‰', 0x89),
-        ('Š', 0x8A),
-        ('‹', 0x8B),
-        ('Œ', 0x8C),
-        ('Ž', 0x8E),
-        ('‘', 0x91),
-        ('’', 0x92),
-        ('“', 0x93),
-        ('”', 0x94),
-        ('•', 0x95),
-        ('–', 0x96),
-        ('—', 0x97),
-        ('˜', 0x98),
-        ('™', 0x99),
-        ('š', 0x9A),
-        ('›', 0x9B),
-        ('œ', 0x9C),
-        ('ž', 0x9E),
-        ('Ÿ', 0x9F),
-    ];
-    s.chars()
-        .map(|c| match c as u32 {
-            0..=0x7F | 0xA0..=0xFF => Some(c as u32 as u8),
-            _ => HIGH.iter().find(|(h, _)| *h == c).map(|(_, b)| *b),
-        })
-        .collect()
-}
-
 /// The summary information stream of `p` with `package_code` (MSI SDK "Summary Information
 /// Stream Property Set"; the WiX `Package` element's attributes).
 pub fn summary(p: &ProductInfo, package_code: &str, epoch: u64) -> Result<Vec<u8>, Error> {
