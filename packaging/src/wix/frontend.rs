@@ -185,27 +185,6 @@ fn too_deep(text: &str) -> Option<(u32, u32)> {
     None
 }
 
-/// Reads a source file: UTF-8, or Windows-1252 when its XML declaration says so (candle reads
-/// what the declaration names; these two are what WiX sources in the wild use).
-pub(super) fn read_source(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
-    let declared = head
-        .split("?>")
-        .next()
-        .and_then(|d| d.split_once("encoding="))
-        .map(|(_, e)| e.trim_start_matches(['"', '\'']).split(['"', '\'']).next().unwrap_or("").to_string());
-    match declared.as_deref() {
-        Some("windows-1252" | "cp1252" | "iso-8859-1" | "latin1") => Ok(crate::codepage::decode_cp1252(&bytes)),
-        Some(enc) if !matches!(enc, "utf-8" | "utf8") => Err(Loc { file: path.to_path_buf(), line: 1, column: 1 }
-            .error(format!("encoding {enc:?} is not supported (supported: utf-8, windows-1252)"))),
-        _ => String::from_utf8(bytes).map(|s| s.trim_start_matches('\u{feff}').to_string()).map_err(|e| {
-            Loc { file: path.to_path_buf(), line: 1, column: 1 }
-                .error(format!("not valid UTF-8 ({e}); declare encoding=\"windows-1252\" if it is"))
-        }),
-    }
-}
-
 /// Options of a build that candle and light take on their command line.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -253,7 +232,7 @@ pub fn lower_sources(
     let mut sources = Vec::new();
     let mut sets = Vec::new();
     for path in &spec.sources {
-        let text = read_source(path)?;
+        let text = preprocess::read_source(path)?;
         let pre = preprocess::preprocess(path, &text, &pre_opts)?;
         wixui::referenced(&pre.text, &mut sets);
         sources.push((path.clone(), pre));
@@ -265,7 +244,7 @@ pub fn lower_sources(
         let lib_vars = BTreeMap::from([("WixUIDir".to_string(), wixui::dir().display().to_string())]);
         let lib_opts = preprocess::Options { variables: &lib_vars, ..pre_opts.clone() };
         for path in wixui::sources(&sets) {
-            let text = read_source(&path)?;
+            let text = preprocess::read_source(&path)?;
             sources.push((path.clone(), preprocess::preprocess(&path, &text, &lib_opts)?));
         }
         for (id, text) in load_localizations(&[wixui::strings()])? {

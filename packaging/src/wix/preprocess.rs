@@ -352,7 +352,7 @@ impl Pre<'_> {
                 loc.error(format!("includes nested deeper than {MAX_INCLUDE_DEPTH} (does {name} include itself?)"))
             );
         }
-        let text = super::frontend::read_source(&path)?;
+        let text = read_source(&path)?;
         let g = self.map.add_file(path.clone(), Rc::from(text.as_str()));
         let (start, end) = include_body(&text).ok_or_else(|| {
             Loc { file: path.clone(), line: 1, column: 1 }.error("an include file's root element must be <Include>")
@@ -371,6 +371,27 @@ impl Pre<'_> {
             return Err(loc.error(format!("<?if {expr}?>: unexpected {:?}", p.tokens[p.i].text())));
         }
         Ok(v)
+    }
+}
+
+/// Reads a source file: UTF-8, or Windows-1252 when its XML declaration says so (candle reads
+/// what the declaration names; these two are what WiX sources in the wild use).
+pub fn read_source(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
+    let declared = head
+        .split("?>")
+        .next()
+        .and_then(|d| d.split_once("encoding="))
+        .map(|(_, e)| e.trim_start_matches(['"', '\'']).split(['"', '\'']).next().unwrap_or("").to_string());
+    match declared.as_deref() {
+        Some("windows-1252" | "cp1252" | "iso-8859-1" | "latin1") => Ok(crate::codepage::decode_cp1252(&bytes)),
+        Some(enc) if !matches!(enc, "utf-8" | "utf8") => Err(Loc { file: path.to_path_buf(), line: 1, column: 1 }
+            .error(format!("encoding {enc:?} is not supported (supported: utf-8, windows-1252)"))),
+        _ => String::from_utf8(bytes).map(|s| s.trim_start_matches('\u{feff}').to_string()).map_err(|e| {
+            Loc { file: path.to_path_buf(), line: 1, column: 1 }
+                .error(format!("not valid UTF-8 ({e}); declare encoding=\"windows-1252\" if it is"))
+        }),
     }
 }
 

@@ -1,7 +1,7 @@
-//! Helpers shared by the element families: references by id, generated ids and GUIDs, and
-//! scheduling an action.
+//! Helpers shared by the element families: references by id, generated ids and GUIDs,
+//! scheduling an action, and file names (long names and generated 8.3 short names).
 
-use crate::wix::context::Ctx;
+use crate::wix::context::{Attrs, Ctx};
 use crate::wix::error::Error;
 use crate::wix::model::{Placement, ScheduledAction};
 use roxmltree::Node;
@@ -55,4 +55,63 @@ pub(super) fn schedule(
 ) {
     let loc = ctx.loc(node);
     ctx.model.actions.push(ScheduledAction { table: table.into(), action: action.into(), condition, placement, loc });
+}
+
+/// Whether `name` is a valid 8.3 short file name.
+fn is_short_name(name: &str) -> bool {
+    const OK: &str = "!#$%&'()-@^_`{}~";
+    let valid = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || OK.contains(c));
+    match name.split_once('.') {
+        None => (1..=8).contains(&name.len()) && valid(name),
+        Some((b, e)) => (1..=8).contains(&b.len()) && e.len() <= 3 && !e.contains('.') && valid(b) && valid(e),
+    }
+}
+
+/// The `short|long` form of a file or directory name (MSI "Filename" data type): a generated
+/// short name (8 hash characters + the first 3 of the extension) when `long` is not 8.3.
+pub(super) fn msi_name(long: &str, short: Option<&str>) -> String {
+    if is_short_name(long) && short.is_none() {
+        return long.to_string();
+    }
+    let short = match short {
+        Some(s) => s.to_string(),
+        None => {
+            let h = Sha256::digest(long.to_ascii_lowercase().as_bytes());
+            let base: String = h.iter().take(8).map(|b| (b'a' + b % 26) as char).collect();
+            let ext: String = long
+                .rsplit_once('.')
+                .map(|(_, e)| e.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect())
+                .unwrap_or_default();
+            if ext.is_empty() {
+                base
+            } else {
+                format!("{base}.{ext}")
+            }
+        }
+    };
+    format!("{short}|{long}")
+}
+
+pub(super) fn check_long_name(a: &Attrs, attr: &str, name: &str) -> Result<(), Error> {
+    const BAD: &str = "\\?|><:/*\"";
+    if name.is_empty() || name.chars().any(|c| BAD.contains(c) || c.is_control()) || name.len() > 255 {
+        return Err(a.error(attr, format!("{name:?} is not a valid file name")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(msi_name("README.TXT", None), "README.TXT");
+        assert_eq!(msi_name("a.b", None), "a.b");
+        let n = msi_name("Release Notes.txt", None);
+        let (short, long) = n.split_once('|').unwrap();
+        assert_eq!(long, "Release Notes.txt");
+        assert!(is_short_name(short) && short.ends_with(".txt"), "{short}");
+        assert_eq!(msi_name("x.txt", Some("Y.TXT")), "Y.TXT|x.txt");
+    }
 }

@@ -3,9 +3,10 @@
 //!
 //! Bit values: MSI SDK "Component Table", "RemoveFile Table".
 
+use super::common::{check_long_name, msi_name};
 use super::common::{derived_guid, gen_id, ref_id};
 use super::environment::environment;
-use super::file::{check_long_name, file, msi_name};
+use super::file::file;
 use super::registry::{registry_key, registry_value, remove_registry};
 use super::service::{service_control, service_install};
 use super::shortcut::{shortcut, Parent};

@@ -2,12 +2,12 @@
 //!
 //! Bit values: MSI SDK "File Table".
 
+use super::common::{check_long_name, msi_name};
 use super::shortcut::{shortcut, Parent};
-use crate::wix::context::{Attrs, Ctx};
+use crate::wix::context::Ctx;
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, MediaTemplate, PayloadFile};
 use roxmltree::Node;
-use sha2::{Digest, Sha256};
 
 /// `<Media>`: an explicit disk with (only) an embedded cabinet.
 pub(super) fn media(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Error> {
@@ -88,49 +88,6 @@ pub(super) fn media_template(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), E
         compress: level.as_deref() != Some("none"),
         loc: ctx.loc(c),
     });
-    Ok(())
-}
-
-/// Whether `name` is a valid 8.3 short file name.
-fn is_short_name(name: &str) -> bool {
-    const OK: &str = "!#$%&'()-@^_`{}~";
-    let valid = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || OK.contains(c));
-    match name.split_once('.') {
-        None => (1..=8).contains(&name.len()) && valid(name),
-        Some((b, e)) => (1..=8).contains(&b.len()) && e.len() <= 3 && !e.contains('.') && valid(b) && valid(e),
-    }
-}
-
-/// The `short|long` form of a file or directory name (MSI "Filename" data type): a generated
-/// short name (8 hash characters + the first 3 of the extension) when `long` is not 8.3.
-pub(super) fn msi_name(long: &str, short: Option<&str>) -> String {
-    if is_short_name(long) && short.is_none() {
-        return long.to_string();
-    }
-    let short = match short {
-        Some(s) => s.to_string(),
-        None => {
-            let h = Sha256::digest(long.to_ascii_lowercase().as_bytes());
-            let base: String = h.iter().take(8).map(|b| (b'a' + b % 26) as char).collect();
-            let ext: String = long
-                .rsplit_once('.')
-                .map(|(_, e)| e.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect())
-                .unwrap_or_default();
-            if ext.is_empty() {
-                base
-            } else {
-                format!("{base}.{ext}")
-            }
-        }
-    };
-    format!("{short}|{long}")
-}
-
-pub(super) fn check_long_name(a: &Attrs, attr: &str, name: &str) -> Result<(), Error> {
-    const BAD: &str = "\\?|><:/*\"";
-    if name.is_empty() || name.chars().any(|c| BAD.contains(c) || c.is_control()) || name.len() > 255 {
-        return Err(a.error(attr, format!("{name:?} is not a valid file name")));
-    }
     Ok(())
 }
 
@@ -309,17 +266,6 @@ mod tests {
         assert_eq!(row(&m, "Media", "1")[3], "#a.cab");
         let e = fragment(r#"<Media Id="1" Cabinet="a.cab" />"#).unwrap_err();
         assert!(message(e).contains("embedded"));
-    }
-
-    #[test]
-    fn short_names() {
-        assert_eq!(msi_name("README.TXT", None), "README.TXT");
-        assert_eq!(msi_name("a.b", None), "a.b");
-        let n = msi_name("Release Notes.txt", None);
-        let (short, long) = n.split_once('|').unwrap();
-        assert_eq!(long, "Release Notes.txt");
-        assert!(is_short_name(short) && short.ends_with(".txt"), "{short}");
-        assert_eq!(msi_name("x.txt", Some("Y.TXT")), "Y.TXT|x.txt");
     }
 
     #[test]

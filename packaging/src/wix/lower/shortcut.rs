@@ -6,7 +6,7 @@
 //! feature of its component (filled in by the linker, see [`ADVERTISED_TARGET`]).
 
 use super::common::gen_id;
-use super::file::{check_long_name, msi_name};
+use super::common::{check_long_name, msi_name};
 use crate::wix::context::Ctx;
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, ADVERTISED_TARGET};
