@@ -34,6 +34,9 @@ mod source_map;
 mod wixui;
 mod writer;
 
+#[cfg(test)]
+mod layers;
+
 pub use context::BindPath;
 pub use error::Error;
 pub use frontend::{localization_culture, Arch, BuildOptions, BuildSpec, DEFAULT_EPOCH};
