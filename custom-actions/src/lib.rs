@@ -6,6 +6,7 @@ pub mod account;
 pub mod ceip;
 pub mod connector;
 pub mod enc;
+pub mod password_file;
 pub mod prereq;
 pub mod session;
 

@@ -10,3 +10,4 @@ export_action!(CopyEmbeddedConnector => crate::connector::backup::copy_aside);
 export_action!(MoveEmbeddedConnector => crate::connector::backup::move_aside);
 export_action!(RestoreEmbeddedConnector => crate::connector::backup::restore);
 export_action!(DeleteEmbeddedConnectorBackup => crate::connector::backup::delete_backup);
+export_action!(ReadPasswordFiles => crate::password_file::read_password_files);
