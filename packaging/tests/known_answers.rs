@@ -153,8 +153,8 @@ const NO_UNSUPPORTED_ADVERTISE: i32 = 0x20;
 
 /// The Feature rows WiX's `<Feature>` documentation (wix3 xsd "Feature Element") and the MSI
 /// SDK "Feature Table" ask for: each attribute value maps to its documented bit; `Display`
-/// hidden is 0 (not shown), otherwise a display order (each visible feature its own), WiX's
-/// default being `collapse`.
+/// hidden is 0 (not shown), otherwise a display order (each visible feature its own) whose parity
+/// says how the node starts: odd = expanded, even = collapsed, WiX's default being `collapse`.
 #[test]
 fn feature_rows_are_as_the_wix_and_msi_documentation_say() {
     let features = r#"
@@ -190,6 +190,12 @@ fn feature_rows_are_as_the_wix_and_msi_documentation_say() {
         let d = display(id);
         assert!(d > 0, "{id}: Display {d}: only Display=\"hidden\" hides a feature (0)");
     }
+    // MSI SDK "Feature Table", Display: "If the value is odd, the feature node is expanded
+    // initially. If the value is even, the feature node is collapsed initially."
+    for id in ["Main", "Src", "Plain"] {
+        assert_eq!(display(id) % 2, 0, "{id}: collapse (WiX's default) is an even Display");
+    }
+    assert_eq!(display("Child") % 2, 1, "Child: Display=\"expand\" is an odd Display");
     let mut visible: Vec<i32> = ["Main", "Child", "Src", "Plain"].iter().map(|id| display(id)).collect();
     visible.sort_unstable();
     visible.dedup();

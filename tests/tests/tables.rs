@@ -203,6 +203,7 @@ fn the_feature_row_is_as_authored() {
     assert_eq!(f["Attributes"], (8 | 16).to_string());
     let display: i32 = f["Display"].parse().unwrap_or(0);
     assert!(display > 0, "Display {display}: the feature must be visible (WiX's default is collapse, not hidden)");
+    assert_eq!(display % 2, 0, "Display {display}: collapse (WiX's default) is even (MSI SDK \"Feature Table\")");
 }
 
 #[test]

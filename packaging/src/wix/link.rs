@@ -174,15 +174,17 @@ fn advertised_shortcuts(model: &mut Model) {
     }
 }
 
-/// Feature `Display`: WiX numbers visible features in authoring order, odd = collapsed,
-/// even = expanded (the lowering left -1/-2 as placeholders).
+/// Feature `Display`: visible features are numbered in authoring order, each number's parity
+/// saying how the node starts: odd = expanded, even = collapsed (MSI SDK "Feature Table",
+/// Display column; wixl numbers the same way). The lowering left -1 (collapse, WiX's default) and
+/// -2 (expand) as placeholders.
 fn feature_display(model: &mut Model) {
     let Some(t) = model.tables.get_mut("Feature") else { return };
     let mut n = 0;
     for r in &mut t.rows {
         let want_even = match r.cells[4] {
-            Cell::Int(-1) => false,
-            Cell::Int(-2) => true,
+            Cell::Int(-1) => true,
+            Cell::Int(-2) => false,
             _ => continue,
         };
         n += 1;

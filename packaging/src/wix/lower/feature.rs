@@ -82,8 +82,8 @@ pub(super) fn feature(ctx: &mut Ctx<'_>, c: Node<'_, '_>, parent: Option<&str>) 
     if a.one_of("Absent", &["allow", "disallow"])?.as_deref() == Some("disallow") {
         bits |= 0x10;
     }
-    // Display: hidden = 0; otherwise a placeholder sign the linker turns into the order number
-    // (odd = collapsed, even = expanded), as WiX does.
+    // Display: hidden = 0; otherwise a placeholder the linker turns into the order number
+    // (-1 collapse: an even number; -2 expand: an odd one; MSI SDK "Feature Table").
     let display = match a.one_of("Display", &["collapse", "expand", "hidden"])?.as_deref() {
         Some("hidden") => 0,
         Some("expand") => -2,
