@@ -107,6 +107,46 @@ pub fn read_skips(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The skip report of a test command: [`SkipReport::start`] empties the log and points
+/// `$IDM_SKIP_LOG` at it (for this process and every child it starts); when dropped (the command
+/// ended, passed or failed) it prints how many tests were skipped and why, so a skip is never
+/// only a line of stderr that libtest hides.
+#[derive(Debug)]
+pub struct SkipReport {
+    log: PathBuf,
+}
+
+impl SkipReport {
+    /// Starts recording skips into `log`.
+    pub fn start(log: &Path) -> SkipReport {
+        let _ = std::fs::remove_file(log);
+        if let Some(dir) = log.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::env::set_var(SKIP_LOG_ENV, log);
+        SkipReport { log: log.to_path_buf() }
+    }
+
+    /// The summary lines: `skipped: none`, or the count and one line per skip.
+    pub fn summary(&self) -> String {
+        let skips = read_skips(&self.log);
+        if skips.is_empty() {
+            return "skipped: none".to_string();
+        }
+        let mut s = format!("skipped: {} (these did not run; under CI they fail)", skips.len());
+        for (who, why) in &skips {
+            s.push_str(&format!("\n   - {who}: {why}"));
+        }
+        s
+    }
+}
+
+impl Drop for SkipReport {
+    fn drop(&mut self) {
+        eprintln!("== {}", self.summary());
+    }
+}
+
 /// Whether a program is on `PATH` (e.g. `msiinfo`, `wixl`, `wine`).
 pub fn have_tool(program: &str) -> bool {
     let Some(path) = std::env::var_os("PATH") else { return false };
@@ -163,6 +203,18 @@ mod tests {
         assert_eq!(
             read_skips(&log),
             vec![("a: t1".to_string(), "no wine here".to_string()), ("b".to_string(), "no wixl".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_skip_report_counts_and_names_the_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = SkipReport { log: dir.path().join("skips.log") };
+        assert_eq!(report.summary(), "skipped: none");
+        std::fs::write(&report.log, "wix_build: msitools_reads_it\tmsiinfo not installed\n").unwrap();
+        assert_eq!(
+            report.summary(),
+            "skipped: 1 (these did not run; under CI they fail)\n   - wix_build: msitools_reads_it: msiinfo not installed"
         );
     }
 

@@ -42,6 +42,8 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
     let ui_too = !args.no_ui;
     let cargo_args = &args.cargo_args;
     let started = Instant::now();
+    // Every test that skips (no tool, no Wine) is recorded and printed at the end, passed or not.
+    let _skips = test_support::SkipReport::start(&target_dir().join("test-skips.log"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 
     // Style and lints first: seconds, and they fail for reasons nothing later would show.
