@@ -60,6 +60,8 @@ pub enum Command {
     Screenshots(ScreenshotsArgs),
     /// Build any WiX v3 sources with the project's backend (candle + light in one step)
     Wix(WixArgs),
+    /// Mutation testing (cargo-mutants) of the modules where a regression hurts most
+    Mutants(MutantsArgs),
 }
 
 /// The culture built when `--culture` is not given.
@@ -359,6 +361,27 @@ pub struct ScreenshotsArgs {
     /// Keep the Wine prefixes under target/screenshots for inspection
     #[arg(long)]
     pub keep: bool,
+}
+
+/// `cargo xtask mutants`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(long_about = "Runs cargo-mutants (install it with `cargo install cargo-mutants`) over the modules \
+where a regression would hurt most, each with the tests of its own crate, and prints caught / missed / \
+timeout / unviable counts. Results stay in target/mutants/<crate>/mutants.out (missed.txt lists what \
+to look at). Slow: see docs/mutation-testing.md for measured times.")]
+pub struct MutantsArgs {
+    /// Mutate only files matching GLOB (repeatable) [default: the modules docs/mutation-testing.md lists]
+    #[arg(long, value_name = "GLOB")]
+    pub file: Vec<String>,
+    /// Parallel builds (the machine is shared)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: u32,
+    /// Per-mutant test timeout in seconds [default: cargo-mutants' own, from the baseline test time]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u32>,
+    /// List the mutants without running them
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// The dialog paths `screenshots` walks.

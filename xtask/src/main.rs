@@ -12,6 +12,7 @@ mod cli;
 mod dist;
 mod e2e;
 mod harness;
+mod mutants;
 mod screenshots;
 mod sign;
 mod test;
@@ -51,5 +52,6 @@ fn run(command: cli::Command) -> anyhow::Result<ExitCode> {
         Bench(args) => bench::run(&sh, &args).map(|()| ExitCode::SUCCESS),
         Screenshots(args) => screenshots::run(&sh, &args).map(|()| ExitCode::SUCCESS),
         Wix(args) => Ok(wix::run(&args)),
+        Mutants(args) => mutants::run(&sh, &args).map(|()| ExitCode::SUCCESS),
     }
 }
