@@ -6,6 +6,7 @@
 //! against the same simulated machine.
 
 pub mod prerequisites;
+pub mod product;
 pub mod registry;
 pub mod wine;
 
@@ -47,4 +48,67 @@ pub fn migrate_tool(sh: &Shell) -> Result<PathBuf> {
         bail!("{} was not built", bin.display());
     }
     Ok(bin)
+}
+
+/// The file that lists every documented difference between Wine and Windows the tests accept.
+pub const WINDOWS_BEHAVIOUR_DOC: &str = "docs/windows-behaviour.md";
+
+/// A check weakened because Wine behaves otherwise than Windows is documented to. It is only
+/// accepted when its `id` is listed in [`WINDOWS_BEHAVIOUR_DOC`] (a table row whose first cell is
+/// the id in backticks); anything else is a failure, and every accepted one is listed in the
+/// summary of the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WineException {
+    /// The id of its row in docs/windows-behaviour.md, e.g. `wine-exit-1627`.
+    pub id: &'static str,
+    /// What was met and what Windows would have done.
+    pub what: String,
+}
+
+/// The ids of the Wine differences [`WINDOWS_BEHAVIOUR_DOC`] lists (first table cell in backticks).
+pub fn documented_wine_exceptions() -> Result<std::collections::BTreeSet<String>> {
+    let path = project_root().join(WINDOWS_BEHAVIOUR_DOC);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(exception_ids(&text))
+}
+
+fn exception_ids(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`').map(|(id, _)| id.to_string()))
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// The exceptions of `found` that docs/windows-behaviour.md does not list, as failures.
+pub fn undocumented(found: &[WineException], documented: &std::collections::BTreeSet<String>) -> Vec<String> {
+    found
+        .iter()
+        .filter(|e| !documented.contains(e.id))
+        .map(|e| {
+            format!(
+                "a check was weakened for a Wine difference that {WINDOWS_BEHAVIOUR_DOC} does not list (`{}`): {}",
+                e.id, e.what
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_ids_are_the_first_backticked_cells() {
+        let doc = "# x\n\n| id | Windows | Wine |\n| --- | --- | --- |\n| `wine-exit-1627` | 1603 | 1627 |\n  | `wine-b` | a | `c` |\nnot | `a-row` |\n";
+        let ids: Vec<String> = exception_ids(doc).into_iter().collect();
+        assert_eq!(ids, ["wine-b", "wine-exit-1627"]);
+        let found = vec![
+            WineException { id: "wine-b", what: "x".into() },
+            WineException { id: "wine-unlisted", what: "y".into() },
+        ];
+        let bad = undocumented(&found, &exception_ids(doc));
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains("`wine-unlisted`") && bad[0].ends_with(": y"), "{bad:?}");
+    }
 }

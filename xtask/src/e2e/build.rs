@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use super::product::Product;
+use crate::harness::product::Product;
 use crate::project_root;
 
 /// The file every payload the harness builds carries, naming the build (so "files upgraded" is

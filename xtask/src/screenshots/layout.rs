@@ -33,6 +33,8 @@ pub struct Layout {
     pub controls: BTreeMap<(String, String), (String, Rect)>,
     /// The Property table.
     pub properties: BTreeMap<String, String>,
+    /// The File table: file key -> (component, long file name).
+    pub files: BTreeMap<String, (String, String)>,
 }
 
 /// The data rows of an `msiinfo export` (IDT: three header lines, then tab-separated rows).
@@ -95,6 +97,12 @@ impl Layout {
         for row in idt_rows(&export("Property")?) {
             if row.len() >= 2 {
                 layout.properties.insert(row[0].clone(), row[1].clone());
+            }
+        }
+        for row in idt_rows(&export("File")?) {
+            if row.len() >= 3 {
+                let long = row[2].rsplit('|').next().unwrap_or(&row[2]).to_string();
+                layout.files.insert(row[0].clone(), (row[1].clone(), long));
             }
         }
         if layout.dialogs.is_empty() {

@@ -27,7 +27,12 @@ pub fn service_account_ceip(ctx: &mut Ctx<'_>) -> Result<()> {
     ctx.expect_installed(&[version], "install with a service account")?;
     ctx.expect_service(&account, "install with a service account")?;
     ctx.expect_log(&run, &format!("the service will run as {account}"), "CheckServiceAccount must name the account");
-    ctx.expect_log(&run, "GrantLogonAsService", "the logon right must be granted");
+    ctx.expect_action_logged(
+        &run,
+        "GrantLogonAsService",
+        &format!("SeServiceLogonRight to {account}"),
+        "the logon right must be granted",
+    );
     ctx.expect_ceip(false, "install with CEIP_OPTIN=0")?;
     Ok(())
 }

@@ -111,7 +111,10 @@ fn expect_downgrade_message(ctx: &mut Ctx<'_>, run: &MsiRun) -> Result<()> {
     let detected = log.contains("WIX_DOWNGRADE_DETECTED = {");
     match fired.first() {
         Some((action, text)) if detected => {
-            ctx.note(format!("Wine 8 does not log a type-19 error text; the action that ran, {action}, says: {text}"));
+            ctx.wine_exception(
+                "wine-type19-not-logged",
+                format!("the log lacks the type-19 error text; the action that ran, {action}, says: {text}"),
+            );
         }
         _ => ctx.fail(format!(
             "downgrade: the log {} neither says `newer version` nor shows a type-19 action saying so running with WIX_DOWNGRADE_DETECTED set",

@@ -1,4 +1,5 @@
-//! What the end-to-end matrix needs to know about the product, read from `wix/product.toml`:
+//! What the Wine harness (the e2e matrix, the dialog walk) needs to know about the product, read
+//! from `wix/product.toml`:
 //! name, version, install layout, service, payload folder and the embedded-connector paths.
 //!
 //! Read with the strict loader `dist` uses (`packaging::product::ProductConfig`), so the harness
