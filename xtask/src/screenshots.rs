@@ -81,8 +81,10 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     let xvfb = Xvfb::start()?;
     eprintln!("screenshots: Xvfb on {}, MSI {}", xvfb.display, msi.display());
     let screen = Screen::new(sh, &xvfb.display);
-    // xdotool matches the title as a regular expression: the dialogs' title is "<name> Setup".
-    let title = format!("^{} Setup$", regex_escape(&product_name));
+    // xdotool matches the title as a regular expression: the dialogs' title is "<name> Setup",
+    // where the test variant's (the `rollback` path) name is "<name> (test build)".
+    let test_name = crate::dist::product_name(&product_name, "test");
+    let title = format!("^({}|{}) Setup$", regex_escape(&product_name), regex_escape(&test_name));
 
     let env =
         Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
