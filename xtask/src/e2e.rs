@@ -426,7 +426,11 @@ mod tests {
             log.extend_from_slice(&bytes);
             log.extend_from_slice(b"\r\nAction ended.\r\n");
             let hits = secrets::scan(&log, &secrets);
-            assert!(hits.iter().any(|h| h.form == form && h.offset == 38), "{form} not found: {hits:?}");
+            // Base64 forms are searched at each alignment (`+0`: the secret starts a 3-byte group).
+            assert!(
+                hits.iter().any(|h| h.form.replace("+0", "") == form && h.offset == 38),
+                "{form} not found: {hits:?}"
+            );
         }
         assert!(secrets::scan(b"Action start: nothing secret here.", &secrets).is_empty());
     }
