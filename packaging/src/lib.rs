@@ -7,7 +7,7 @@
 //!
 //! | module | what callers use |
 //! | --- | --- |
-//! | [`wix`] | [`wix::build`], [`wix::BuildSpec`], [`wix::BuildReport`], [`wix::Error`], [`wix::localization_culture`], [`wix::DEFAULT_EPOCH`] |
+//! | [`wix`] | [`wix::build`], [`wix::BuildSpec`], [`wix::BuildReport`], [`wix::Error`], [`wix::localization_culture`], [`wix::check_localizations`], [`wix::DEFAULT_EPOCH`] |
 //! | [`validate`] | [`validate::validate_file`], [`validate::validate`], [`validate::Report`], [`validate::Finding`], [`validate::Severity`], [`validate::Db`], ... |
 //! | [`product`] | [`product::ProductConfig`] (`wix/product.toml`), [`product::Guid`], [`product::InstallLayout`] |
 //! | [`harvest`] | [`harvest::harvest`] and its result types (a folder -> WiX components) |

@@ -34,7 +34,12 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:?}");
+            // The message and its causes, one per line (not `{e:?}`, which adds a backtrace
+            // whenever RUST_BACKTRACE is set in the environment).
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -44,6 +44,13 @@ pub fn localization_culture(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// Checks `.wxl` files the way a build reads them (well-formed, one culture, a codepage the
+/// backend writes, every string defined once), without building: a caller can refuse bad
+/// strings before any slow step.
+pub fn check_localizations(paths: &[PathBuf]) -> Result<(), Error> {
+    load_localizations(paths).map(|_| ())
+}
+
 /// Loads the `.wxl` files into a map of string id -> text. They must all be of one culture
 /// (a build is one language, as with `light -cultures:`).
 pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>, Error> {
@@ -74,6 +81,16 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
                     Some(_) => {}
                     None => culture = Some((a.value().to_string(), path.clone())),
                 },
+                // The database is written in Windows-1252 (crate::codepage): a translation that
+                // needs another codepage is refused here, naming the file, rather than failing
+                // later at the first string that does not fit.
+                "Codepage" if !matches!(a.value().to_ascii_lowercase().as_str(), "1252" | "windows-1252" | "-1") => {
+                    return Err(pos(root).error(format!(
+                        "Codepage {:?}: this backend writes Windows-1252 databases only, so a culture needing another \
+                         codepage cannot be built yet",
+                        a.value()
+                    )))
+                }
                 "Codepage" | "Language" => {}
                 other => {
                     return Err(pos(root).error(format!(

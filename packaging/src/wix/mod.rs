@@ -39,7 +39,7 @@ mod layers;
 
 pub use context::BindPath;
 pub use error::Error;
-pub use frontend::{localization_culture, Arch, BuildOptions, BuildSpec, DEFAULT_EPOCH};
+pub use frontend::{check_localizations, localization_culture, Arch, BuildOptions, BuildSpec, DEFAULT_EPOCH};
 
 use frontend::{load_localizations, lower_sources};
 pub use writer::BuildReport;

@@ -124,6 +124,7 @@ pub fn culture_files(wix_dir: &Path, culture: &str) -> Result<Vec<PathBuf>> {
             if cultures.is_empty() { "none".to_string() } else { cultures.join(", ") }
         );
     }
+    packaging::wix::check_localizations(&found)?;
     Ok(found)
 }
 
