@@ -31,7 +31,7 @@ fn property(msi: &mut msi::Package<std::fs::File>, name: &str) -> Option<String>
 fn the_release_is_built_in_its_culture() {
     let mut msi = open_msi();
     assert_eq!(property(&mut msi, "ProductLanguage").as_deref(), Some("1033"));
-    assert_eq!(msi.summary_info().languages().iter().map(|l| l.code()).collect::<Vec<_>>(), [1033]);
+    assert_eq!(msi.summary_info().languages().iter().map(|l| l.id()).collect::<Vec<_>>(), [1033]);
     assert!(build_record().msi_name.contains("-en-us"), "the culture is not in the file name");
 }
 
@@ -45,7 +45,7 @@ fn a_second_culture_sets_the_language_everywhere() {
     let mut msi = open_msi_at(&dir.path().join("de.msi"));
     assert_eq!(property(&mut msi, "ProductLanguage").as_deref(), Some("1031"));
     let info = msi.summary_info();
-    assert_eq!(info.languages().iter().map(|l| l.code()).collect::<Vec<_>>(), [1031], "summary template languages");
+    assert_eq!(info.languages().iter().map(|l| l.id()).collect::<Vec<_>>(), [1031], "summary template languages");
     // Every control text is the release's, with the translated strings translated.
     let texts = |msi: &mut msi::Package<std::fs::File>| -> Vec<(String, String, String)> {
         table_maps(msi, "Control")
