@@ -106,9 +106,7 @@ fn find_pi(text: &str, at: usize) -> Option<Pi<'_>> {
 impl Pre<'_> {
     fn loc(&self, f: usize, at: usize) -> Loc {
         let file = self.map.file(f);
-        let before = &file.text[..at.min(file.text.len())];
-        let line = before.matches('\n').count() as u32 + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        let (line, column) = file.line_col(at);
         Loc { file: file.path.clone(), line, column }
     }
 

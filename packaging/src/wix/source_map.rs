@@ -27,7 +27,7 @@ impl SourceFile {
     }
 
     /// Line and column (1-based; columns count characters) of a byte offset.
-    fn line_col(&self, pos: usize) -> (u32, u32) {
+    pub fn line_col(&self, pos: usize) -> (u32, u32) {
         let pos = pos.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= pos);
         let start = self.starts[line - 1];
