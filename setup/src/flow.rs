@@ -56,6 +56,11 @@ pub trait Host {
     /// Shows the prerequisites with their state and asks whether to go on (installing the
     /// missing ones). Only called with the full user interface.
     fn confirm(&mut self, product: &str, states: &[(Module, State)]) -> bool;
+    /// Runs an installer and waits for its exit code. The default runs it through the
+    /// machine; a host with a window keeps the window responsive meanwhile.
+    fn run_installer(&mut self, program: &str, args: &str) -> Result<u32, detect::SystemError> {
+        self.system_mut().run(program, args)
+    }
     /// Shows what is happening (`done` of `total` steps); nothing under `/quiet`.
     fn progress(&mut self, text: &str, done: usize, total: usize);
     /// Tells the administrator the outcome or an error (nothing under `/quiet`).
@@ -308,7 +313,7 @@ impl<H: Host> Setup<'_, H> {
         let system_dir = self.host.folder("System64Folder").unwrap_or_else(|| r"C:\Windows\System32\".into());
         let cmd = detect::plan(&package_dir.to_string_lossy(), &system_dir, installer);
         self.log.line(&format!("installing prerequisite {}: \"{}\" {}", module.name, cmd.program, cmd.args));
-        let code = match self.host.system_mut().run(&cmd.program, &cmd.args) {
+        let code = match self.host.run_installer(&cmd.program, &cmd.args) {
             Ok(code) => code,
             Err(e) => {
                 return Err(self.fail(

@@ -25,7 +25,7 @@ use windows_sys::Win32::System::SystemInformation::{GetLocalTime, GetSystemDirec
 use crate::cli::{self, Display, Options};
 use crate::flow::{Host, Setup, EXIT_BAD_COMMAND_LINE, EXIT_FAILURE};
 use crate::log::Log;
-use bundle_core::detect::{Module, State};
+use bundle_core::detect::{Module, State, SystemError};
 
 /// The Windows folder with a trailing `\`, from `get` (`GetWindowsDirectoryW`, ...).
 fn folder_of(get: unsafe extern "system" fn(*mut u16, u32) -> u32) -> Option<String> {
@@ -157,6 +157,31 @@ impl Host for WinHost {
             }
         }
         Err(io::Error::other("no unused working folder name after 16 tries"))
+    }
+
+    /// Runs the installer as `WinSystem::run` does (the arguments verbatim), but keeps the
+    /// window painted while it runs.
+    fn run_installer(&mut self, program: &str, args: &str) -> Result<u32, SystemError> {
+        use std::os::windows::process::CommandExt;
+        let mut command = std::process::Command::new(program);
+        if !args.is_empty() {
+            command.raw_arg(args);
+        }
+        let start_error =
+            |e: io::Error| SystemError { call: "CreateProcessW", code: e.raw_os_error().map_or(0, |c| c as u32) };
+        let mut child = command.spawn().map_err(start_error)?;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Ok(status.code().map_or(u32::MAX, |c| c as u32)),
+                Ok(None) => {
+                    self.ui.pump();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(SystemError { call: "WaitForSingleObject", code: e.raw_os_error().unwrap_or(0) as u32 })
+                }
+            }
+        }
     }
 
     fn confirm(&mut self, product: &str, states: &[(Module, State)]) -> bool {

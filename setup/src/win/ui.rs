@@ -292,6 +292,13 @@ impl Ui {
         }
     }
 
+    /// Handles waiting window messages (while an installer runs).
+    pub fn pump(&mut self) {
+        if let Some(w) = &self.window {
+            w.pump();
+        }
+    }
+
     /// Steps aside for the MSI's dialogs.
     pub fn hide(&mut self) {
         if let Some(w) = &self.window {
