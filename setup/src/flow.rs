@@ -56,6 +56,8 @@ pub trait Host {
     /// Shows the prerequisites with their state and asks whether to go on (installing the
     /// missing ones). Only called with the full user interface.
     fn confirm(&mut self, product: &str, states: &[(Module, State)]) -> bool;
+    /// The product is known (from the manifest): a host with a window names it after it.
+    fn product(&mut self, _name: &str) {}
     /// Runs an installer and waits for its exit code. The default runs it through the
     /// machine; a host with a window keeps the window responsive meanwhile.
     fn run_installer(&mut self, program: &str, args: &str) -> Result<u32, detect::SystemError> {
@@ -127,6 +129,7 @@ impl<H: Host> Setup<'_, H> {
             }
         };
         let m = &payload.manifest;
+        self.host.product(&m.product);
         self.log.hide(&m.hidden_properties, &self.options.properties);
         self.log.line(&format!("{} {}: MSI {}, {} file(s) in the payload", m.product, m.version, m.msi, m.files.len()));
         self.log.line(&format!("properties for the MSI: {}", self.log.properties(&self.options.properties)));

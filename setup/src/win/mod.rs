@@ -184,6 +184,10 @@ impl Host for WinHost {
         }
     }
 
+    fn product(&mut self, name: &str) {
+        self.ui.set_product(name);
+    }
+
     fn confirm(&mut self, product: &str, states: &[(Module, State)]) -> bool {
         self.ui.confirm(product, states)
     }

@@ -212,6 +212,11 @@ impl Ui {
         Ui { display, title: "Setup".into(), window: None }
     }
 
+    /// Titles the window (and message boxes) `<product> Setup`, as the MSI's dialogs are titled.
+    pub fn set_product(&mut self, product: &str) {
+        self.title = format!("{product} Setup");
+    }
+
     fn window(&mut self) -> Option<&Window> {
         if self.window.is_none() {
             self.window = Window::create(&self.title);
@@ -222,7 +227,7 @@ impl Ui {
     /// The prerequisites screen: each module and its state; Install goes on (installing what
     /// is missing), Cancel or closing the window stops.
     pub fn confirm(&mut self, product: &str, states: &[(Module, State)]) -> bool {
-        self.title = format!("{product} Setup");
+        self.set_product(product);
         let missing = states.iter().filter(|(_, s)| !s.is_present()).count();
         let Some(w) = self.window() else {
             return false;
