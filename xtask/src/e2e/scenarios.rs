@@ -57,6 +57,13 @@ pub static SCENARIOS: &[Scenario] = &[
         run: connector::connector_export,
     },
     Scenario {
+        name: "connector-export-password-file",
+        about: "5c: export with EXPORT_PASSWORD_FILE (no password on the command line): 1602, the file deleted, the .enc decrypts",
+        needs: &[Build::Previous, Build::Current],
+        prerequisites: true,
+        run: connector::connector_export_password_file,
+    },
+    Scenario {
         name: "connector-export-continue",
         about: "6: export-continue: .enc verified, then the upgrade is done",
         needs: &[Build::Previous, Build::Current],

@@ -180,13 +180,21 @@ pub fn run_one(sh: &Shell, env: &Env, s: &Scenario) -> Outcome {
 }
 
 impl Ctx<'_> {
+    /// Registers a secret the scenario used without passing it as a property (e.g. in a
+    /// `*_PASSWORD_FILE`), so that the secret scan looks for it.
+    pub fn secret(&mut self, name: &str, value: &str) {
+        self.secrets.push((name.to_string(), value.to_string()));
+    }
+
     /// `msiexec /i <build> /qn PROP=value...`.
     pub fn install(&mut self, b: Build, props: &[(&str, &str)], label: &str) -> Result<MsiRun> {
         let msi = self.env.builds.msi(b)?.to_path_buf();
         let win = self.stage(&msi)?;
         let mut args = vec!["/i".to_string(), win, "/qn".into()];
         for (k, v) in props {
-            if k.contains("PASSWORD") {
+            // A `*_PASSWORD_FILE` value is a path, not a secret (the password is registered
+            // with `Ctx::secret` by the scenario that writes the file).
+            if k.contains("PASSWORD") && !k.ends_with("_FILE") {
                 self.secrets.push((k.to_string(), v.to_string()));
             }
             args.push(format!("{k}={v}"));

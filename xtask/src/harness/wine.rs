@@ -54,7 +54,13 @@ impl Wine {
             std::fs::remove_dir_all(path)
                 .with_context(|| format!("removing old template prefix {}", path.display()))?;
         }
-        let prefix = Prefix { wine: self.clone(), path: path.to_path_buf(), runs: 0, display: String::new() };
+        let prefix = Prefix {
+            wine: self.clone(),
+            path: path.to_path_buf(),
+            runs: 0,
+            display: String::new(),
+            last_output: Vec::new(),
+        };
         let wine = &self.wine;
         prefix
             .env(cmd!(sh, "{wine} wineboot -i"))
@@ -123,6 +129,8 @@ pub struct Prefix {
     /// The prefix folder (`WINEPREFIX`).
     pub path: PathBuf,
     runs: u32,
+    /// Standard output and error of the last `msiexec` run (for the secret scan).
+    pub last_output: Vec<u8>,
     /// The X display its programs use (empty: none, for silent runs).
     display: String,
 }
@@ -138,7 +146,13 @@ impl Prefix {
             .quiet()
             .run()
             .with_context(|| format!("copying the template prefix to {}", path.display()))?;
-        Ok(Prefix { wine: template.wine.clone(), path: path.to_path_buf(), runs: 0, display: String::new() })
+        Ok(Prefix {
+            wine: template.wine.clone(),
+            path: path.to_path_buf(),
+            runs: 0,
+            display: String::new(),
+            last_output: Vec::new(),
+        })
     }
 
     /// The same prefix with its programs on the X display `display` (the dialog walk).
@@ -240,6 +254,7 @@ impl Prefix {
             bail!("msiexec {label} did not finish within {secs} s (killed); log: {}", log.display());
         }
         self.settle(sh)?;
+        self.last_output = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let code = parse_exit(&stdout).with_context(|| {
             format!(

@@ -128,6 +128,41 @@ pub fn connector_export(ctx: &mut Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// 5c: the password from `EXPORT_PASSWORD_FILE` instead of the command line: the export works,
+/// the file is gone afterwards, and the password is in no log, hive or temporary file.
+pub fn connector_export_password_file(ctx: &mut Ctx<'_>) -> Result<()> {
+    let before = install_previous_with_connector(ctx)?;
+    let file_win = format!(r"{}\export-password.txt", crate::harness::wine::WORK_DIR_WIN);
+    let file = ctx.prefix.c(&file_win);
+    std::fs::write(&file, format!("{EXPORT_PASSWORD}\r\n"))?;
+    ctx.secret("EXPORT_PASSWORD", EXPORT_PASSWORD);
+    let run = ctx.install(
+        Build::Current,
+        &[("EMBEDDED_CONNECTOR_ACTION", "export"), ("EXPORT_PASSWORD_FILE", &file_win)],
+        "export-password-file",
+    )?;
+    ctx.expect_code(&run, 1602, "export with EXPORT_PASSWORD_FILE");
+    expect_untouched(ctx, &before, "export with EXPORT_PASSWORD_FILE")?;
+    ctx.check(!file.exists(), || format!("the password file {file_win} must be deleted after it was read"));
+    // Not on the command line, so it must not be in msiexec's standard output or error either.
+    let hits =
+        crate::e2e::secrets::scan(&ctx.prefix.last_output, &[("EXPORT_PASSWORD".into(), EXPORT_PASSWORD.into())]);
+    ctx.check(hits.is_empty(), || format!("the password appears in msiexec's output: {hits:?}"));
+    ctx.expect_log(
+        &run,
+        "EXPORT_PASSWORD read from EXPORT_PASSWORD_FILE",
+        "the log must say where the password came from",
+    );
+    let encs = ctx.enc_files();
+    ctx.check(encs.len() == 1, || {
+        format!("export (password file): expected one .enc under PRODUCTDIR, found {encs:?}")
+    });
+    if let Some(enc) = encs.first() {
+        ctx.expect_enc_decrypts(enc, EXPORT_PASSWORD, "export (password file)")?;
+    }
+    Ok(())
+}
+
 pub fn connector_export_continue(ctx: &mut Ctx<'_>) -> Result<()> {
     install_previous_with_connector(ctx)?;
     let cur = ctx.env.product.version_text();
