@@ -6,7 +6,7 @@
 //! properties, and this one must be byte-for-byte what the package code (a hash over the
 //! package, see `wix::writer`) was computed from; the format is small and fixed.
 
-use crate::codepage::{cp1252, WINDOWS_1252};
+use crate::codepage::encode;
 
 /// Name of the summary information stream in the compound file.
 pub const STREAM_NAME: &str = "\u{5}SummaryInformation";
@@ -19,7 +19,7 @@ pub mod word_count {
     pub const NO_ELEVATION: i32 = 8;
 }
 
-/// The summary information of a package; every text is encoded in Windows-1252.
+/// The summary information of a package; every text is encoded in its `codepage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryInformation {
     /// PID_TITLE: "Installation Database" for an installer.
@@ -46,6 +46,8 @@ pub struct SummaryInformation {
     pub creating_application: String,
     /// PID_SECURITY: 0 none, 2 read-only recommended, 4 read-only enforced.
     pub security: i32,
+    /// PID_CODEPAGE: the code page of the texts (1252 unless `Package/@SummaryCodepage`).
+    pub codepage: i32,
 }
 
 /// A property value (MS-OLEPS 2.15 "TypedPropertyValue").
@@ -62,13 +64,15 @@ fn filetime(epoch: u64) -> u64 {
 }
 
 impl SummaryInformation {
-    /// The stream's bytes; the error names a field that has characters outside Windows-1252.
+    /// The stream's bytes; the error names a field that has characters outside the code page.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         let s = |field: &str, v: &str| {
-            cp1252(v).map(V::Str).ok_or_else(|| format!("{field} {v:?} has characters outside Windows-1252"))
+            encode(self.codepage, v).map(V::Str).ok_or_else(|| {
+                format!("{field} {v:?} has characters outside code page {} (Package/@SummaryCodepage)", self.codepage)
+            })
         };
         let props: Vec<(u32, V)> = vec![
-            (1, V::I2(WINDOWS_1252 as i16)), // PID_CODEPAGE
+            (1, V::I2(self.codepage as i16)), // PID_CODEPAGE
             (2, s("title", &self.title)?),
             (3, s("subject", &self.subject)?),
             (4, s("author", &self.author)?),
@@ -153,6 +157,7 @@ mod tests {
             word_count: word_count::COMPRESSED,
             creating_application: "t".into(),
             security: 2,
+            codepage: crate::codepage::WINDOWS_1252,
         }
     }
 

@@ -302,3 +302,29 @@ fn every_wixui_set_builds() {
         assert!(!report.has_errors(), "{set}: {:?}", report.findings);
     }
 }
+
+/// `Product/@Codepage` and `Package/@SummaryCodepage` other than 1252: the database and the
+/// summary information are written in that code page (MSI SDK "Code Page Handling"), and a
+/// character the code page cannot hold is an error with its position.
+#[test]
+fn other_code_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = project(dir.path());
+    let text = std::fs::read_to_string(&src)
+        .unwrap()
+        .replace("Codepage=\"1252\"", "Codepage=\"1251\"")
+        .replace("Manufacturer=\"Example Maintainers\"", "Manufacturer=\"\u{41f}\u{440}\u{438}\u{43c}\u{435}\u{440}\"");
+    std::fs::write(&src, &text).unwrap();
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    assert_eq!(pkg.database_codepage(), msi::CodePage::Windows1251);
+    assert_eq!(pkg.summary_info().codepage(), msi::CodePage::Windows1251);
+    assert_eq!(pkg.summary_info().author(), Some("\u{41f}\u{440}\u{438}\u{43c}\u{435}\u{440}"));
+    assert_eq!(row(&mut pkg, "Property", "Manufacturer")[1], "\u{41f}\u{440}\u{438}\u{43c}\u{435}\u{440}");
+    // e acute is not in Windows-1251.
+    std::fs::write(&src, text.replace("Value=\"hello-cli Installation\"", "Value=\"caf\u{e9}\"")).unwrap();
+    let e = build_project_at(dir.path(), &src, Arch::X64).unwrap_err();
+    assert!(e.contains("main.wxs:27:9:") && e.contains("1251"), "{e}");
+    std::fs::write(&src, text.replace("Codepage=\"1251\" Version", "Codepage=\"65001\" Version")).unwrap();
+    assert!(build_project_at(dir.path(), &src, Arch::X64).unwrap_err().contains("65001 is not supported"));
+}

@@ -186,6 +186,8 @@ pub struct Model {
     pub hidden: BTreeSet<String>,
     /// Properties marked `Admin="yes"` (-> `AdminProperties`).
     pub admin: BTreeSet<String>,
+    /// The database code page (`Product/@Codepage`; `None` until the product is lowered: 1252).
+    pub codepage: Option<i32>,
     /// `<WixVariable>`s (`!(wix.Id)`), collected from every source before lowering.
     pub wix_variables: BTreeMap<String, WixVariable>,
     /// `<MediaTemplate>`, if any.
@@ -319,11 +321,12 @@ impl Model {
                 Cell::Str(s) => col.is_valid_value(&msi::Value::Str(s.clone())),
             };
             if let Cell::Str(s) = cell {
-                if crate::codepage::cp1252(s).is_none() {
+                let cp = self.codepage.unwrap_or(crate::codepage::WINDOWS_1252);
+                if crate::codepage::encode(cp, s).is_none() {
                     let bad: String =
-                        s.chars().filter(|c| crate::codepage::cp1252(&c.to_string()).is_none()).take(5).collect();
+                        s.chars().filter(|c| crate::codepage::encode(cp, &c.to_string()).is_none()).take(5).collect();
                     return Err(loc.error(format!(
-                        "{table}.{}: {bad:?} cannot be stored in the database codepage (Windows-1252)",
+                        "{table}.{}: {bad:?} cannot be stored in the database code page Windows-{cp} (set Product/@Codepage)",
                         def.name
                     )));
                 }
@@ -393,6 +396,10 @@ pub struct ProductInfo {
     /// Languages of the summary information template (`Package/@Languages`, else the
     /// product language).
     pub languages: String,
+    /// The database code page (`Product/@Codepage`).
+    pub codepage: i32,
+    /// The summary information code page (`Package/@SummaryCodepage`, default 1252 as in WiX).
+    pub summary_codepage: i32,
     /// Summary information security: 0 none, 2 read-only recommended (default), 4 enforced.
     pub security: i32,
 }

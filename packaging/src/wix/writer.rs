@@ -63,7 +63,7 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     let tmp =
         tempfile::Builder::new().prefix(".msi-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
-    let (file, content_hash) = write_database(&linked, file, epoch)?;
+    let (file, content_hash) = write_database(&linked, file, epoch, product.codepage)?;
 
     // Package code: a hash of everything in the package (rows, streams, summary information).
     let mut h = Sha256::new();
@@ -107,7 +107,7 @@ fn put(h: &mut Sha256, b: &[u8]) {
 
 /// Writes tables, streams and cabinets with the `msi` crate into a version-3 compound file;
 /// returns the file and a SHA-256 of all of it.
-fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8; 32]), Error> {
+fn write_database(linked: &Linked, file: File, epoch: u64, codepage: i32) -> Result<(File, [u8; 32]), Error> {
     let mut h = Sha256::new();
     put(&mut h, b"packaging-msi-v1");
     put(&mut h, &epoch.to_le_bytes());
@@ -120,7 +120,7 @@ fn write_database(linked: &Linked, file: File, epoch: u64) -> Result<(File, [u8;
     // A second handle on the file, to read its length while the `msi` crate owns the first.
     let probe = file.try_clone().map_err(msi_err("(create)"))?;
     let mut pkg = msi::Package::open(file).map_err(msi_err("(create)"))?;
-    pkg.set_database_codepage(msi::CodePage::Windows1252);
+    pkg.set_database_codepage(msi::CodePage::from_id(codepage).unwrap_or(msi::CodePage::Windows1252));
     for (name, t) in &linked.model.tables {
         put(&mut h, name.as_bytes());
         for c in &t.def.columns {
@@ -244,6 +244,7 @@ pub fn summary(p: &ProductInfo, package_code: &str, epoch: u64) -> Result<Vec<u8
         word_count,
         creating_application: concat!("packaging ", env!("CARGO_PKG_VERSION"), " (WiX v3 backend in Rust)").into(),
         security: p.security,
+        codepage: p.summary_codepage,
     }
     .to_bytes()
     .map_err(|e| p.loc.error(e))

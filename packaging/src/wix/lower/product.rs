@@ -17,10 +17,14 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
     check_product_version(&a, &version)?;
     let manufacturer = a.required("Manufacturer")?;
     let language = a.int("Language")?.ok_or_else(|| a.error("Language", "is required"))?;
-    let codepage = a.int("Codepage")?.unwrap_or(1252);
-    if codepage != 1252 {
-        return Err(a.error("Codepage", "only 1252 is supported"));
+    let codepage = a.int("Codepage")?.unwrap_or(crate::codepage::WINDOWS_1252);
+    if !crate::codepage::is_supported(codepage) {
+        return Err(
+            a.error("Codepage", format!("code page {codepage} is not supported (932, 936, 949, 950, 1250-1258)"))
+        );
     }
+    // Every row from here on is checked against it (the Product's rows come first).
+    ctx.model.codepage = Some(codepage);
     let upgrade_code = a.guid("UpgradeCode")?;
     if upgrade_code.as_deref() == Some("*") {
         return Err(a.error("UpgradeCode", "must be a fixed GUID, not *"));
@@ -70,10 +74,12 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
     };
     let scope = p.one_of("InstallScope", &["perMachine", "perUser"])?;
     let privileges = p.one_of("InstallPrivileges", &["elevated", "limited"])?;
-    if let Some(cp) = p.int("SummaryCodepage")? {
-        if cp != 1252 {
-            return Err(p.error("SummaryCodepage", "only 1252 is supported"));
-        }
+    let summary_codepage = p.int("SummaryCodepage")?.unwrap_or(crate::codepage::WINDOWS_1252);
+    if !crate::codepage::is_supported(summary_codepage) {
+        return Err(p.error(
+            "SummaryCodepage",
+            format!("code page {summary_codepage} is not supported (932, 936, 949, 950, 1250-1258)"),
+        ));
     }
     if p.is_yes("AdminImage")? || p.is_yes("ShortNames")? {
         return Err(p.error(if p.has("AdminImage") { "AdminImage" } else { "ShortNames" }, "only \"no\" is supported"));
@@ -91,6 +97,8 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
         author: p.string("Manufacturer").unwrap_or_else(|| manufacturer.clone()),
         installer_version: p.int("InstallerVersion")?.unwrap_or(500),
         win64,
+        codepage,
+        summary_codepage,
         compressed: p.yes_no("Compressed")?.unwrap_or(true),
         limited_privileges: privileges.as_deref() == Some("limited"),
         languages: match p.string("Languages") {
