@@ -81,6 +81,14 @@ fn exported() -> Fixture {
     Fixture { _tmp: tmp, root, package }
 }
 
+/// `export` of `src` into `out` with the password from stdin, plus `extra` arguments.
+fn export_args<'a>(src: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["export", "--source", p(src), "--cluster", "c", "--host", "h", "--domain", "d"];
+    args.extend(["--source-version", "1", "--out", p(out), "--password-stdin"]);
+    args.extend(extra);
+    args
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -196,25 +204,7 @@ fn usage_errors_are_2() {
     // A password that is too short for export.
     let out = f.root.join("out2");
     fs::create_dir(&out).unwrap();
-    let o = run(
-        &[
-            "export",
-            "--source",
-            p(&f.root.join("src")),
-            "--cluster",
-            "c",
-            "--host",
-            "h",
-            "--domain",
-            "d",
-            "--source-version",
-            "1",
-            "--out",
-            p(&out),
-            "--password-stdin",
-        ],
-        "short\n",
-    );
+    let o = run(&export_args(&f.root.join("src"), &out, &[]), "short\n");
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
 }
@@ -270,27 +260,7 @@ fn export_offers_no_weak_kdf() {
     for opt in ["--kdf-memory-kib", "--kdf-iterations", "--kdf-parallelism"] {
         let out = f.root.join(format!("weak{opt}"));
         fs::create_dir(&out).unwrap();
-        let o = run(
-            &[
-                "export",
-                "--source",
-                p(&f.root.join("src")),
-                "--cluster",
-                "c",
-                "--host",
-                "h",
-                "--domain",
-                "d",
-                "--source-version",
-                "1",
-                "--out",
-                p(&out),
-                "--password-stdin",
-                opt,
-                "8",
-            ],
-            PASSWORD,
-        );
+        let o = run(&export_args(&f.root.join("src"), &out, &[opt, "8"]), PASSWORD);
         assert_eq!(code(&o), 2, "{opt} must be an unknown option: {}", text(&o));
         assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
     }
