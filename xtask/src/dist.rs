@@ -304,8 +304,15 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             let mut entries = vec![Entry::file(names.msi.clone(), msi.clone())];
             entries.extend(bundle_files.iter().map(|(name, path)| Entry::file(name.clone(), path.clone())));
             entries.push(Entry::file(setup_name.clone(), setup_exe.clone()));
-            let msi_bytes = std::fs::metadata(&msi).map_or(0, |m| m.len());
-            let report = progress::with_progress(progress::Measure::Written, msi_bytes, || {
+            // What the zip will hold, about: its entries are already compressed (cabinets, PE files).
+            let entry_bytes: u64 = entries
+                .iter()
+                .map(|e| match &e.source {
+                    packaging::bundle::Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                    packaging::bundle::Source::Bytes(b) => b.len() as u64,
+                })
+                .sum();
+            let report = progress::with_progress(progress::Measure::Written, entry_bytes, || {
                 packaging::bundle::write_bundle(&entries, &zip, epoch)
             })?;
             note!("      {} entries, {} bytes", report.entries.len(), report.bytes);

@@ -15,8 +15,9 @@ const INTERVAL: Duration = Duration::from_secs(3);
 pub enum Measure {
     /// Bytes read: the MSI step reads the payload once to compress it.
     Read,
-    /// Bytes written: the bundle step reads the MSI twice (hash, then deflate) but writes it
-    /// once, compressed to about its own size (an MSI's cabinet is already compressed).
+    /// Bytes written: the bundle step reads each entry twice (hash, then deflate) but writes it
+    /// once, compressed to about its own size (the MSI's cabinet and the executables are
+    /// already compressed).
     Written,
 }
 
