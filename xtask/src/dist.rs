@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use xshell::Shell;
 
 use crate::{project_root, target_dir};
+use inputs::files_in;
 
 pub use crate::cli::{Backend, DistArgs as Options, Variant};
 
@@ -85,17 +86,6 @@ fn step<T>(n: usize, total: usize, name: &str, f: impl FnOnce() -> Result<T>) ->
         note!("      {name}: {:.2}s", t.elapsed().as_secs_f64());
     }
     r
-}
-
-/// `.wxs`/`.wxl` files directly in `dir` with this extension, sorted (none when absent).
-fn files_in(dir: &Path, extension: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut found: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == extension))
-        .collect();
-    found.sort();
-    found
 }
 
 /// Copies a folder tree (files only), replacing `to`.

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use packaging::product::ProductConfig;
 
-use super::{files_in, wix_toolset, Backend, Options, Variant};
+use super::wix_toolset;
+use crate::cli::{Backend, DistArgs as Options, Variant};
 use crate::sign::SignConfig;
 
 /// The checked inputs.
@@ -126,6 +127,17 @@ pub fn culture_files(wix_dir: &Path, culture: &str) -> Result<Vec<PathBuf>> {
     }
     packaging::wix::check_localizations(&found)?;
     Ok(found)
+}
+
+/// `.wxs`/`.wxl` files directly in `dir` with this extension, sorted (none when absent).
+pub fn files_in(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == extension))
+        .collect();
+    found.sort();
+    found
 }
 
 /// The range of timestamps every artefact can hold: a zip's and a cabinet's DOS dates run from
