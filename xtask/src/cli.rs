@@ -253,21 +253,21 @@ pub struct WixArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum WixCommand {
     /// Compile and link WiX v3 sources into an MSI, as `candle` + `light` do
+    #[command(
+        long_about = "Builds an MSI from WiX v3 sources (.wxs) with the project's own backend, on any host: \
+    what `candle -arch A -dN=V -I DIR *.wxs` followed by `light -loc L.wxl -cultures:C -b DIR -out OUT.msi *.wixobj` \
+    do, for the subset of WiX v3 listed in docs/wix-subset.md (anything else is an error naming the file, line and \
+    column). The MSI is written to a temporary file and renamed into place, then validated (ICE-style checks).",
+        after_help = "Exit status: 0 success, 1 an error in a source or a validation error, 2 usage error.\n\
+    Relative Source paths resolve against the current directory, then each -b folder (as light does).\n\
+    Example (cargo-wix layout): cargo xtask wix build --arch x64 -d Version=1.2.0 \\\n  \
+    -d CargoTargetBinDir=target/release -o target/wix/app.msi wix/main.wxs"
+    )]
     Build(WixBuildArgs),
 }
 
 /// `cargo xtask wix build`: the flags of candle and light that shape the package.
 #[derive(Debug, Clone, Args)]
-#[command(
-    long_about = "Builds an MSI from WiX v3 sources (.wxs) with the project's own backend, on any host: \
-what `candle -arch A -dN=V -I DIR *.wxs` followed by `light -loc L.wxl -cultures:C -b DIR -out OUT.msi *.wixobj` \
-do, for the subset of WiX v3 listed in the README (anything else is an error naming the file, line and \
-column). The MSI is written to a temporary file and renamed into place, then validated (ICE-style checks).",
-    after_help = "Exit status: 0 success, 1 an error in a source or a validation error, 2 usage error.\n\
-Relative Source paths resolve against the current directory, then each -b folder (as light does).\n\
-Example (cargo-wix layout): cargo xtask wix build --arch x64 -d Version=1.2.0 \\\n  \
--d CargoTargetBinDir=target/release -o target/wix/app.msi wix/main.wxs"
-)]
 pub struct WixBuildArgs {
     /// The .wxs sources (one has the <Product>; the others' fragments are linked)
     #[arg(required = true, value_name = "SOURCE.wxs", value_parser = absolute_path)]
