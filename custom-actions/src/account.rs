@@ -18,7 +18,10 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::session::{ActionResult, Session};
+use crate::properties::{
+    SERVICE_ACCOUNT, SERVICE_ACCOUNT_ERROR, SERVICE_ACCOUNT_VALID, SERVICE_LOGON, SERVICE_PASSWORD,
+};
+use crate::session::{publish, ActionResult, Commit, Deferred, Rollback, ScriptSession, Session, SessionError};
 
 /// The user right that lets an account run a service (`ntsecapi.h`, `SE_SERVICE_LOGON_NAME`).
 pub const SERVICE_LOGON_RIGHT: &str = "SeServiceLogonRight";
@@ -299,6 +302,25 @@ pub trait Logon {
     /// The `DOMAIN\user` form of a UPN, which is what the service manager takes as a service
     /// account (Windows: `LookupAccountNameW`, then `LookupAccountSidW`).
     fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure>;
+
+    /// Whether this host may use the group managed service account `DOMAIN\name$` (Windows:
+    /// `NetIsServiceAccount`, lmaccess.h: true when the account is a service account this
+    /// computer can retrieve the password of;
+    /// <https://learn.microsoft.com/en-us/windows/win32/api/lmaccess/nf-lmaccess-netisserviceaccount>).
+    fn is_service_account(&self, account: &str) -> Result<bool, LogonFailure>;
+}
+
+/// Where the deferred grant records that it added the right, so its rollback (a separate script
+/// action whose `CustomActionData` was fixed before the grant ran) can find out what to undo, and
+/// its commit can clear the record. Windows: values under
+/// `HKLM\SOFTWARE\VMware, Inc.\VMware Identity Manager\Installer\LogonRightGrants`, one per run.
+pub trait GrantLedger {
+    /// Records that run `run` added the right to `account`.
+    fn record(&mut self, run: &str, account: &str) -> Result<(), RightsError>;
+    /// The account run `run` recorded, if any.
+    fn recorded(&self, run: &str) -> Result<Option<String>, RightsError>;
+    /// Deletes the record of run `run` (no error when there is none).
+    fn forget(&mut self, run: &str) -> Result<(), RightsError>;
 }
 
 /// Account rights through LSA (Windows: `LsaOpenPolicy`, `LookupAccountNameW`,
@@ -336,6 +358,14 @@ pub enum AccountError {
     /// Password given where none is used.
     #[error("{0} is a group managed service account and has no password: leave SERVICE_PASSWORD empty")]
     GmsaWithPassword(String),
+    /// A gMSA this host may not use (`NetIsServiceAccount` said no, or could not tell).
+    #[error("{account} cannot be used by this computer as a group managed service account ({reason}); add this computer to the account's PrincipalsAllowedToRetrieveManagedPassword (Set-ADServiceAccount) and run Install-ADServiceAccount on it, or choose another account")]
+    GmsaUnusable {
+        /// The account.
+        account: String,
+        /// What NetIsServiceAccount answered.
+        reason: String,
+    },
     /// No password for an account that needs one.
     #[error("SERVICE_PASSWORD is empty; {0} needs its password (or use a group managed service account, or leave SERVICE_ACCOUNT empty for LocalSystem)")]
     PasswordMissing(String),
@@ -367,7 +397,24 @@ pub fn check_account(input: &str, password: &Password, logon: &impl Logon) -> Re
         Account::Gmsa { .. } if !password.is_empty() => {
             return Err(AccountError::GmsaWithPassword(account.to_string()))
         }
-        Account::Gmsa { .. } => {}
+        Account::Gmsa { .. } => {
+            let name = account.logon_name();
+            match logon.is_service_account(&name) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(AccountError::GmsaUnusable {
+                        account: name,
+                        reason: "NetIsServiceAccount: not a service account this computer may use".into(),
+                    })
+                }
+                Err(e) => {
+                    return Err(AccountError::GmsaUnusable {
+                        account: name,
+                        reason: format!("NetIsServiceAccount failed: {}", e.explain()),
+                    })
+                }
+            }
+        }
         Account::Domain { .. } | Account::Upn { .. } if password.is_empty() => {
             return Err(AccountError::PasswordMissing(account.to_string()))
         }
@@ -399,25 +446,28 @@ fn network_logon(
     }
 }
 
-/// Runs the check and publishes the result; returns whether the account is usable.
-fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: &str) -> bool {
-    let _ = session.set_property("SERVICE_ACCOUNT_VALID", "");
-    let _ = session.set_property("SERVICE_ACCOUNT_ERROR", "");
-    let input = session.property("SERVICE_ACCOUNT").unwrap_or_default();
-    let password = Password::new(session.property("SERVICE_PASSWORD").unwrap_or_default());
+/// Runs the check and publishes the result; returns whether the account is usable. A session
+/// error (a property that cannot be read or set) is returned, never taken for an answer.
+fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: &str) -> Result<bool, SessionError> {
+    publish(session, action, SERVICE_ACCOUNT_VALID, "")?;
+    publish(session, action, SERVICE_ACCOUNT_ERROR, "")?;
+    let input = session.property(SERVICE_ACCOUNT)?;
+    let password = Password::new(session.property(SERVICE_PASSWORD)?);
     match check_account(&input, &password, logon) {
         Ok((account, logon_name)) => {
-            let _ = session.set_property("SERVICE_ACCOUNT_VALID", "1");
-            let _ = session.set_property("SERVICE_LOGON", &logon_name);
+            publish(session, action, SERVICE_ACCOUNT_VALID, "1")?;
+            publish(session, action, SERVICE_LOGON, &logon_name)?;
             if matches!(account, Account::LocalSystem) {
                 // ServiceInstall must never get a password for LocalSystem: clear it
                 // unconditionally (an empty property is simply removed).
-                let _ = session.set_property("SERVICE_PASSWORD", "");
+                publish(session, action, SERVICE_PASSWORD, "")?;
             }
             let how = match &account {
                 Account::LocalSystem if !password.is_empty() => "LocalSystem; the SERVICE_PASSWORD given was ignored",
                 Account::LocalSystem => "LocalSystem",
-                Account::Gmsa { .. } => "group managed service account, no password, logon check skipped",
+                Account::Gmsa { .. } => {
+                    "group managed service account this computer may use (NetIsServiceAccount), no password"
+                }
                 Account::Upn { .. } => {
                     session.log(&format!("{action}: {account} is {logon_name}"));
                     "logon check passed"
@@ -425,39 +475,45 @@ fn validate_and_publish(session: &mut impl Session, logon: &impl Logon, action: 
                 _ => "logon check passed",
             };
             session.log(&format!("{action}: the service will run as {account} ({how})"));
-            true
+            Ok(true)
         }
         Err(e) => {
-            let _ = session.set_property("SERVICE_ACCOUNT_ERROR", &e.to_string());
-            let _ = session.set_property("SERVICE_LOGON", "");
+            publish(session, action, SERVICE_ACCOUNT_ERROR, &e.to_string())?;
+            publish(session, action, SERVICE_LOGON, "")?;
             session.log(&format!("{action}: {e}"));
-            false
+            Ok(false)
         }
     }
 }
 
-/// `ValidateServiceAccount` (dialog `DoAction`): publishes the result, always succeeds.
+/// `ValidateServiceAccount` (dialog `DoAction`): publishes the result, succeeds unless the
+/// session itself fails (the dialog shows `SERVICE_ACCOUNT_ERROR`).
 pub fn validate_service_account(session: &mut impl Session, logon: &impl Logon) -> ActionResult {
-    validate_and_publish(session, logon, "ValidateServiceAccount");
-    ActionResult::Success
+    match validate_and_publish(session, logon, "ValidateServiceAccount") {
+        Ok(_) => ActionResult::Success,
+        Err(_) => ActionResult::Failure,
+    }
 }
 
 /// `CheckServiceAccount` (execute sequence, before any change): 1603 when unusable.
 pub fn check_service_account(session: &mut impl Session, logon: &impl Logon) -> ActionResult {
-    if validate_and_publish(session, logon, "CheckServiceAccount") {
-        ActionResult::Success
-    } else {
-        session.log("CheckServiceAccount: nothing was changed; fix SERVICE_ACCOUNT / SERVICE_PASSWORD and run the installer again");
-        ActionResult::Failure
+    match validate_and_publish(session, logon, "CheckServiceAccount") {
+        Ok(true) => ActionResult::Success,
+        Ok(false) => {
+            session.log("CheckServiceAccount: nothing was changed; fix SERVICE_ACCOUNT / SERVICE_PASSWORD and run the installer again");
+            ActionResult::Failure
+        }
+        Err(_) => ActionResult::Failure,
     }
 }
 
-/// The `CustomActionData` of the grant and its rollback: whether the right was already held,
-/// and the account: `1|DOMAIN\user` or `0|DOMAIN\user` (`|` cannot occur in an account name).
+/// The `CustomActionData` of the grant, its rollback and its commit: the account and an id of
+/// this run, `<run id>|DOMAIN\user` (`|` cannot occur in either). The run id names the ledger
+/// entry ([`GrantLedger`]) the grant writes when it adds the right.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantData {
-    /// The account already had the right before this installation.
-    pub had_right: bool,
+    /// A random id of this installation run (hex).
+    pub run: String,
     /// The account (`SERVICE_LOGON`).
     pub account: String,
 }
@@ -465,80 +521,121 @@ pub struct GrantData {
 impl GrantData {
     /// Serialises to `CustomActionData`.
     pub fn encode(&self) -> String {
-        format!("{}|{}", u8::from(self.had_right), self.account)
+        format!("{}|{}", self.run, self.account)
     }
 
     /// Parses `CustomActionData`.
     pub fn decode(data: &str) -> Option<GrantData> {
-        let (had, account) = data.split_once('|')?;
-        let had_right = match had {
-            "1" => true,
-            "0" => false,
-            _ => return None,
-        };
-        (!account.is_empty()).then(|| GrantData { had_right, account: account.to_string() })
+        let (run, account) = data.split_once('|')?;
+        let run_ok = !run.is_empty() && run.bytes().all(|b| b.is_ascii_hexdigit());
+        (run_ok && !account.is_empty()).then(|| GrantData { run: run.to_string(), account: account.to_string() })
     }
 }
 
-/// `GrantLogonAsServiceData` (immediate, execute sequence): records whether `SERVICE_LOGON`
-/// already holds the right and sets the `CustomActionData` of `GrantLogonAsService` and
-/// `GrantLogonAsServiceRollback`. Nothing to do for LocalSystem.
-pub fn grant_logon_data(session: &mut impl Session, rights: &impl AccountRights) -> ActionResult {
-    let account = session.property("SERVICE_LOGON").unwrap_or_default();
-    if is_local_system(&account) {
-        session.log("GrantLogonAsServiceData: LocalSystem needs no Log on as a service right");
-        return ActionResult::Success;
-    }
-    let had_right = match rights.has_service_logon(&account) {
-        Ok(had) => had,
+/// The deferred grant and the actions around it, in the order the script runs them.
+pub const GRANT_ACTIONS: [&str; 3] =
+    ["GrantLogonAsServiceRollback", "GrantLogonAsService", "GrantLogonAsServiceCommit"];
+
+/// A fresh run id: 16 random bytes in hex.
+fn new_run_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `GrantLogonAsServiceData` (immediate, execute sequence, after `InstallInitialize`): sets the
+/// `CustomActionData` of the grant, its rollback and its commit ([`GrantData`]). Reads nothing
+/// from the LSA: that happens in the deferred grant, which runs as LocalSystem and can read it
+/// (an immediate action runs with the user's token, filtered under UAC). Nothing to do for
+/// LocalSystem.
+pub fn grant_logon_data(session: &mut impl Session) -> ActionResult {
+    const NAME: &str = "GrantLogonAsServiceData";
+    let account = match session.property(SERVICE_LOGON) {
+        Ok(account) => account,
         Err(e) => {
-            // Unknown: act as if it was there, so a rollback never removes a right it did not add.
-            session.log(&format!("GrantLogonAsServiceData: cannot read the rights of {account} ({e}); a rollback will leave the right in place"));
-            true
+            session.log(&format!("{NAME}: cannot read {SERVICE_LOGON}: {e}"));
+            return ActionResult::Failure;
         }
     };
-    let data = GrantData { had_right, account: account.clone() }.encode();
-    for action in ["GrantLogonAsService", "GrantLogonAsServiceRollback"] {
-        if let Err(e) = session.set_property(action, &data) {
-            session.log(&format!("GrantLogonAsServiceData: cannot set {action}: {e}"));
+    if is_local_system(&account) {
+        session.log(&format!("{NAME}: LocalSystem needs no Log on as a service right"));
+        return ActionResult::Success;
+    }
+    let run = match new_run_id() {
+        Ok(run) => run,
+        Err(e) => {
+            session.log(&format!("{NAME}: cannot make a run id (random source: {e})"));
+            return ActionResult::Failure;
+        }
+    };
+    let data = GrantData { run, account: account.clone() }.encode();
+    for action in GRANT_ACTIONS {
+        if publish(session, NAME, action, &data).is_err() {
             return ActionResult::Failure;
         }
     }
-    session.log(&format!(
-        "GrantLogonAsServiceData: {account} {} {SERVICE_LOGON_RIGHT}",
-        if had_right { "already holds" } else { "does not hold" }
-    ));
+    session.log(&format!("{NAME}: the script will grant {SERVICE_LOGON_RIGHT} to {account} unless it holds it"));
     ActionResult::Success
 }
 
-fn read_grant_data(session: &mut impl Session, action: &str) -> Option<GrantData> {
-    let data = session.property("CustomActionData").unwrap_or_default();
+fn read_grant_data(session: &mut impl ScriptSession, action: &str) -> Option<GrantData> {
+    let data = match session.custom_action_data() {
+        Ok(data) => data,
+        Err(e) => {
+            session.log(&format!("{action}: cannot read CustomActionData: {e}"));
+            return None;
+        }
+    };
     let parsed = GrantData::decode(&data);
     if parsed.is_none() {
         session.log(&format!(
-            "{action}: CustomActionData \"{data}\" is not <0|1>|<account>; the package's sequencing is broken"
+            "{action}: CustomActionData \"{data}\" is not <run id>|<account>; the package's sequencing is broken"
         ));
     }
     parsed
 }
 
-/// `GrantLogonAsService` (deferred, no impersonation): grants the right unless already held.
-pub fn grant_logon(session: &mut impl Session, rights: &mut impl AccountRights) -> ActionResult {
-    let Some(data) = read_grant_data(session, "GrantLogonAsService") else {
+/// `GrantLogonAsService` (deferred, `Impersonate="no"`: LocalSystem). Reads whether the account
+/// holds the right; a read that fails is a failure (1603), never "assume it is there". When it
+/// does not hold it: records the grant in the [`GrantLedger`] first (so the rollback finds it
+/// even if the grant itself fails halfway), then grants it.
+pub fn grant_logon(
+    session: &mut impl ScriptSession<Kind = Deferred>,
+    rights: &mut (impl AccountRights + GrantLedger),
+) -> ActionResult {
+    const NAME: &str = "GrantLogonAsService";
+    let Some(data) = read_grant_data(session, NAME) else {
         return ActionResult::Failure;
     };
-    if data.had_right {
-        session.log(&format!("GrantLogonAsService: {} already holds {SERVICE_LOGON_RIGHT}", data.account));
+    let held = match rights.has_service_logon(&data.account) {
+        Ok(held) => held,
+        Err(e) => {
+            session.log(&format!(
+                "{NAME}: cannot read the rights of {} ({e}); without knowing, the right can neither be granted nor left alone safely. Check that the account exists and that the LSA policy is readable, then run the installer again",
+                data.account
+            ));
+            return ActionResult::Failure;
+        }
+    };
+    if held {
+        session.log(&format!("{NAME}: {} already holds {SERVICE_LOGON_RIGHT}; nothing to grant", data.account));
         return ActionResult::Success;
+    }
+    if let Err(e) = rights.record(&data.run, &data.account) {
+        session.log(&format!(
+            "{NAME}: cannot record the grant for its rollback ({e}); not granting {SERVICE_LOGON_RIGHT} to {}",
+            data.account
+        ));
+        return ActionResult::Failure;
     }
     match rights.add_service_logon(&data.account) {
         Ok(()) => {
-            session.log(&format!("GrantLogonAsService: granted {SERVICE_LOGON_RIGHT} to {}", data.account));
+            session.log(&format!("{NAME}: granted {SERVICE_LOGON_RIGHT} to {}", data.account));
             ActionResult::Success
         }
         Err(e) => {
             session.log(&format!(
-                "GrantLogonAsService: cannot grant {SERVICE_LOGON_RIGHT} (Log on as a service) to {}: {e}; grant it by local or group policy and run the installer again",
+                "{NAME}: cannot grant {SERVICE_LOGON_RIGHT} (Log on as a service) to {}: {e}; grant it by local or group policy and run the installer again",
                 data.account
             ));
             ActionResult::Failure
@@ -546,33 +643,64 @@ pub fn grant_logon(session: &mut impl Session, rights: &mut impl AccountRights) 
     }
 }
 
-/// `GrantLogonAsServiceRollback`: removes the right only if this installation added it.
-/// Always succeeds (a rollback's failure cannot be acted on); problems are logged.
-pub fn revoke_logon_rollback(session: &mut impl Session, rights: &mut impl AccountRights) -> ActionResult {
-    let Some(data) = read_grant_data(session, "GrantLogonAsServiceRollback") else {
+/// `GrantLogonAsServiceRollback` (rollback, scheduled before the grant): removes the right only
+/// if the ledger says this run added it, then clears the record. Always succeeds (a rollback's
+/// failure cannot be acted on); each problem is logged with what to do by hand.
+pub fn revoke_logon_rollback(
+    session: &mut impl ScriptSession<Kind = Rollback>,
+    rights: &mut (impl AccountRights + GrantLedger),
+) -> ActionResult {
+    const NAME: &str = "GrantLogonAsServiceRollback";
+    let Some(data) = read_grant_data(session, NAME) else {
         return ActionResult::Success;
     };
-    if data.had_right {
-        session.log(&format!(
-            "GrantLogonAsServiceRollback: {} held {SERVICE_LOGON_RIGHT} before; left in place",
-            data.account
-        ));
+    let recorded = match rights.recorded(&data.run) {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            session.log(&format!(
+                "{NAME}: cannot read the grant record of this run ({e}); if {} did not hold {SERVICE_LOGON_RIGHT} before, remove it by hand",
+                data.account
+            ));
+            return ActionResult::Success;
+        }
+    };
+    let Some(account) = recorded else {
+        session.log(&format!("{NAME}: this run granted nothing to {}; left as it was", data.account));
         return ActionResult::Success;
+    };
+    match rights.remove_service_logon(&account) {
+        Ok(()) => session.log(&format!("{NAME}: removed {SERVICE_LOGON_RIGHT} from {account}, which this run had granted")),
+        Err(e) => session.log(&format!(
+            "{NAME}: could not remove {SERVICE_LOGON_RIGHT} from {account}: {e}; remove it by hand (this run had granted it)"
+        )),
     }
-    match rights.remove_service_logon(&data.account) {
-        Ok(()) => session.log(&format!("GrantLogonAsServiceRollback: removed {SERVICE_LOGON_RIGHT} from {}", data.account)),
-        Err(e) => session.log(&format!("GrantLogonAsServiceRollback: could not remove {SERVICE_LOGON_RIGHT} from {}: {e}; remove it by hand if the grant had happened", data.account)),
+    if let Err(e) = rights.forget(&data.run) {
+        session.log(&format!("{NAME}: could not delete the grant record {}: {e}", data.run));
+    }
+    ActionResult::Success
+}
+
+/// `GrantLogonAsServiceCommit` (commit): the install succeeded and keeps the right; the record
+/// of this run is deleted. A failure is logged and does not fail the committed install.
+pub fn grant_logon_commit(
+    session: &mut impl ScriptSession<Kind = Commit>,
+    rights: &mut impl GrantLedger,
+) -> ActionResult {
+    const NAME: &str = "GrantLogonAsServiceCommit";
+    let Some(data) = read_grant_data(session, NAME) else {
+        return ActionResult::Success;
+    };
+    if let Err(e) = rights.forget(&data.run) {
+        session.log(&format!("{NAME}: could not delete the grant record {} ({e}); it is harmless", data.run));
     }
     ActionResult::Success
 }
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::session::FakeSession;
+    use crate::fakes::{FakeLogon, FakeRights, FakeScript, FakeSession};
+    use crate::session::Token;
     use AccountNameError as E;
 
     const SECRET: &str = "S3cr3t!pässwörd";
@@ -649,35 +777,14 @@ mod tests {
         }
     }
 
-    /// Accepts one user/password pair, answers others with a scripted code; records calls
-    /// without the password.
-    struct FakeLogon {
-        user: &'static str,
-        password: &'static str,
-        other: u32,
-        calls: RefCell<Vec<(String, Option<String>)>>,
-    }
-
-    impl Logon for FakeLogon {
-        fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
-            self.calls.borrow_mut().push((user.to_string(), domain.map(str::to_string)));
-            if user == self.user && password.expose() == self.password {
-                Ok(())
-            } else {
-                Err(LogonFailure(self.other))
-            }
-        }
-
-        fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure> {
-            match upn.split_once('@') {
-                Some((user, "corp.example.com")) => Ok(format!("CORP\\{user}")),
-                _ => Err(LogonFailure(1332)),
-            }
-        }
-    }
-
+    /// A domain with `CORP\svc-idm` (password [`SECRET`]) and `other@corp.example.com`; other
+    /// logons answer `other`.
     fn logon(other: u32) -> FakeLogon {
-        FakeLogon { user: "svc-idm", password: SECRET, other, calls: RefCell::new(Vec::new()) }
+        let mut l = FakeLogon::one("svc-idm", Some("CORP"), SECRET);
+        l.down_level.insert("other@corp.example.com".into(), r"CORP\other".into());
+        l.usable_gmsa.insert(r"CORP\gmsa-idm$".into());
+        l.other = Some(other);
+        l
     }
 
     fn assert_no_secret(s: &FakeSession) {
@@ -752,6 +859,18 @@ mod tests {
         assert_eq!(s.properties["SERVICE_LOGON"], r"CORP\gmsa-idm$");
         assert!(l.calls.borrow().is_empty(), "no logon check for a gMSA");
 
+        // A gMSA this computer may not retrieve: refused before anything changes (it would
+        // otherwise fail only at StartServices), and when NetIsServiceAccount cannot tell.
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\gmsa-other$")]);
+        assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
+        let error = &s.properties["SERVICE_ACCOUNT_ERROR"];
+        assert!(error.contains("PrincipalsAllowedToRetrieveManagedPassword"), "{error}");
+        assert!(!s.properties.contains_key("SERVICE_LOGON"));
+        let broken = FakeLogon { gmsa_check_fails: Some(1355), ..logon(1326) };
+        let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\gmsa-idm$")]);
+        assert_eq!(check_service_account(&mut s, &broken), ActionResult::Failure);
+        assert!(s.properties["SERVICE_ACCOUNT_ERROR"].contains("Windows error 1355"));
+
         let mut s = FakeSession::with([("SERVICE_ACCOUNT", r"CORP\svc-idm")]);
         assert_eq!(check_service_account(&mut s, &l), ActionResult::Failure);
         assert!(s.properties["SERVICE_ACCOUNT_ERROR"].contains("SERVICE_PASSWORD is empty"));
@@ -789,96 +908,116 @@ mod tests {
         assert_eq!(format!("{:?}", Password::new(SECRET.into())), "Password(<redacted>)");
     }
 
-    #[derive(Default)]
-    struct FakeRights {
-        held: BTreeSet<String>,
-        fail_add: bool,
-        unreadable: bool,
-        calls: Vec<String>,
-    }
-
-    impl AccountRights for FakeRights {
-        fn has_service_logon(&self, account: &str) -> Result<bool, RightsError> {
-            if self.unreadable {
-                return Err(RightsError { call: "LsaEnumerateAccountRights", code: 0xC000_0022 });
-            }
-            Ok(self.held.contains(account))
-        }
-        fn add_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
-            self.calls.push(format!("add {account}"));
-            if self.fail_add {
-                return Err(RightsError { call: "LsaAddAccountRights", code: 0xC000_0034 });
-            }
-            self.held.insert(account.to_string());
-            Ok(())
-        }
-        fn remove_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
-            self.calls.push(format!("remove {account}"));
-            self.held.remove(account);
-            Ok(())
-        }
-    }
-
-    /// Runs Data (immediate), then the deferred grant and the rollback with the data it set.
-    fn run(rights: &mut FakeRights, logon_name: &str, rollback: bool) -> (ActionResult, FakeSession) {
+    /// Replays the grant as the script does: Data (immediate, server), then the deferred grant
+    /// as LocalSystem, then (when `fail_after`) the rollback, else the commit.
+    fn run(rights: &mut FakeRights, logon_name: &str, fail_after: bool) -> (ActionResult, Vec<String>) {
         let mut s = FakeSession::with([("SERVICE_LOGON", logon_name)]);
-        assert_eq!(grant_logon_data(&mut s, rights), ActionResult::Success);
+        rights.token.set(s.token);
+        assert_eq!(grant_logon_data(&mut s), ActionResult::Success);
         let data = s.properties.get("GrantLogonAsService").cloned().unwrap_or_default();
-        assert_eq!(s.properties.get("GrantLogonAsServiceRollback"), s.properties.get("GrantLogonAsService"));
-        let mut deferred = FakeSession::with([("CustomActionData", data.as_str())]);
-        let result = grant_logon(&mut deferred, rights);
-        if rollback {
-            assert_eq!(revoke_logon_rollback(&mut deferred, rights), ActionResult::Success);
+        for action in GRANT_ACTIONS {
+            assert_eq!(s.properties.get(action), s.properties.get("GrantLogonAsService"), "{action}");
         }
-        (result, deferred)
+        rights.token.set(Token::System);
+        let mut deferred = FakeScript::deferred(&data);
+        let result = grant_logon(&mut deferred, rights);
+        let mut log = deferred.log;
+        if fail_after || result != ActionResult::Success {
+            let mut rollback = FakeScript::rollback(&data);
+            assert_eq!(revoke_logon_rollback(&mut rollback, rights), ActionResult::Success);
+            log.extend(rollback.log);
+        } else {
+            let mut commit = FakeScript::commit(&data);
+            assert_eq!(grant_logon_commit(&mut commit, rights), ActionResult::Success);
+            log.extend(commit.log);
+        }
+        (result, log)
     }
 
     #[test]
     fn grant_then_rollback_removes_only_what_was_added() {
         let mut rights = FakeRights::default();
-        let (result, s) = run(&mut rights, r"CORP\svc-idm", true);
+        let (result, log) = run(&mut rights, r"CORP\svc-idm", true);
         assert_eq!(result, ActionResult::Success);
-        assert_eq!(rights.calls, [r"add CORP\svc-idm", r"remove CORP\svc-idm"]);
-        assert!(rights.held.is_empty());
-        assert!(s.log.iter().any(|l| l.contains("granted SeServiceLogonRight")));
+        let calls = rights.calls.borrow().clone();
+        assert_eq!(calls[0], r"read CORP\svc-idm", "the read happens in the deferred action: {calls:?}");
+        assert!(calls[1].starts_with("record ") && calls[2] == r"add CORP\svc-idm", "{calls:?}");
+        assert_eq!(calls[3], r"remove CORP\svc-idm");
+        assert!(calls[4].starts_with("forget "));
+        assert!(rights.held.is_empty() && rights.ledger.is_empty());
+        assert!(log.iter().any(|l| l.contains("granted SeServiceLogonRight")));
 
-        let mut rights = FakeRights { held: [r"CORP\svc-idm".to_string()].into(), ..Default::default() };
-        let (result, _) = run(&mut rights, r"CORP\svc-idm", true);
+        // Held before: nothing added, nothing recorded, nothing removed by the rollback.
+        let mut rights = FakeRights::holding(&[r"CORP\svc-idm"]);
+        let (result, log) = run(&mut rights, r"CORP\svc-idm", true);
         assert_eq!(result, ActionResult::Success);
-        assert!(rights.calls.is_empty(), "held before: neither added nor removed");
+        assert_eq!(*rights.calls.borrow(), [r"read CORP\svc-idm"]);
         assert!(rights.held.contains(r"CORP\svc-idm"));
+        assert!(log.iter().any(|l| l.contains("granted nothing")), "{log:?}");
+
+        // Success: the right stays, the record is cleared by the commit.
+        let mut rights = FakeRights::default();
+        let (result, _) = run(&mut rights, r"CORP\svc-idm", false);
+        assert_eq!(result, ActionResult::Success);
+        assert!(rights.held.contains(r"CORP\svc-idm") && rights.ledger.is_empty());
     }
 
     #[test]
-    fn unreadable_rights_are_never_removed_and_a_failed_grant_fails() {
-        let mut rights = FakeRights { unreadable: true, ..Default::default() };
-        let (_, _) = run(&mut rights, r"CORP\svc-idm", true);
-        assert!(!rights.calls.iter().any(|c| c.starts_with("remove")));
-
-        let mut rights = FakeRights { fail_add: true, ..Default::default() };
-        let (result, s) = run(&mut rights, r"CORP\svc-idm", false);
+    fn an_unreadable_policy_is_a_failure_never_an_assumption() {
+        let mut rights = FakeRights { broken: Some(0xC000_0022), ..Default::default() };
+        let (result, log) = run(&mut rights, r"CORP\svc-idm", false);
         assert_eq!(result, ActionResult::Failure);
-        assert!(s.log.last().unwrap().contains("grant it by local or group policy"), "{:?}", s.log);
+        assert!(log[0].contains("cannot read the rights"), "{log:?}");
+        assert!(!rights.calls.borrow().iter().any(|c| c.starts_with("add") || c.starts_with("remove")));
+
+        // A failed grant: 1603, and its rollback removes what the record says (the call may
+        // have half-happened), then clears the record.
+        let mut rights = FakeRights { fail_add: Some(0xC000_0034), ..Default::default() };
+        let (result, log) = run(&mut rights, r"CORP\svc-idm", false);
+        assert_eq!(result, ActionResult::Failure);
+        assert!(log.iter().any(|l| l.contains("grant it by local or group policy")), "{log:?}");
+        assert!(rights.calls.borrow().iter().any(|c| c == r"remove CORP\svc-idm"));
+        assert!(rights.ledger.is_empty());
+    }
+
+    #[test]
+    fn a_filtered_token_cannot_do_what_the_old_immediate_read_did() {
+        // What finding 4 was: the LSA read in an immediate action under a UAC-filtered token is
+        // refused. The data action no longer reads the LSA at all.
+        let rights = FakeRights::default();
+        rights.token.set(Token::Filtered);
+        assert!(rights.has_service_logon(r"CORP\svc-idm").is_err());
+        let mut s = FakeSession { token: Token::Filtered, ..FakeSession::with([("SERVICE_LOGON", r"CORP\svc-idm")]) };
+        assert_eq!(grant_logon_data(&mut s), ActionResult::Success);
+        assert_eq!(rights.calls.borrow().len(), 1, "grant_logon_data made no LSA call");
     }
 
     #[test]
     fn local_system_needs_no_right_and_bad_data_is_reported() {
         let mut s = FakeSession::default();
-        assert_eq!(grant_logon_data(&mut s, &FakeRights::default()), ActionResult::Success);
+        assert_eq!(grant_logon_data(&mut s), ActionResult::Success);
         assert!(!s.properties.contains_key("GrantLogonAsService"));
-        // What CheckServiceAccount now publishes for LocalSystem: still nothing to grant.
         for name in ["LocalSystem", "localsystem"] {
             let mut s = FakeSession::with([("SERVICE_LOGON", name)]);
-            let rights = FakeRights::default();
-            assert_eq!(grant_logon_data(&mut s, &rights), ActionResult::Success);
+            assert_eq!(grant_logon_data(&mut s), ActionResult::Success);
             assert!(!s.properties.contains_key("GrantLogonAsService"), "{name}");
-            assert!(rights.calls.is_empty(), "{name}: no LSA call");
         }
         assert!(is_local_system("") && is_local_system(" LOCALSYSTEM "));
         assert!(!is_local_system(r"CORP\LocalSystem"));
-        let mut s = FakeSession::with([("CustomActionData", "yes|x")]);
+        let mut s = FakeScript::deferred("yes|x");
         assert_eq!(grant_logon(&mut s, &mut FakeRights::default()), ActionResult::Failure);
-        assert_eq!(GrantData::decode(r"0|CORP\a"), Some(GrantData { had_right: false, account: r"CORP\a".into() }));
-        assert_eq!(GrantData::decode("1|"), None);
+        assert_eq!(
+            GrantData::decode(r"0a1f|CORP\a"),
+            Some(GrantData { run: "0a1f".into(), account: r"CORP\a".into() })
+        );
+        assert_eq!(GrantData::decode("0a1f|"), None);
+        assert_eq!(GrantData::decode(r"|CORP\a"), None);
+    }
+
+    #[test]
+    fn run_ids_are_fresh() {
+        let (a, b) = (new_run_id().unwrap(), new_run_id().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
     }
 }

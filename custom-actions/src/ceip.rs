@@ -22,7 +22,8 @@
 //!   writes the checkbox back into `CEIP_OPTIN` (`1`/`0`), which reaches the execute sequence,
 //!   where `PrepareCeip` normalises it again.
 
-use crate::session::{ActionResult, Session};
+use crate::properties::{CEIP_ALREADY_ENABLED, CEIP_CHECKBOX, CEIP_OPTIN, CEIP_OPTIN_NORMALIZED, CEIP_PREVIOUS};
+use crate::session::{publish, ActionResult, Session, SessionError};
 
 /// Registry key (below HKLM, 64-bit view) holding the product's CEIP choice.
 pub const REGISTRY_KEY: &str = r"SOFTWARE\VMware, Inc.\VMware Identity Manager\CEIP";
@@ -87,47 +88,69 @@ pub fn decide(given: Option<bool>, previous: Option<bool>) -> Decision {
     Decision { enabled, already_enabled, why }
 }
 
-/// `PrepareCeip`. Fails (1603) only on a `CEIP_OPTIN` that is neither empty, yes nor no.
+/// `PrepareCeip`. Fails (1603) on a `CEIP_OPTIN` that is neither empty, yes nor no, or when the
+/// session fails (logged).
 pub fn prepare_ceip(session: &mut impl Session) -> ActionResult {
-    let optin = session.property("CEIP_OPTIN").unwrap_or_default();
+    match try_prepare_ceip(session) {
+        Ok(result) => result,
+        Err(e) => {
+            session.log(&format!("PrepareCeip: {e}"));
+            ActionResult::Failure
+        }
+    }
+}
+
+fn try_prepare_ceip(session: &mut impl Session) -> Result<ActionResult, SessionError> {
+    const NAME: &str = "PrepareCeip";
+    let optin = session.property(CEIP_OPTIN)?;
     let Some(given) = parse_choice(&optin) else {
-        session.log(&format!("PrepareCeip: CEIP_OPTIN=\"{optin}\" is not valid; use CEIP_OPTIN=1 (participate) or CEIP_OPTIN=0 (do not), or leave it out (keeps a previous choice, else 1)"));
-        return ActionResult::Failure;
+        session.log(&format!("{NAME}: CEIP_OPTIN=\"{optin}\" is not valid; use CEIP_OPTIN=1 (participate) or CEIP_OPTIN=0 (do not), or leave it out (keeps a previous choice, else 1)"));
+        return Ok(ActionResult::Failure);
     };
-    let previous = previous_choice(&session.property("CEIP_PREVIOUS").unwrap_or_default());
+    let previous = previous_choice(&session.property(CEIP_PREVIOUS)?);
     let Decision { enabled, already_enabled, why } = decide(given, previous);
-    let _ = session.set_property("CEIP_ALREADY_ENABLED", if already_enabled { "1" } else { "" });
+    publish(session, NAME, CEIP_ALREADY_ENABLED, if already_enabled { "1" } else { "" })?;
     // The dialog's checkbox starts from the decision: a previous "no" shows it cleared.
-    let _ = session.set_property("CEIP_CHECKBOX", if enabled { "1" } else { "" });
-    let _ = session.set_property("CEIP_OPTIN_NORMALIZED", if enabled { "1" } else { "0" });
+    publish(session, NAME, CEIP_CHECKBOX, if enabled { "1" } else { "" })?;
+    publish(session, NAME, CEIP_OPTIN_NORMALIZED, if enabled { "1" } else { "0" })?;
     session.log(&format!(
-        "PrepareCeip: Customer Experience Improvement Program {why}; persisting Enabled={}",
+        "{NAME}: Customer Experience Improvement Program {why}; persisting Enabled={}",
         u8::from(enabled)
     ));
-    ActionResult::Success
+    Ok(ActionResult::Success)
 }
 
 /// `ApplyCeipCheckbox`: `CEIP_OPTIN` = `1` when `CEIP_CHECKBOX` is set, else `0`. Skipped when
 /// the question was not asked (`CEIP_ALREADY_ENABLED`).
 pub fn apply_ceip_checkbox(session: &mut impl Session) -> ActionResult {
-    if !session.property("CEIP_ALREADY_ENABLED").unwrap_or_default().is_empty() {
-        return ActionResult::Success;
+    const NAME: &str = "ApplyCeipCheckbox";
+    let outcome = (|| -> Result<(), SessionError> {
+        if !session.property(CEIP_ALREADY_ENABLED)?.is_empty() {
+            return Ok(());
+        }
+        // Any non-empty value is "checked", exactly as the CheckBox control reads it.
+        let checked = !session.property(CEIP_CHECKBOX)?.is_empty();
+        let value = if checked { "1" } else { "0" };
+        publish(session, NAME, CEIP_OPTIN, value)?;
+        session.log(&format!(
+            "{NAME}: the CEIP checkbox is {}; CEIP_OPTIN={value}",
+            if checked { "checked" } else { "cleared" }
+        ));
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => ActionResult::Success,
+        Err(e) => {
+            session.log(&format!("{NAME}: {e}"));
+            ActionResult::Failure
+        }
     }
-    // Any non-empty value is "checked", exactly as the CheckBox control reads it.
-    let checked = !session.property("CEIP_CHECKBOX").unwrap_or_default().is_empty();
-    let value = if checked { "1" } else { "0" };
-    let _ = session.set_property("CEIP_OPTIN", value);
-    session.log(&format!(
-        "ApplyCeipCheckbox: the CEIP checkbox is {}; CEIP_OPTIN={value}",
-        if checked { "checked" } else { "cleared" }
-    ));
-    ActionResult::Success
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::FakeSession;
+    use crate::fakes::FakeSession;
 
     #[test]
     fn choices_parse_including_the_zero_trap() {

@@ -188,7 +188,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::session::FakeSession;
+    use crate::fakes::FakeSession;
 
     /// A fake machine: registry and files in maps. The MSI never runs an installer.
     #[derive(Default)]

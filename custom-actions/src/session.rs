@@ -1,19 +1,110 @@
-//! The small session interface every custom action is written against, so the logic runs on Linux
-//! with [`FakeSession`] and on Windows with the `Msi*W` shell in `ffi`.
+//! The installer session as each kind of custom action sees it, one type per execution context,
+//! so an action can only ask what Windows Installer answers where it runs. The logic is written
+//! against these traits and runs on Linux with the fakes in [`crate::fakes`], on Windows with the
+//! `Msi*W` shell in `ffi`.
+//!
+//! Windows Installer runs a DLL custom action in one of these contexts (MSI SDK "Custom Action
+//! In-Script Execution Options", "Custom Action Security"):
+//!
+//! | context | where | token | session trait |
+//! | --- | --- | --- | --- |
+//! | immediate, client | `InstallUISequence`, a dialog's `DoAction` | the user's: under UAC an administrator's *filtered* token unless msiexec was started elevated | [`Session`] |
+//! | immediate, server | `InstallExecuteSequence`, outside the script | the user's, impersonated (filtered likewise) | [`Session`] |
+//! | deferred | the script, between `InstallInitialize` and `InstallFinalize` | LocalSystem with `Impersonate="no"`, else the user's | [`ScriptSession`] + [`ProductCodeAccess`] |
+//! | rollback | the script, when the install fails | as deferred | [`ScriptSession`] + [`ProductCodeAccess`] |
+//! | commit | the script, when it succeeded | as deferred | [`ScriptSession`] only |
+//!
+//! What a script action (deferred, rollback, commit) may ask is fixed by Microsoft's page
+//! "Obtaining Context Information for Deferred Execution Custom Actions"
+//! (<https://learn.microsoft.com/en-us/windows/win32/msi/obtaining-context-information-for-deferred-execution-custom-actions>):
+//! `MsiGetProperty` for `CustomActionData`, `ProductCode` and `UserSID` only (commit actions not
+//! even `ProductCode`); `MsiGetMode` answers `MSIRUNMODE_SCHEDULED`, `MSIRUNMODE_ROLLBACK` and
+//! `MSIRUNMODE_COMMIT` and returns FALSE for every other mode; `MsiProcessMessage` for log and
+//! messages. No `MsiSetProperty`, no database. [`ScriptSession`] has exactly those, so a deferred
+//! action that asks for anything else does not compile. Wine answers more (any property, any
+//! mode, computed from the package) and so is not the judge: docs/windows-behaviour.md.
+//!
+//! Only [`Log`] is shared by every context.
 
-use std::collections::BTreeMap;
-
-/// The engine mode bits a deferred action may ask about (`MsiGetMode`, MSI SDK "MsiGetMode").
+/// The `MsiGetMode` bits an immediate action may ask about (MSI SDK "MsiGetMode",
+/// <https://learn.microsoft.com/en-us/windows/win32/api/msiquery/nf-msiquery-msigetmode>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Running deferred (in the execute script).
+    /// `MSIRUNMODE_SCHEDULED`: false in an immediate action.
     Scheduled,
-    /// Running as a rollback action.
+    /// `MSIRUNMODE_ROLLBACK`: false in an immediate action.
     Rollback,
-    /// Running as a commit action.
+    /// `MSIRUNMODE_COMMIT`: false in an immediate action.
     Commit,
-    /// Rollback is enabled for this installation (`MSIRUNMODE_ROLLBACKENABLED`).
+    /// `MSIRUNMODE_ROLLBACKENABLED`: rollback is enabled for this installation (no
+    /// `RollbackDisabled` property, no `DisableRollback` policy). Immediate actions only.
     RollbackEnabled,
+}
+
+/// The only `MsiGetMode` bits a deferred, rollback or commit action gets an answer for
+/// ("Obtaining Context Information for Deferred Execution Custom Actions": any other mode is FALSE
+/// there, so it is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptMode {
+    /// `MSIRUNMODE_SCHEDULED`: true in a deferred action.
+    Scheduled,
+    /// `MSIRUNMODE_ROLLBACK`: true in a rollback action.
+    Rollback,
+    /// `MSIRUNMODE_COMMIT`: true in a commit action.
+    Commit,
+}
+
+/// Where an immediate action runs (MSI SDK "Client and Server Processes" in "Using Windows
+/// Installer with UAC").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Immediate {
+    /// The UI sequence and dialog `DoAction`s, in the msiexec the admin started.
+    Client,
+    /// The execute sequence, in the installer service's process, impersonating the user.
+    #[default]
+    Server,
+}
+
+/// The kind of a script action, as its `CustomAction.Type` in-script bits say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// `msidbCustomActionTypeInScript`.
+    Deferred,
+    /// `msidbCustomActionTypeInScript | msidbCustomActionTypeRollback`.
+    Rollback,
+    /// `msidbCustomActionTypeInScript | msidbCustomActionTypeCommit`.
+    Commit,
+}
+
+impl Script {
+    /// The one [`ScriptMode`] Windows answers true for in this kind of action.
+    pub fn mode(self) -> ScriptMode {
+        match self {
+            Script::Deferred => ScriptMode::Scheduled,
+            Script::Rollback => ScriptMode::Rollback,
+            Script::Commit => ScriptMode::Commit,
+        }
+    }
+}
+
+/// Who an action runs as (MSI SDK "Custom Action Security"; "Using Windows Installer with UAC").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Token {
+    /// An administrator's UAC-filtered token (or a standard user's): no write access to Program
+    /// Files, HKLM\SOFTWARE or the LSA policy.
+    Filtered,
+    /// An elevated administrator (msiexec started from an elevated prompt, or after consent).
+    #[default]
+    Elevated,
+    /// LocalSystem: deferred `Impersonate="no"` actions, and everything under SCCM/Intune.
+    System,
+}
+
+impl Token {
+    /// Whether this token may change system locations (Program Files, HKLM, the LSA policy).
+    pub fn can_change_machine(self) -> bool {
+        !matches!(self, Token::Filtered)
+    }
 }
 
 /// What an action returns to the installer. The numbers are the Win32 codes that
@@ -42,7 +133,7 @@ impl ActionResult {
 /// Runs one action's logic as the DLL exports do: a panic becomes 1603 with a log line naming
 /// the action (the panic message is logged; the logic never puts a secret in one), and the
 /// result becomes its Win32 code. Platform-independent so the guard itself is tested on Linux.
-pub fn run_guarded<S: Session>(name: &str, session: &mut S, logic: impl FnOnce(&mut S) -> ActionResult) -> u32 {
+pub fn run_guarded<S: Log>(name: &str, session: &mut S, logic: impl FnOnce(&mut S) -> ActionResult) -> u32 {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| logic(&mut *session))) {
         Ok(result) => result.code(),
         Err(payload) => {
@@ -58,7 +149,7 @@ pub fn run_guarded<S: Session>(name: &str, session: &mut S, logic: impl FnOnce(&
 }
 
 /// Error talking to the installer session.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// A `Msi*` call failed.
     #[error("{call} failed with Windows error {code}")]
@@ -70,20 +161,25 @@ pub enum SessionError {
     },
 }
 
-/// An installer session as the custom actions see it.
-pub trait Session {
-    /// `MsiGetPropertyW`; an undefined property is the empty string. In a deferred action only
-    /// `CustomActionData`, `ProductCode` and `UserSID` are readable.
-    fn property(&self, name: &str) -> Result<String, SessionError>;
-    /// `MsiSetPropertyW` (immediate actions only).
-    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError>;
-    /// Writes one line to the verbose log (`MsiProcessMessage`, `INSTALLMESSAGE_INFO`).
-    /// Never pass a secret.
+/// The verbose log, available in every context (`MsiProcessMessage`, `INSTALLMESSAGE_INFO`).
+pub trait Log {
+    /// Writes one line to the verbose log. Never pass a secret.
     fn log(&mut self, line: &str);
-    /// `MsiGetMode`.
+}
+
+/// An immediate action's session (client or server): properties, the package's tables, every
+/// `MsiGetMode` bit. Machine changes do not belong here: immediate actions run with the user's
+/// token, filtered under UAC ([`Token::Filtered`]).
+pub trait Session: Log {
+    /// `MsiGetPropertyW`; an undefined property is the empty string.
+    fn property(&self, name: &str) -> Result<String, SessionError>;
+    /// `MsiSetPropertyW`.
+    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError>;
+    /// `MsiGetMode`. Windows answers false for [`Mode::Scheduled`], [`Mode::Rollback`] and
+    /// [`Mode::Commit`] here.
     fn mode(&self, mode: Mode) -> bool;
     /// Every row of `SELECT <columns> FROM <table>` on the running package's database
-    /// (`MsiGetActiveDatabase`, immediate actions only); a null cell is `None`.
+    /// (`MsiGetActiveDatabase`); a null cell is `None`.
     fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError>;
     /// The version string of an installed product (`MsiGetProductInfoW`, `VersionString`), or
     /// `None` when it is not installed or cannot be read.
@@ -93,73 +189,70 @@ pub trait Session {
     }
 }
 
-/// A table of [`FakeSession`]: column names, then rows (a null cell is `None`).
-pub type FakeTable = (Vec<String>, Vec<Vec<Option<String>>>);
-
-/// In-memory session for unit tests of the logic: properties in a map, log lines in a vector.
-#[derive(Debug, Default, Clone)]
-pub struct FakeSession {
-    /// Current property values.
-    pub properties: BTreeMap<String, String>,
-    /// Every line logged, in order.
-    pub log: Vec<String>,
-    /// Modes that `mode` answers `true` for.
-    pub modes: Vec<Mode>,
-    /// Tables the package "contains": name -> (column names, rows).
-    pub tables: BTreeMap<String, FakeTable>,
-    /// Installed products: product code -> version string (for `product_version`).
-    pub products: BTreeMap<String, String>,
+/// A deferred, rollback or commit action's session: only what "Obtaining Context Information for
+/// Deferred Execution Custom Actions" allows there.
+pub trait ScriptSession: Log {
+    /// Which kind of script action this is ([`Deferred`], [`Rollback`] or [`Commit`]), so logic
+    /// written for one kind cannot be handed the session of another.
+    type Kind: ScriptKind;
+    /// `MsiGetPropertyW(CustomActionData)`: the value the immediate type-51 action gave the
+    /// property named after this action when the script was written.
+    fn custom_action_data(&self) -> Result<String, SessionError>;
+    /// `MsiGetPropertyW(UserSID)`: the SID of the user who started the installation.
+    fn user_sid(&self) -> Result<String, SessionError>;
+    /// `MsiGetMode` for the three bits Windows answers in script actions.
+    fn mode(&self, mode: ScriptMode) -> bool;
 }
 
-impl FakeSession {
-    /// A session with the given properties set.
-    pub fn with<const N: usize>(props: [(&str, &str); N]) -> Self {
-        FakeSession {
-            properties: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            ..Default::default()
-        }
-    }
+/// `MsiGetPropertyW(ProductCode)`: deferred and rollback actions only; "Commit custom actions
+/// cannot use the MsiGetProperty function to obtain the ProductCode property".
+pub trait ProductCodeAccess: ScriptSession {
+    /// The product code of the package being installed.
+    fn product_code(&self) -> Result<String, SessionError>;
 }
 
-impl Session for FakeSession {
-    fn product_version(&self, product_code: &str) -> Option<String> {
-        self.products.get(product_code).cloned()
-    }
-    fn property(&self, name: &str) -> Result<String, SessionError> {
-        Ok(self.properties.get(name).cloned().unwrap_or_default())
-    }
-    fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError> {
-        if value.is_empty() {
-            self.properties.remove(name);
-        } else {
-            self.properties.insert(name.to_string(), value.to_string());
-        }
-        Ok(())
-    }
-    fn log(&mut self, line: &str) {
-        self.log.push(line.to_string());
-    }
-    fn mode(&self, mode: Mode) -> bool {
-        self.modes.contains(&mode)
-    }
-    fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError> {
-        let Some((names, rows)) = self.tables.get(table) else {
-            // What MsiDatabaseOpenView returns for a missing table: ERROR_BAD_QUERY_SYNTAX.
-            return Err(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 });
-        };
-        let index: Vec<usize> = columns
-            .iter()
-            .map(|c| {
-                names.iter().position(|n| n == c).ok_or(SessionError::Api { call: "MsiDatabaseOpenViewW", code: 1615 })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(rows.iter().map(|row| index.iter().map(|&i| row[i].clone()).collect()).collect())
-    }
+/// Marker for [`Script::Deferred`] (used by the fakes and the Windows shell).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Deferred;
+/// Marker for [`Script::Rollback`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rollback;
+/// Marker for [`Script::Commit`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Commit;
+
+/// A script-context marker type: which [`Script`] kind it stands for.
+pub trait ScriptKind: Copy + Default {
+    /// The kind.
+    const KIND: Script;
+    /// Whether `ProductCode` is readable ([`ProductCodeAccess`]).
+    const HAS_PRODUCT_CODE: bool;
+}
+impl ScriptKind for Deferred {
+    const KIND: Script = Script::Deferred;
+    const HAS_PRODUCT_CODE: bool = true;
+}
+impl ScriptKind for Rollback {
+    const KIND: Script = Script::Rollback;
+    const HAS_PRODUCT_CODE: bool = true;
+}
+impl ScriptKind for Commit {
+    const KIND: Script = Script::Commit;
+    const HAS_PRODUCT_CODE: bool = false;
+}
+
+/// Sets a property an immediate action publishes; on failure logs it (naming the action and the
+/// property) and returns the error, so callers propagate it with `?` instead of discarding it.
+pub fn publish(session: &mut impl Session, action: &str, name: &str, value: &str) -> Result<(), SessionError> {
+    session.set_property(name, value).inspect_err(|e| {
+        session.log(&format!("{action}: cannot set {name}: {e}"));
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::FakeSession;
 
     #[test]
     fn run_guarded_maps_results_and_turns_panics_into_1603() {
@@ -173,5 +266,15 @@ mod tests {
         let n = 3;
         assert_eq!(run_guarded("Fmt", &mut s, |_| panic!("bad row {n}")), 1603);
         assert!(s.log[1].contains("bad row 3"));
+    }
+
+    #[test]
+    fn each_script_kind_answers_only_its_own_mode() {
+        assert_eq!(Script::Deferred.mode(), ScriptMode::Scheduled);
+        assert_eq!(Script::Rollback.mode(), ScriptMode::Rollback);
+        assert_eq!(Script::Commit.mode(), ScriptMode::Commit);
+        const { assert!(Deferred::HAS_PRODUCT_CODE && Rollback::HAS_PRODUCT_CODE && !Commit::HAS_PRODUCT_CODE) };
+        assert!(!Token::Filtered.can_change_machine());
+        assert!(Token::Elevated.can_change_machine() && Token::System.can_change_machine());
     }
 }

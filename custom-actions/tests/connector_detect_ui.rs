@@ -14,8 +14,8 @@ fn detect_sets_found_and_the_file_count_and_logs_paths_only() {
     assert_eq!(detect(&mut s), ActionResult::Success);
     assert_eq!(s.properties[connector::FOUND], "1");
     assert_eq!(s.properties[connector::FILES], Product::CONFIG_FILES.to_string());
-    assert!(logged(&s, &["found", "connector.properties"]), "{:#?}", s.log);
-    assert!(logged(&s, &["4 files in 2 paths"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["found", "connector.properties"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["4 files in 2 paths"]), "{:#?}", s.log);
     assert_no_secret(&s, PASSWORD);
 }
 
@@ -26,12 +26,12 @@ fn detect_clears_stale_properties_when_nothing_is_there() {
     assert_eq!(detect(&mut s), ActionResult::Success);
     assert!(!s.properties.contains_key(connector::FOUND));
     assert!(!s.properties.contains_key(connector::FILES));
-    assert!(logged(&s, &["no embedded-connector configuration"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["no embedded-connector configuration"]), "{:#?}", s.log);
 }
 
 #[test]
 fn detect_without_a_product_folder_or_paths_finds_nothing() {
-    let mut s = custom_actions::session::FakeSession::with([(connector::PATHS, "conf")]);
+    let mut s = custom_actions::fakes::FakeSession::with([(connector::PATHS, "conf")]);
     assert_eq!(detect(&mut s), ActionResult::Success);
     assert!(!s.properties.contains_key(connector::FOUND));
     let product = Product::with_config();
@@ -45,7 +45,7 @@ fn detect_fails_on_a_bad_product_configuration() {
     let product = Product::with_config();
     let mut s = product.session([(connector::PATHS, "C:\\elsewhere")]);
     assert_eq!(detect(&mut s), ActionResult::Failure);
-    assert!(logged(&s, &["DetectEmbeddedConnector", "C:\\\\elsewhere", "wix/product.toml"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["DetectEmbeddedConnector", "C:\\\\elsewhere", "wix/product.toml"]), "{:#?}", s.log);
 }
 
 #[test]

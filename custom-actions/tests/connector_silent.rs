@@ -19,7 +19,7 @@ fn found_without_action_fails_and_changes_nothing_at_every_ui_level() {
         assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "UILevel={ui_level}");
         assert!(
             logged(
-                &s,
+                &s.log,
                 &[
                     "EMBEDDED_CONNECTOR_ACTION=discard|export|export-continue",
                     "nothing was changed",
@@ -44,7 +44,7 @@ fn invalid_values_fail_naming_the_valid_ones() {
             let mut s = product.session([(ACTION, value), (PW, PASSWORD)]);
             assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{value}");
             assert!(
-                logged(&s, &[&format!("{value:?} is not valid"), "discard, export, export-continue"]),
+                logged(&s.log, &[&format!("{value:?} is not valid"), "discard, export, export-continue"]),
                 "{:#?}",
                 s.log
             );
@@ -64,7 +64,7 @@ fn discard_continues_and_schedules_the_backup_without_exporting() {
     assert!(product.packages().is_empty());
     // The immediate action only decides; the deferred action moves.
     assert_eq!(snapshot(&product.dir), before);
-    assert!(logged(&s, &["discard", "4 files", "put back if it fails"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["discard", "4 files", "put back if the upgrade fails"]), "{:#?}", s.log);
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn export_writes_a_verified_package_then_stops_with_1602() {
     let packages = product.packages();
     assert_eq!(packages.len(), 1, "{packages:?}");
     let name = packages[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(name.starts_with("prod_cluster-NODE1-EXAMPLE.COM-conn-") && name.ends_with("Z.enc"), "{name}");
+    assert!(name.starts_with("prod_cluster-NODE1-corp.example.com-conn-") && name.ends_with("Z.enc"), "{name}");
     assert_eq!(s.properties[connector::FILE], packages[0].display().to_string());
     let manifest =
         enc::verify(&packages[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT })
@@ -87,7 +87,7 @@ fn export_writes_a_verified_package_then_stops_with_1602() {
     after.remove(&name);
     assert_eq!(after, before);
     assert!(!s.properties.contains_key(BACKUP_PROPERTY));
-    assert!(logged(&s, &["1602", "EMBEDDED_CONNECTOR_ACTION=discard"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["1602", "EMBEDDED_CONNECTOR_ACTION=discard"]), "{:#?}", s.log);
     assert_no_secret(&s, PASSWORD);
 }
 
@@ -98,7 +98,7 @@ fn export_continue_exports_verifies_and_continues() {
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Success);
     let packages = product.packages();
     assert_eq!(packages.len(), 1);
-    assert!(packages[0].file_name().unwrap().to_str().unwrap().starts_with("cluster-NODE1-EXAMPLE.COM-conn-"));
+    assert!(packages[0].file_name().unwrap().to_str().unwrap().starts_with("cluster-NODE1-corp.example.com-conn-"));
     enc::verify(&packages[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT })
         .expect("verifies");
     assert!(matches!(
@@ -116,7 +116,8 @@ fn export_continue_exports_verifies_and_continues() {
 #[test]
 fn export_with_the_default_kdf_parameters() {
     let product = Product::with_config();
-    let mut s = product.session([(ACTION, "export-continue"), (PW, PASSWORD)]);
+    // The domain is given: off Windows the production options cannot read the machine's.
+    let mut s = product.session([(ACTION, "export-continue"), (PW, PASSWORD), (connector::DOMAIN_NAME, "EMEA")]);
     assert_eq!(connector::apply_action(&mut s), ActionResult::Success);
     let packages = product.packages();
     assert_eq!(enc::inspect(&packages[0]).unwrap().kdf_params, enc::KdfParams::DEFAULT);
@@ -131,7 +132,7 @@ fn short_or_missing_password_fails_without_naming_it() {
             let before = snapshot(&product.dir);
             let mut s = product.session([(ACTION, action), (PW, password)]);
             assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{action} {password:?}");
-            assert!(logged(&s, &[expect, "nothing was changed"]), "{:#?}", s.log);
+            assert!(logged(&s.log, &[expect, "nothing was changed"]), "{:#?}", s.log);
             assert_eq!(snapshot(&product.dir), before);
             assert!(product.packages().is_empty());
             assert_no_secret(&s, password);
@@ -155,7 +156,7 @@ fn unwritable_export_folder_fails_and_loses_nothing() {
                 (connector::EXPORT_FOLDER, folder.to_str().unwrap()),
             ]);
             assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{action} {folder:?}");
-            assert!(logged(&s, &["export failed", "nothing was changed"]), "{:#?}", s.log);
+            assert!(logged(&s.log, &["export failed", "nothing was changed"]), "{:#?}", s.log);
             assert!(!s.properties.contains_key(BACKUP_PROPERTY));
             assert!(!s.properties.contains_key(connector::FILE));
             assert_no_secret(&s, PASSWORD);
@@ -208,7 +209,7 @@ fn a_bad_product_configuration_fails_loudly() {
     let product = Product::with_config();
     let mut s = product.session([(ACTION, "discard"), (connector::PATHS, "conf;..\\..\\Windows")]);
     assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure);
-    assert!(logged(&s, &["EMBEDDED_CONNECTOR_PATHS entry", "wix/product.toml"]), "{:#?}", s.log);
+    assert!(logged(&s.log, &["EMBEDDED_CONNECTOR_PATHS entry", "wix/product.toml"]), "{:#?}", s.log);
 }
 
 #[test]
@@ -227,7 +228,7 @@ fn the_manifest_records_the_upgraded_products_version() {
     assert_eq!(manifest.source_version, "3.3.1.0");
     assert_eq!(
         (manifest.host.as_str(), manifest.domain.as_str(), manifest.cluster.as_str()),
-        ("NODE1", "EXAMPLE.COM", "cluster")
+        ("NODE1", connector_support::MACHINE_DOMAIN, "cluster")
     );
 
     // An explicit IDM_PREVIOUS_VERSION wins; nothing known gives "unknown".
@@ -257,4 +258,66 @@ fn the_manifest_records_the_upgraded_products_version() {
         .source_version,
         "unknown"
     );
+}
+
+#[test]
+fn the_domain_is_the_machines_in_ui_and_silent_runs_unless_given() {
+    // Finding 7: the package name must not depend on who runs msiexec (an admin's UI run, SYSTEM
+    // under SCCM). Both read the computer's DNS domain; an explicit IDM_DOMAIN_NAME wins.
+    let silent = Product::with_config();
+    let mut s = silent.session([(ACTION, "export"), (PW, PASSWORD), (connector::UI_LEVEL, "2")]);
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
+    let ui = Product::with_config();
+    let mut u = custom_actions::fakes::FakeSession {
+        context: custom_actions::session::Immediate::Client,
+        ..ui.session([(PW, PASSWORD), (connector::PASSWORD_CONFIRM, PASSWORD), (connector::UI_LEVEL, "5")])
+    };
+    assert_eq!(connector::export_from_ui_with(&mut u, CHEAP), ActionResult::Success);
+    let domain = |p: &Product| enc::verify(&p.packages()[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT }).unwrap().domain;
+    assert_eq!(domain(&silent), connector_support::MACHINE_DOMAIN);
+    assert_eq!(domain(&ui), domain(&silent));
+
+    let given = Product::with_config();
+    let mut s = given.session([(ACTION, "export"), (PW, PASSWORD), (connector::DOMAIN_NAME, "EMEA")]);
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::UserExit);
+    assert_eq!(domain(&given), "EMEA");
+
+    // A machine whose domain cannot be read: an error naming the call, nothing written.
+    let broken = Product::with_config();
+    let options = connector::ExportOptions {
+        machine_domain: || Err("GetComputerNameExW failed with Windows error 87".into()),
+        ..CHEAP
+    };
+    let mut s = broken.session([(ACTION, "export"), (PW, PASSWORD)]);
+    assert_eq!(apply_action_with(&mut s, options), ActionResult::Failure);
+    assert!(logged(&s.log, &["GetComputerNameExW", "IDM_DOMAIN_NAME"]), "{:#?}", s.log);
+    assert!(broken.packages().is_empty());
+}
+
+#[test]
+fn rollback_disabled_is_refused_before_anything_changes() {
+    // Finding 1: the check lives in this immediate action, where MSIRUNMODE_ROLLBACKENABLED is
+    // answered; the deferred move cannot ask it on Windows.
+    for (how, mut s) in
+        [("RollbackDisabled property", Product::with_config()), ("DisableRollback policy", Product::with_config())]
+            .map(|(how, p)| {
+                let s = p.session([(ACTION, "discard")]);
+                (how, (p, s))
+            })
+            .map(|(how, (p, mut s))| {
+                if how.contains("property") {
+                    s.properties.insert("RollbackDisabled".into(), "1".into());
+                } else {
+                    s.rollback_policy_disabled = true;
+                }
+                (how, (p, s))
+            })
+    {
+        let (product, ref mut session) = s;
+        let before = snapshot(&product.dir);
+        assert_eq!(apply_action_with(session, CHEAP), ActionResult::Failure, "{how}");
+        assert!(logged(&session.log, &["rollback is disabled", "nothing was changed"]), "{how}: {:#?}", session.log);
+        assert!(!session.properties.contains_key(connector::BACKUP_PROPERTY), "{how}: no backup folder chosen");
+        assert_eq!(snapshot(&product.dir), before, "{how}");
+    }
 }

@@ -3,14 +3,14 @@
 //! with the logic (table columns, DLL exports). No password may appear in any log line or
 //! property other than `SERVICE_PASSWORD` itself.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use custom_actions::account::{self, AccountRights, Logon, LogonFailure, Password, RightsError};
+use custom_actions::account;
 use custom_actions::ceip;
+use custom_actions::fakes::{FakeLogon, FakeRights, FakeScript, FakeSession};
 use custom_actions::prereq::{self, FileProbe, RegValue, Root, System, SystemError, Version};
-use custom_actions::session::{ActionResult, FakeSession, Session};
+use custom_actions::session::{ActionResult, Session, Token};
 
 const PASSWORD: &str = "Tr0ub4dor&3-unique-secret";
 const TEST_KEY: &str = r"SOFTWARE\VMware, Inc.\IdmTestPrerequisite";
@@ -45,45 +45,10 @@ impl System for Machine {
 }
 
 /// A domain with one account, `CORP\svc-idm`, whose password is [`PASSWORD`].
-struct Domain {
-    seen_passwords: RefCell<usize>,
-}
-
-impl Logon for Domain {
-    fn network_logon(&self, user: &str, domain: Option<&str>, password: &Password) -> Result<(), LogonFailure> {
-        *self.seen_passwords.borrow_mut() += 1;
-        if user == "svc-idm" && domain == Some("CORP") && password.expose() == PASSWORD {
-            Ok(())
-        } else {
-            Err(LogonFailure(1326))
-        }
-    }
-
-    fn down_level_name(&self, upn: &str) -> Result<String, LogonFailure> {
-        match upn {
-            "svc-idm@corp.example.com" => Ok(r"CORP\svc-idm".to_string()),
-            _ => Err(LogonFailure(1332)),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Lsa {
-    held: BTreeSet<String>,
-}
-
-impl AccountRights for Lsa {
-    fn has_service_logon(&self, account: &str) -> Result<bool, RightsError> {
-        Ok(self.held.contains(account))
-    }
-    fn add_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
-        self.held.insert(account.to_string());
-        Ok(())
-    }
-    fn remove_service_logon(&mut self, account: &str) -> Result<(), RightsError> {
-        self.held.remove(account);
-        Ok(())
-    }
+fn domain() -> FakeLogon {
+    let mut d = FakeLogon::one("svc-idm", Some("CORP"), PASSWORD);
+    d.down_level.insert("svc-idm@corp.example.com".into(), r"CORP\svc-idm".into());
+    d
 }
 
 /// The package as the fragment builds it from the default list plus the e2e test module.
@@ -182,8 +147,8 @@ fn to_server(ui: &FakeSession) -> FakeSession {
 #[test]
 fn silent_install_with_everything_asked_for() {
     let mut machine = Machine::default();
-    let domain = Domain { seen_passwords: RefCell::new(0) };
-    let mut lsa = Lsa::default();
+    let domain = domain();
+    let mut lsa = FakeRights::default();
     let mut s = package(&[
         ("UILevel", "2"),
         ("CEIP_OPTIN", "0"),
@@ -195,8 +160,9 @@ fn silent_install_with_everything_asked_for() {
     assert_eq!(ceip::prepare_ceip(&mut s), ActionResult::Success);
     assert_eq!(account::check_service_account(&mut s, &domain), ActionResult::Success);
     assert_eq!(prereq::check_prerequisites(&mut s, &machine), ActionResult::Success);
-    assert_eq!(account::grant_logon_data(&mut s, &lsa), ActionResult::Success);
-    let mut deferred = FakeSession::with([("CustomActionData", s.properties["GrantLogonAsService"].as_str())]);
+    assert_eq!(account::grant_logon_data(&mut s), ActionResult::Success);
+    let mut deferred = FakeScript::deferred(&s.properties["GrantLogonAsService"]);
+    lsa.token.set(Token::System);
     assert_eq!(account::grant_logon(&mut deferred, &mut lsa), ActionResult::Success);
 
     assert_eq!(s.properties["CEIP_OPTIN_NORMALIZED"], "0");
@@ -204,8 +170,9 @@ fn silent_install_with_everything_asked_for() {
     assert_eq!(s.properties["PREREQ_IDMTESTMODULE_STATE"], "present");
     assert!(machine.runs.is_empty(), "the MSI never runs an installer");
     assert!(lsa.held.contains(r"CORP\svc-idm"));
-    assert_eq!(*domain.seen_passwords.borrow(), 1);
-    assert_no_password(&[&s, &deferred]);
+    assert_eq!(domain.calls.borrow().len(), 1);
+    assert_no_password(&[&s]);
+    assert!(deferred.log.iter().all(|l| !l.contains(PASSWORD)));
 }
 
 #[test]
@@ -220,7 +187,7 @@ fn silent_install_refuses_before_changing_anything() {
         ("INSTALL_PREREQUISITES", "1"),
     ]);
     assert_eq!(
-        account::check_service_account(&mut s, &Domain { seen_passwords: RefCell::new(0) }),
+        account::check_service_account(&mut s, &domain()),
         ActionResult::Success
     );
     assert_eq!(prereq::check_prerequisites(&mut s, &machine), ActionResult::Failure);
@@ -237,10 +204,7 @@ fn silent_install_refuses_before_changing_anything() {
         ("SERVICE_PASSWORD", "not-the-Tr0ub4dor"),
         ("INSTALL_PREREQUISITES", "1"),
     ]);
-    assert_eq!(
-        account::check_service_account(&mut s, &Domain { seen_passwords: RefCell::new(0) }),
-        ActionResult::Failure
-    );
+    assert_eq!(account::check_service_account(&mut s, &domain()), ActionResult::Failure);
     assert!(s.log.iter().any(|l| l.contains("user name or password is incorrect")));
     assert!(s.log.iter().all(|l| !l.contains("not-the-Tr0ub4dor")));
 }
@@ -248,7 +212,7 @@ fn silent_install_refuses_before_changing_anything() {
 #[test]
 fn dialogs_then_execute_sequence() {
     let mut machine = Machine::default();
-    let domain = Domain { seen_passwords: RefCell::new(0) };
+    let domain = domain();
     let mut ui = package(&[("UILevel", "5"), ("CEIP_PREVIOUS", "#0")]);
     assert_eq!(ceip::prepare_ceip(&mut ui), ActionResult::Success);
     assert_eq!(prereq::evaluate_prerequisites(&mut ui, &machine), ActionResult::Success);
@@ -319,7 +283,7 @@ fn the_fragment_matches_the_logic() {
     let shims = repo_file("custom-actions/src/ffi/target_machine.rs");
     let exports: BTreeSet<String> = shims
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("export_action!("))
+        .filter_map(|l| l.trim().strip_prefix("export_").and_then(|rest| rest.split_once("!(")).map(|(_, r)| r))
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
         .collect();

@@ -18,7 +18,6 @@ const CONNECTOR_EXPORTS: &[&str] = &[
     "ValidateExportPassword",
     "ExportEmbeddedConnector",
     "ApplyEmbeddedConnectorAction",
-    "CopyEmbeddedConnector",
     "MoveEmbeddedConnector",
     "RestoreEmbeddedConnector",
     "DeleteEmbeddedConnectorBackup",
@@ -188,15 +187,19 @@ fn connector_actions_are_typed_and_sequenced_to_lose_nothing() {
     assert!(at("CostFinalize") < at("DetectEmbeddedConnector"));
     assert!(at("DetectEmbeddedConnector") < at("ApplyEmbeddedConnectorAction"));
     assert!(at("ApplyEmbeddedConnectorAction") < at("InstallValidate"));
-    // The copy: immediate, after the decision, before InstallValidate and the old product's
-    // uninstall (which deletes the configuration files it owns).
-    assert_eq!(ty("CopyEmbeddedConnector") & IN_SCRIPT, 0, "CopyEmbeddedConnector must be immediate");
-    assert!(at("ApplyEmbeddedConnectorAction") < at("CopyEmbeddedConnector"));
-    assert!(at("CopyEmbeddedConnector") < at("InstallValidate"));
-    if let Some(&rep) = seq.get("RemoveExistingProducts") {
-        assert!(at("ApplyEmbeddedConnectorAction") < rep, "the decision must come before RemoveExistingProducts");
-        assert!(at("CopyEmbeddedConnector") < rep, "the configuration must be copied before RemoveExistingProducts");
-    }
+    // The previous version is removed inside this transaction, after this package's script
+    // (MajorUpgrade Schedule="afterInstallExecute"): InstallExecute, RemoveExistingProducts,
+    // InstallFinalize, so a failure anywhere rolls both back (MSI SDK "RemoveExistingProducts
+    // Action"). The configuration is then still in place when the deferred move runs; there is no
+    // immediate copy any more (it ran with the admin's possibly filtered token).
+    assert!(!seq.contains_key("CopyEmbeddedConnector"), "the immediate copy is gone");
+    let rep = at("RemoveExistingProducts");
+    assert!(at("InstallExecute") < rep && rep < at("InstallFinalize"), "RemoveExistingProducts at {rep}");
+    assert!(
+        seq.values().all(|&n| n <= at("InstallExecute") || n >= rep),
+        "nothing between InstallExecute and RemoveExistingProducts (ICE63)"
+    );
+    assert!(at("MoveEmbeddedConnector") < at("InstallExecute"), "the move is in the script InstallExecute runs");
     // Rollback registered before the move, both inside the script and before any file is touched.
     let order = [
         "InstallInitialize",

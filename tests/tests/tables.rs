@@ -242,7 +242,10 @@ fn major_upgrade_rows_and_remove_existing_products_placement() {
         sequence.get(a).unwrap_or_else(|| panic!("{a} is not sequenced"))["Sequence"].parse().unwrap()
     };
     let rep = seq("RemoveExistingProducts");
-    assert!(seq("InstallValidate") < rep && rep < seq("InstallInitialize"), "RemoveExistingProducts at {rep}");
+    // Inside the transaction, after this package's script (afterInstallExecute): a failure
+    // anywhere rolls back both the new install and the removal (MSI SDK "RemoveExistingProducts
+    // Action"; docs/windows-behaviour.md for why not afterInstallInitialize).
+    assert!(seq("InstallExecute") < rep && rep < seq("InstallFinalize"), "RemoveExistingProducts at {rep}");
     // The action properties must be secure to reach the execute sequence.
     let props = by_key(table_maps(&mut msi, "Property"), "Property");
     let secure = property(&props, "SecureCustomProperties");
@@ -279,7 +282,12 @@ fn properties_and_launch_conditions() {
 
     let conditions: Vec<String> =
         table_maps(&mut msi, "LaunchCondition").into_iter().map(|c| c["Condition"].clone()).collect();
-    assert!(conditions.iter().any(|c| c == "Privileged"), "{conditions:?}");
+    // Elevation, not mere membership of Administrators: Privileged is set under UAC for a
+    // filtered token too ("Privileged property"), MsiRunningElevated only when the installer
+    // runs elevated ("MsiRunningElevated property").
+    assert!(conditions.iter().any(|c| c == "Installed OR MsiRunningElevated"), "{conditions:?}");
+    assert!(!conditions.iter().any(|c| c == "Privileged"), "{conditions:?}");
+    assert_eq!(property(&props, "REBOOT"), "ReallySuppress", "no restart unless asked for");
     assert!(conditions.iter().any(|c| c.contains("NOT RollbackDisabled")), "{conditions:?}");
 }
 

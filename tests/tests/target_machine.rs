@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use custom_actions::fakes::FakeSession;
 use custom_actions::prereq;
-use custom_actions::session::FakeSession;
 use installer_tests::{open_msi_at, product_config, skip_or_fail, table_maps, table_rows, try_release_msi};
 
 /// MSI SDK "Custom Action In-Script Execution Options" and "Custom Action Return Processing

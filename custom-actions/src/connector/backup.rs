@@ -1,32 +1,33 @@
-//! Removing the configuration during the upgrade without losing it: an immediate copy to a
-//! backup folder before anything changes, a deferred move that merges what is still in place,
-//! a rollback action that puts back what is missing or differs, a commit action that deletes
-//! the backup.
+//! Removing the configuration during the upgrade without losing it: a deferred move into a
+//! backup folder, a rollback action that puts back what is missing or differs, a commit action
+//! that deletes the backup. All three run in the installation script as LocalSystem
+//! (`Impersonate="no"`), so they can write under Program Files whoever started msiexec.
 //!
-//! Why a copy first: `<MajorUpgrade>` runs `RemoveExistingProducts` right after
-//! `InstallValidate`, so the previous product's uninstall (its own transaction, under Windows
-//! Installer and Wine alike) deletes the configuration files its components own before this
-//! package's script, and so before [`move_aside`], runs. [`copy_aside`] (immediate, before
-//! `InstallValidate`) copies every configured path into the backup folder and verifies the copy
-//! byte for byte; the folder is not owned by any component, so the old uninstall leaves it.
+//! Why the move alone is enough: `<MajorUpgrade Schedule="afterInstallExecute">` (wix/main.wxs.tera)
+//! removes the previous product only after this package's script ran, inside the same
+//! transaction, so when [`move_aside`] runs every configuration file, whether the old product's
+//! components own it or the service wrote it, is still in place. (With the old
+//! `afterInstallValidate` the old uninstall had deleted the owned files before any script action
+//! ran, and an immediate copy under the admin's possibly UAC-filtered token was needed; it is
+//! gone, see docs/windows-behaviour.md.)
 //!
-//! The deferred actions get the same `CustomActionData`, set by type-51 actions in
+//! The three actions get the same `CustomActionData`, set by type-51 actions in
 //! `wix/fragments/custom-actions.wxs`: `<product folder>|<backup folder>|<relative paths>`,
 //! where the relative paths are `EMBEDDED_CONNECTOR_PATHS` (`;`-separated). `|` cannot occur
 //! in a Windows path, so it separates the fields unambiguously. The backup folder sits inside
 //! the product folder, so every move is a rename on one volume.
 //!
-//! A backup folder left by an earlier run that stopped before its script ran (after the copy)
-//! is never reused or deleted: [`choose_backup_dir`] picks a fresh name, and
+//! A backup folder left by an earlier run that was killed before its rollback or commit ran is
+//! never reused or deleted: [`choose_backup_dir`] picks a fresh name, and
 //! `ApplyEmbeddedConnectorAction` logs the stale folders it finds ([`stale_backups`]), since one
-//! may hold the only copy of a configuration whose originals the old uninstall removed.
+//! may hold the only copy of a configuration.
 
 use std::path::{Path, PathBuf};
 
 use std::io::Read;
 
-use super::{join_relative, parse_paths, ConnectorError, Layout};
-use crate::session::{ActionResult, Mode, Session};
+use super::{join_relative, parse_paths, ConnectorError};
+use crate::session::{ActionResult, Commit, Deferred, Rollback, ScriptSession};
 
 /// The parsed `CustomActionData` of the three backup actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,8 +90,7 @@ pub fn choose_backup_dir(product_dir: &Path) -> PathBuf {
 }
 
 /// The backup folders (`embedded-connector-backup*`) already in `product_dir`, sorted: left by
-/// an earlier run that stopped between [`copy_aside`] and its script (or whose commit could not
-/// delete them). Never touched automatically: one may be the only copy of a configuration.
+/// an earlier run that was killed during its script (or whose commit could not delete them). Never touched automatically: one may be the only copy of a configuration.
 pub fn stale_backups(product_dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(product_dir)
         .into_iter()
@@ -103,8 +103,8 @@ pub fn stale_backups(product_dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn read_data(session: &mut impl Session, action: &str) -> Option<BackupData> {
-    let data = match session.property("CustomActionData") {
+fn read_data(session: &mut impl ScriptSession, action: &str) -> Option<BackupData> {
+    let data = match session.custom_action_data() {
         Ok(data) => data,
         Err(e) => {
             session.log(&format!("{action}: {e}"));
@@ -193,150 +193,8 @@ fn check_outside(from: &Path, backup_dir: &Path) -> Result<(), ConnectorError> {
     Ok(())
 }
 
-/// Creates `dir` and its missing parents, recording each folder it created.
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), ConnectorError> {
-    let mut missing = Vec::new();
-    let mut current = Some(dir);
-    while let Some(d) = current {
-        if std::fs::symlink_metadata(d).is_ok() {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        current = d.parent();
-    }
-    for d in missing.into_iter().rev() {
-        std::fs::create_dir(&d).map_err(io(&d, "create the folder"))?;
-        created.push(d);
-    }
-    Ok(())
-}
-
-/// Copies `from` (file or folder) to `to`, overwriting files already there, and checks each
-/// copied file byte for byte. Records what it created (files and folders, in order) so a
-/// failure can remove exactly that. Returns the number of files copied.
-fn copy_tree(from: &Path, to: &Path, created: &mut Vec<PathBuf>) -> Result<usize, ConnectorError> {
-    let meta = std::fs::symlink_metadata(from).map_err(io(from, "read the attributes of"))?;
-    let target = std::fs::symlink_metadata(to).ok();
-    if meta.is_dir() {
-        match target {
-            Some(t) if t.is_dir() => {}
-            Some(_) => return Err(other(to, "copy a folder to it", "a file is in the way in the backup folder")),
-            None => create_dirs(to, created)?,
-        }
-        let mut files = 0;
-        for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
-            let entry = entry.map_err(io(from, "list"))?;
-            files += copy_tree(&entry.path(), &to.join(entry.file_name()), created)?;
-        }
-        Ok(files)
-    } else if meta.is_file() {
-        match target {
-            Some(t) if t.is_dir() => {
-                return Err(other(to, "copy a file to it", "a folder is in the way in the backup folder"))
-            }
-            Some(_) => {}
-            None => {
-                if let Some(parent) = to.parent() {
-                    create_dirs(parent, created)?;
-                }
-                // Recorded before the copy, so a half-written file is removed as well.
-                created.push(to.to_path_buf());
-            }
-        }
-        std::fs::copy(from, to).map_err(|source| ConnectorError::Io {
-            path: from.to_owned(),
-            op: "copy it to the backup folder",
-            source,
-        })?;
-        if !same_contents(from, to)? {
-            return Err(other(to, "verify the copy", "it differs from the original after copying"));
-        }
-        Ok(1)
-    } else {
-        Err(other(from, "copy it", "it is neither a file nor a folder (a link?); it cannot be backed up safely"))
-    }
-}
-
-/// Removes what a failed [`copy_tree`] created, newest first; folders only when empty.
-fn remove_created(created: &[PathBuf]) {
-    for path in created.iter().rev() {
-        match std::fs::symlink_metadata(path) {
-            Ok(m) if m.is_dir() => {
-                let _ = std::fs::remove_dir(path);
-            }
-            Ok(_) => {
-                let _ = std::fs::remove_file(path);
-            }
-            Err(_) => {}
-        }
-    }
-}
-
-/// **CopyEmbeddedConnector** (immediate; InstallExecuteSequence after
-/// `ApplyEmbeddedConnectorAction`, before `InstallValidate` and so before
-/// `RemoveExistingProducts`; only when that action chose a backup folder, i.e. a configuration
-/// was found and the choice is `discard` or `export-continue`).
-///
-/// Copies (never moves or deletes) every configured path that exists to the same relative path
-/// in the backup folder (`EmbeddedConnectorBackup`), verifying each file byte for byte. Running
-/// it again into the same folder copies again and is harmless. On any error returns 1603 with a
-/// line naming the path, after removing what this run created; the originals are untouched.
-pub fn copy_aside(session: &mut impl Session) -> ActionResult {
-    const NAME: &str = "CopyEmbeddedConnector";
-    let backup = match session.property(super::BACKUP_PROPERTY) {
-        Ok(backup) => backup,
-        Err(e) => return super::fail(session, NAME, &e),
-    };
-    if backup.trim().is_empty() {
-        session.log(&format!(
-            "{NAME}: {} is not set (no configuration found, or nothing to remove); nothing to copy",
-            super::BACKUP_PROPERTY
-        ));
-        return ActionResult::Success;
-    }
-    let layout = match Layout::from_session(session) {
-        Ok(layout) => layout,
-        Err(e) => return super::fail(session, NAME, &format!("{e}; nothing was changed")),
-    };
-    let backup_dir = PathBuf::from(backup.trim());
-    let mut created = Vec::new();
-    let mut copied = (0usize, 0usize);
-    let outcome = (|| -> Result<(), ConnectorError> {
-        for rel in &layout.relative {
-            let from = layout.full(rel);
-            if std::fs::symlink_metadata(&from).is_err() {
-                continue;
-            }
-            check_outside(&from, &backup_dir)?;
-            copied.1 += copy_tree(&from, &join_relative(&backup_dir, rel), &mut created)?;
-            copied.0 += 1;
-        }
-        Ok(())
-    })();
-    match outcome {
-        Ok(()) => {
-            session.log(&format!(
-                "{NAME}: copied {} paths ({} files) from {} to {} and verified them byte for byte; the originals are untouched",
-                copied.0,
-                copied.1,
-                layout.product_dir.display(),
-                backup_dir.display()
-            ));
-            ActionResult::Success
-        }
-        Err(e) => {
-            remove_created(&created);
-            session.log(&format!(
-                "{NAME}: {e}; the partial copy in {} was removed and nothing else was changed. Free the disk or fix the permissions (run the installer elevated) and run again",
-                backup_dir.display()
-            ));
-            ActionResult::Failure
-        }
-    }
-}
-
-/// Moves `from` into `to`, merging folders: each file replaces its counterpart in `to` (the
-/// copy made by [`copy_aside`], or nothing), then the emptied folders of `from` are removed.
+/// Moves `from` into `to`, merging folders: each file replaces its counterpart in `to` (left
+/// there by nothing in a fresh backup folder), then the emptied folders of `from` are removed.
 /// Returns the number of files moved.
 fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
     let meta = std::fs::symlink_metadata(from).map_err(io(from, "read the attributes of"))?;
@@ -365,22 +223,16 @@ fn merge_move(from: &Path, to: &Path) -> Result<usize, ConnectorError> {
 
 /// **MoveEmbeddedConnector** (deferred, `Impersonate="no"`, before `RemoveFiles`/`InstallFiles`).
 ///
-/// Refuses (1603, nothing moved) when rollback is disabled, since a later failure could then not
-/// put the configuration back. Merges each configured path that still exists (files the old
-/// uninstall did not own, e.g. written by the service) into the same relative path in the
-/// backup folder, which already holds the copy made by [`copy_aside`]; a file replaces its
-/// copy. If a move fails, the action returns 1603 and the installer runs [`restore`].
-pub fn move_aside(session: &mut impl Session) -> ActionResult {
+/// Moves each configured path that exists to the same relative path in the backup folder. If a
+/// move fails, the action returns 1603 and the installer runs [`restore`]. Whether rollback is
+/// enabled was checked by `ApplyEmbeddedConnectorAction` (immediate): here, in the script,
+/// Windows answers FALSE for `MSIRUNMODE_ROLLBACKENABLED` whatever the truth, which the session
+/// type does not even let this function ask.
+pub fn move_aside(session: &mut impl ScriptSession<Kind = Deferred>) -> ActionResult {
     const NAME: &str = "MoveEmbeddedConnector";
     let Some(data) = read_data(session, NAME) else {
         return ActionResult::Failure;
     };
-    if !session.mode(Mode::RollbackEnabled) {
-        session.log(&format!(
-            "{NAME}: rollback is disabled (RollbackDisabled / the DisableRollback policy), so a failed upgrade could not put the embedded-connector configuration back; refusing to move it. Enable rollback and run again; nothing was changed"
-        ));
-        return ActionResult::Failure;
-    }
     let mut moved = 0;
     let mut files = 0;
     for rel in &data.relative {
@@ -404,7 +256,7 @@ pub fn move_aside(session: &mut impl Session) -> ActionResult {
         }
     }
     session.log(&format!(
-        "{NAME}: {moved} paths moved to {} ({files} files; with the copy made before the upgrade started, the backup holds the whole configuration)",
+        "{NAME}: {moved} paths moved to {} ({files} files); RestoreEmbeddedConnector puts them back if the upgrade fails",
         data.backup_dir.display()
     ));
     ActionResult::Success
@@ -467,8 +319,9 @@ fn restore_tree(from: &Path, to: &Path) -> Result<Restored, ConnectorError> {
             .flatten()
             .filter(|e| !names.contains(&e.file_name()))
             .count();
-        // Emptied by now unless something failed (then the error returned above).
-        let _ = std::fs::remove_dir(from);
+        // Emptied by now unless something failed (then the error returned above); a folder that
+        // cannot be removed is reported by the caller, which keeps the backup folder.
+        std::fs::remove_dir(from).ok();
         Ok(counts)
     } else {
         match target {
@@ -496,7 +349,7 @@ fn restore_tree(from: &Path, to: &Path) -> Result<Restored, ConnectorError> {
 /// ones and anything the backup does not have (it has no other copy), then removes the backup folder once nothing is left in it. Keeps going after an error,
 /// so as much as possible is put back; each error names what is left where, and the backup
 /// folder is then kept.
-pub fn restore(session: &mut impl Session) -> ActionResult {
+pub fn restore(session: &mut impl ScriptSession<Kind = Rollback>) -> ActionResult {
     const NAME: &str = "RestoreEmbeddedConnector";
     let Some(data) = read_data(session, NAME) else {
         return ActionResult::Failure;
@@ -539,7 +392,7 @@ pub fn restore(session: &mut impl Session) -> ActionResult {
 /// **DeleteEmbeddedConnectorBackup** (commit action): the upgrade succeeded, so the backup of
 /// the discarded configuration is deleted. A failure is logged with the folder to delete by hand
 /// and does not fail the (already committed) install.
-pub fn delete_backup(session: &mut impl Session) -> ActionResult {
+pub fn delete_backup(session: &mut impl ScriptSession<Kind = Commit>) -> ActionResult {
     const NAME: &str = "DeleteEmbeddedConnectorBackup";
     let Some(data) = read_data(session, NAME) else {
         return ActionResult::Failure;

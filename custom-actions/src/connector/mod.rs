@@ -9,7 +9,6 @@
 //! | `ValidateExportPassword` | immediate, UI `DoAction` | [`validate_export_password`] |
 //! | `ExportEmbeddedConnector` | immediate, UI `DoAction` | [`export_from_ui`] |
 //! | `ApplyEmbeddedConnectorAction` | immediate, execute sequence | [`apply_action`]: the silent-install contract |
-//! | `CopyEmbeddedConnector` | immediate, execute sequence, before `InstallValidate` | [`backup::copy_aside`] |
 //! | `MoveEmbeddedConnector` | deferred, no impersonation | [`backup::move_aside`] |
 //! | `RestoreEmbeddedConnector` | rollback | [`backup::restore`] |
 //! | `DeleteEmbeddedConnectorBackup` | commit | [`backup::delete_backup`] |
@@ -22,53 +21,19 @@ pub mod backup;
 use std::path::{Path, PathBuf};
 
 use crate::enc::{self, EncError, ExportMeta, KdfParams};
-use crate::session::{ActionResult, Session, SessionError};
+use crate::session::{ActionResult, Mode, Session, SessionError};
 
-/// Directory property of `[INSTALLFOLDER]VMwareIdentityManager\` (resolved by `CostFinalize`).
-pub const PRODUCTDIR: &str = "PRODUCTDIR";
-/// The install folder chosen by the admin; used when `PRODUCTDIR` is not resolved yet.
-pub const INSTALLFOLDER: &str = "INSTALLFOLDER";
+pub use crate::properties::{
+    COMPUTER_NAME, EMBEDDED_CONNECTOR_ACTION as ACTION, EMBEDDED_CONNECTOR_BACKUP as BACKUP_PROPERTY,
+    EMBEDDED_CONNECTOR_FILES as FILES, EMBEDDED_CONNECTOR_FOUND as FOUND, EMBEDDED_CONNECTOR_PATHS as PATHS,
+    EXPORT_ERROR as ERROR, EXPORT_FILE as FILE, EXPORT_FOLDER, EXPORT_PASSWORD as PASSWORD,
+    EXPORT_PASSWORD_CONFIRM as PASSWORD_CONFIRM, EXPORT_PASSWORD_VALID as PASSWORD_VALID, EXPORT_RESULT as RESULT,
+    IDM_CLUSTER_NAME as CLUSTER_NAME, IDM_DOMAIN_NAME as DOMAIN_NAME, IDM_PREVIOUS_VERSION as PREVIOUS_VERSION,
+    INSTALLFOLDER, PRODUCTDIR, UI_LEVEL, WIX_UPGRADE_DETECTED as UPGRADE_DETECTED,
+};
+
 /// Name of the product folder under `INSTALLFOLDER` (docs/architecture.md, directory ids).
 pub const PRODUCT_FOLDER_NAME: &str = "VMwareIdentityManager";
-/// `;`-separated paths, relative to `PRODUCTDIR`, of the configuration (from `product.toml`).
-pub const PATHS: &str = "EMBEDDED_CONNECTOR_PATHS";
-/// Set to `1` by [`detect`] when any configured path exists.
-pub const FOUND: &str = "EMBEDDED_CONNECTOR_FOUND";
-/// Set by [`detect`]: how many regular files the configuration has.
-pub const FILES: &str = "EMBEDDED_CONNECTOR_FILES";
-/// The silent-install choice: `discard`, `export` or `export-continue`.
-pub const ACTION: &str = "EMBEDDED_CONNECTOR_ACTION";
-/// The configuration-package password (a `Hidden`, `Secure` property).
-pub const PASSWORD: &str = "EXPORT_PASSWORD";
-/// Its confirmation, typed in the password dialog (UI only, `Hidden`).
-pub const PASSWORD_CONFIRM: &str = "EXPORT_PASSWORD_CONFIRM";
-/// Set to `1` by [`validate_export_password`] when the password pair is acceptable.
-pub const PASSWORD_VALID: &str = "EXPORT_PASSWORD_VALID";
-/// `ok` after a successful export, otherwise the reason it failed (set by the export actions).
-pub const RESULT: &str = "EXPORT_RESULT";
-/// Why the last export or password check failed (empty on success); same text as [`RESULT`].
-pub const ERROR: &str = "EXPORT_ERROR";
-/// Full path of the package written by the last successful export.
-pub const FILE: &str = "EXPORT_FILE";
-/// Optional: the folder to write the package to (default: the product folder).
-pub const EXPORT_FOLDER: &str = "EXPORT_FOLDER";
-/// Cluster name for the package file name (default [`DEFAULT_CLUSTER`]).
-pub const CLUSTER_NAME: &str = "IDM_CLUSTER_NAME";
-/// Domain for the package file name; the fragment fills it from `%USERDNSDOMAIN%` or
-/// `%USERDOMAIN%` when the admin does not set it.
-pub const DOMAIN_NAME: &str = "IDM_DOMAIN_NAME";
-/// Version of the product the configuration comes from, recorded in the manifest; when not
-/// set, the version of the product found by the major upgrade ([`UPGRADE_DETECTED`]).
-pub const PREVIOUS_VERSION: &str = "IDM_PREVIOUS_VERSION";
-/// Set by `FindRelatedProducts` for `<MajorUpgrade>`: the product codes being upgraded.
-pub const UPGRADE_DETECTED: &str = "WIX_UPGRADE_DETECTED";
-/// Standard property: the computer's NetBIOS name (MSI SDK "ComputerName property").
-pub const COMPUTER_NAME: &str = "ComputerName";
-/// Standard property: the UI level (MSI SDK "UILevel property": 2 none, 3 basic, 4 reduced, 5 full).
-pub const UI_LEVEL: &str = "UILevel";
-/// Private property set by [`apply_action`]: the backup folder [`backup::copy_aside`] and the
-/// deferred actions use. Private (lower case), so it cannot come from the command line.
-pub const BACKUP_PROPERTY: &str = "EmbeddedConnectorBackup";
 /// Cluster part of the file name when [`CLUSTER_NAME`] is not set.
 pub const DEFAULT_CLUSTER: &str = "cluster";
 /// Name of the backup folder created in the product folder (a suffix is added if taken).
@@ -106,6 +71,9 @@ pub enum ConnectorError {
     /// Writing or verifying the package failed.
     #[error(transparent)]
     Enc(#[from] EncError),
+    /// The machine's domain (for the package name) cannot be read.
+    #[error("{0}; set IDM_DOMAIN_NAME to name the domain in the package file name")]
+    MachineDomain(String),
 }
 
 /// What the admin chose for a found configuration (`EMBEDDED_CONNECTOR_ACTION`).
@@ -349,25 +317,30 @@ pub fn validate_export_password(session: &mut impl Session) -> ActionResult {
     }
 }
 
-/// Options of the export, fixed in production and small in tests.
+/// Options of the export, fixed in production and replaced in tests.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportOptions {
     /// Argon2id cost; [`KdfParams::DEFAULT`] in the DLL.
     pub kdf: KdfParams,
+    /// Where the domain part of the package name comes from when `IDM_DOMAIN_NAME` is not
+    /// given: [`crate::machine::dns_domain`] in the DLL (the computer's, the same for the admin's
+    /// UI run and a SYSTEM run), a fixed answer in tests.
+    pub machine_domain: fn() -> Result<String, String>,
 }
 
 impl ExportOptions {
-    /// What the DLL uses: the documented default KDF cost.
-    pub const PRODUCTION: ExportOptions = ExportOptions { kdf: KdfParams::DEFAULT };
+    /// What the DLL uses: the documented default KDF cost, the machine's DNS domain.
+    pub const PRODUCTION: ExportOptions =
+        ExportOptions { kdf: KdfParams::DEFAULT, machine_domain: crate::machine::dns_domain };
 }
 
 /// The names that go into the package's manifest and file name, from session properties:
 /// cluster = `IDM_CLUSTER_NAME` (else `cluster`), host = `ComputerName`, domain =
-/// `IDM_DOMAIN_NAME` (the fragment fills it from `%USERDNSDOMAIN%`, then `%USERDOMAIN%`),
-/// source version = `IDM_PREVIOUS_VERSION`, else the installed version of the first product in
+/// `IDM_DOMAIN_NAME`, else the machine's DNS domain (`options.machine_domain`; a failure to read
+/// it is an error naming the call, never a guess), source version = `IDM_PREVIOUS_VERSION`, else the installed version of the first product in
 /// `WIX_UPGRADE_DETECTED`, else `unknown`. Unsafe characters are replaced when the file name is
 /// made (`enc::package_file_name`).
-pub fn export_meta(session: &impl Session) -> Result<ExportMeta, SessionError> {
+pub fn export_meta(session: &impl Session, options: ExportOptions) -> Result<ExportMeta, ConnectorError> {
     let or = |value: String, default: &str| {
         if value.trim().is_empty() {
             default.to_owned()
@@ -385,7 +358,10 @@ pub fn export_meta(session: &impl Session) -> Result<ExportMeta, SessionError> {
     Ok(ExportMeta {
         cluster: or(session.property(CLUSTER_NAME)?, DEFAULT_CLUSTER),
         host: or(session.property(COMPUTER_NAME)?, "unknown"),
-        domain: or(session.property(DOMAIN_NAME)?, "unknown"),
+        domain: match session.property(DOMAIN_NAME)? {
+            given if !given.trim().is_empty() => given.trim().to_owned(),
+            _ => (options.machine_domain)().map_err(ConnectorError::MachineDomain)?,
+        },
         source_version: or(previous, "unknown"),
         created: time::OffsetDateTime::now_utc(),
     })
@@ -406,7 +382,7 @@ fn export_configuration(
         dir if !dir.trim().is_empty() => PathBuf::from(dir.trim()),
         _ => layout.product_dir.clone(),
     };
-    let meta = export_meta(session)?;
+    let meta = export_meta(session, options)?;
     session.log(&format!(
         "{action}: exporting {} paths from {} to a package in {}",
         found.len(),
@@ -418,7 +394,12 @@ fn export_configuration(
     // check opens the final file exactly as the admin's tool will.
     if let Err(e) = enc::verify(&path, password, &enc::ReadLimits::DEFAULT.accepting(options.kdf)) {
         // Keep nothing unverified: the configuration itself is untouched.
-        let _ = std::fs::remove_file(&path);
+        if let Err(remove) = std::fs::remove_file(&path) {
+            session.log(&format!(
+                "{action}: cannot remove the unverified package {}: {remove}; delete it by hand",
+                path.display()
+            ));
+        }
         return Err(e.into());
     }
     session.log(&format!("{action}: wrote and verified {}", path.display()));
@@ -560,6 +541,16 @@ fn try_apply_action(session: &mut impl Session, options: ExportOptions) -> Resul
         ));
         return Ok(ActionResult::Failure);
     };
+    // The move is undone only by its rollback action: with rollback disabled a failed upgrade
+    // would lose the configuration. Asked here, in an immediate action, because a deferred one
+    // gets FALSE for MSIRUNMODE_ROLLBACKENABLED on Windows whatever the truth ("Obtaining Context
+    // Information for Deferred Execution Custom Actions").
+    if matches!(choice, Choice::Discard | Choice::ExportContinue) && !session.mode(Mode::RollbackEnabled) {
+        session.log(&format!(
+            "{NAME}: Windows Installer rollback is disabled (the RollbackDisabled property or the DisableRollback policy), so a failed upgrade could not put the embedded-connector configuration back; refusing to remove it. Enable rollback and run again; nothing was changed"
+        ));
+        return Ok(ActionResult::Failure);
+    }
     if matches!(choice, Choice::Export | Choice::ExportContinue) {
         let password = zeroize::Zeroizing::new(session.property(PASSWORD)?);
         if password.is_empty() {
@@ -593,7 +584,7 @@ fn try_apply_action(session: &mut impl Session, options: ExportOptions) -> Resul
     let backup = backup::choose_backup_dir(&layout.product_dir);
     session.set_property(BACKUP_PROPERTY, &backup.display().to_string())?;
     session.log(&format!(
-        "{NAME}: EMBEDDED_CONNECTOR_ACTION={}: the configuration ({files} files) will be copied to {} before the upgrade starts, the rest moved there during it, put back if it fails, and deleted when it succeeds",
+        "{NAME}: EMBEDDED_CONNECTOR_ACTION={}: the configuration ({files} files) will be moved to {} by the installation script, put back if the upgrade fails, and deleted when it succeeds",
         raw.trim(),
         backup.display()
     ));
@@ -632,8 +623,8 @@ mod tests {
         assert_eq!(password_problem("ääääääää", None), None);
     }
 
-    fn with_directory_table(props: &[(&str, &str)]) -> crate::session::FakeSession {
-        let mut s = crate::session::FakeSession::default();
+    fn with_directory_table(props: &[(&str, &str)]) -> crate::fakes::FakeSession {
+        let mut s = crate::fakes::FakeSession::default();
         for (k, v) in props {
             s.properties.insert(k.to_string(), v.to_string());
         }
@@ -674,10 +665,10 @@ mod tests {
 
     #[test]
     fn layout_falls_back_to_install_folder() {
-        let s = crate::session::FakeSession::with([(INSTALLFOLDER, "/opt/vmware")]);
+        let s = crate::fakes::FakeSession::with([(INSTALLFOLDER, "/opt/vmware")]);
         let layout = Layout::from_session(&s).unwrap();
         assert_eq!(layout.product_dir, Path::new("/opt/vmware").join(PRODUCT_FOLDER_NAME));
-        let s = crate::session::FakeSession::with([(INSTALLFOLDER, "/opt"), (PRODUCTDIR, "/srv/p")]);
+        let s = crate::fakes::FakeSession::with([(INSTALLFOLDER, "/opt"), (PRODUCTDIR, "/srv/p")]);
         assert_eq!(Layout::from_session(&s).unwrap().product_dir, Path::new("/srv/p"));
     }
 }

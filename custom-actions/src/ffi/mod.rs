@@ -1,7 +1,7 @@
 //! The Windows shell: a `Session` over `Msi*W` calls and the exported one-line action shims.
 //!
 //! Everything here is `cfg(windows)` (see `lib.rs`); the logic it calls is plain Rust tested on
-//! Linux against [`crate::session::FakeSession`]. Only UTF-16 (`W`) entry points are used.
+//! Linux against [`crate::fakes`]. Only UTF-16 (`W`) entry points are used.
 
 use windows_sys::Win32::Foundation::{ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, ERROR_SUCCESS};
 use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
@@ -11,37 +11,62 @@ use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
     MSIRUNMODE_COMMIT, MSIRUNMODE_ROLLBACK, MSIRUNMODE_ROLLBACKENABLED, MSIRUNMODE_SCHEDULED,
 };
 
-use crate::session::{ActionResult, Mode, Session, SessionError};
+use std::marker::PhantomData;
 
-/// Generates the exported entry point `ExportName` for a logic function
-/// `fn(&mut impl Session) -> ActionResult`:
+use crate::properties::CUSTOM_ACTION_DATA;
+use crate::session::{
+    Deferred, Log, Mode, ProductCodeAccess, Rollback, ScriptKind, ScriptMode, ScriptSession, Session, SessionError,
+};
+
+/// Generates the exported entry point `ExportName` for a logic function, binding the session
+/// type of its execution context (crate::session), so logic written for one context cannot be
+/// exported as another:
 ///
 /// ```ignore
-/// export_action!(DetectEmbeddedConnector => crate::connector::detect);
+/// export_immediate!(DetectEmbeddedConnector => crate::connector::detect);
+/// export_deferred!(MoveEmbeddedConnector => crate::connector::backup::move_aside);
+/// export_rollback!(RestoreEmbeddedConnector => crate::connector::backup::restore);
+/// export_commit!(DeleteEmbeddedConnectorBackup => crate::connector::backup::delete_backup);
 /// ```
 ///
-/// The export catches panics (logged, then 1603) and maps [`ActionResult`] to 0 / 1602 / 1603.
-/// The export name must equal the `DllEntry` of its `CustomAction` row.
+/// The export catches panics (logged, then 1603) and maps `ActionResult` to 0 / 1602 / 1603.
+/// The export name must equal the `DllEntry` of its `CustomAction` row, whose `Execute` must be
+/// the context named by the macro (checked by tests/fragments.rs).
 macro_rules! export_action {
-    ($name:ident => $logic:path) => {
+    ($name:ident, $session:ty => $logic:path) => {
         /// Custom-action entry point called by the Windows Installer (see `export_action!`).
         #[no_mangle]
         pub extern "system" fn $name(
             install: ::windows_sys::Win32::System::ApplicationInstallationAndServicing::MSIHANDLE,
         ) -> u32 {
-            $crate::ffi::run_action(stringify!($name), install, |session| $logic(session))
+            let mut session = <$session>::from_handle(install);
+            $crate::session::run_guarded(stringify!($name), &mut session, |session| $logic(session))
         }
+    };
+}
+macro_rules! export_immediate {
+    ($name:ident => $logic:path) => {
+        export_action!($name, $crate::ffi::MsiSession => $logic);
+    };
+}
+macro_rules! export_deferred {
+    ($name:ident => $logic:path) => {
+        export_action!($name, $crate::ffi::MsiScript<$crate::session::Deferred> => $logic);
+    };
+}
+macro_rules! export_rollback {
+    ($name:ident => $logic:path) => {
+        export_action!($name, $crate::ffi::MsiScript<$crate::session::Rollback> => $logic);
+    };
+}
+macro_rules! export_commit {
+    ($name:ident => $logic:path) => {
+        export_action!($name, $crate::ffi::MsiScript<$crate::session::Commit> => $logic);
     };
 }
 
 mod connector;
 mod target_machine;
-
-/// Runs one action's logic over the installer handle: panics become 1603 with a log line
-/// ([`crate::session::run_guarded`]).
-pub(crate) fn run_action(name: &str, install: MSIHANDLE, logic: impl FnOnce(&mut MsiSession) -> ActionResult) -> u32 {
-    crate::session::run_guarded(name, &mut MsiSession(install), logic)
-}
 
 /// A NUL-terminated UTF-16 copy of `s` for the `W` APIs.
 fn wide(s: &str) -> Vec<u16> {
@@ -77,18 +102,102 @@ fn read_string(call: &'static str, mut get: impl FnMut(*mut u16, *mut u32) -> u3
     }
 }
 
-/// The installer session handed to a custom action. The handle belongs to the installer and
-/// is not closed here.
+/// `MsiGetPropertyW` on `handle`.
+fn get_property(handle: MSIHANDLE, name: &str) -> Result<String, SessionError> {
+    let name = wide(name);
+    read_string("MsiGetPropertyW", |buf, len| {
+        // SAFETY: `name` is NUL-terminated and alive for the call; `buf` points to `*len`
+        // writable u16s (read_string sizes it), and `len` is a valid in/out pointer.
+        unsafe { MsiGetPropertyW(handle, name.as_ptr(), buf, len) }
+    })
+}
+
+/// One line to the verbose log through `MsiProcessMessage(INSTALLMESSAGE_INFO)`, allowed in every
+/// context.
+fn log_line(handle: MSIHANDLE, line: &str) {
+    // SAFETY: plain call; a zero handle (failure) is checked below.
+    let record = OwnedHandle(unsafe { MsiCreateRecord(1) });
+    if record.0 == 0 {
+        return;
+    }
+    // Field 0 is the format template: "[1]" prints field 1 verbatim, so brackets in the
+    // text are never expanded as property references (MSI SDK "MsiFormatRecord").
+    let (template, text) = (wide("[1]"), wide(line));
+    // SAFETY: `record` is a live record with one field; the strings are NUL-terminated
+    // and alive for the calls.
+    unsafe {
+        MsiRecordSetStringW(record.0, 0, template.as_ptr());
+        MsiRecordSetStringW(record.0, 1, text.as_ptr());
+        MsiProcessMessage(handle, INSTALLMESSAGE_INFO, record.0);
+    }
+}
+
+/// The session of an immediate action (client or server). The handle belongs to the installer
+/// and is not closed here.
 pub(crate) struct MsiSession(MSIHANDLE);
+
+impl MsiSession {
+    pub(crate) fn from_handle(handle: MSIHANDLE) -> Self {
+        MsiSession(handle)
+    }
+}
+
+/// The session of a deferred, rollback or commit action: only the calls "Obtaining Context
+/// Information for Deferred Execution Custom Actions" allows.
+pub(crate) struct MsiScript<K: ScriptKind>(MSIHANDLE, PhantomData<K>);
+
+impl<K: ScriptKind> MsiScript<K> {
+    pub(crate) fn from_handle(handle: MSIHANDLE) -> Self {
+        MsiScript(handle, PhantomData)
+    }
+}
+
+impl<K: ScriptKind> Log for MsiScript<K> {
+    fn log(&mut self, line: &str) {
+        log_line(self.0, line);
+    }
+}
+
+impl<K: ScriptKind> ScriptSession for MsiScript<K> {
+    type Kind = K;
+    fn custom_action_data(&self) -> Result<String, SessionError> {
+        get_property(self.0, CUSTOM_ACTION_DATA)
+    }
+    fn user_sid(&self) -> Result<String, SessionError> {
+        get_property(self.0, "UserSID")
+    }
+    fn mode(&self, mode: ScriptMode) -> bool {
+        let run_mode = match mode {
+            ScriptMode::Scheduled => MSIRUNMODE_SCHEDULED,
+            ScriptMode::Rollback => MSIRUNMODE_ROLLBACK,
+            ScriptMode::Commit => MSIRUNMODE_COMMIT,
+        };
+        // SAFETY: plain call on the installer's handle.
+        unsafe { MsiGetMode(self.0, run_mode) != 0 }
+    }
+}
+
+impl ProductCodeAccess for MsiScript<Deferred> {
+    fn product_code(&self) -> Result<String, SessionError> {
+        get_property(self.0, "ProductCode")
+    }
+}
+
+impl ProductCodeAccess for MsiScript<Rollback> {
+    fn product_code(&self) -> Result<String, SessionError> {
+        get_property(self.0, "ProductCode")
+    }
+}
+
+impl Log for MsiSession {
+    fn log(&mut self, line: &str) {
+        log_line(self.0, line);
+    }
+}
 
 impl Session for MsiSession {
     fn property(&self, name: &str) -> Result<String, SessionError> {
-        let name = wide(name);
-        read_string("MsiGetPropertyW", |buf, len| {
-            // SAFETY: `name` is NUL-terminated and alive for the call; `buf` points to `*len`
-            // writable u16s (read_string sizes it), and `len` is a valid in/out pointer.
-            unsafe { MsiGetPropertyW(self.0, name.as_ptr(), buf, len) }
-        })
+        get_property(self.0, name)
     }
 
     fn set_property(&mut self, name: &str, value: &str) -> Result<(), SessionError> {
@@ -98,24 +207,6 @@ impl Session for MsiSession {
         match rc {
             ERROR_SUCCESS => Ok(()),
             code => Err(SessionError::Api { call: "MsiSetPropertyW", code }),
-        }
-    }
-
-    fn log(&mut self, line: &str) {
-        // SAFETY: plain call; a zero handle (failure) is checked below.
-        let record = OwnedHandle(unsafe { MsiCreateRecord(1) });
-        if record.0 == 0 {
-            return;
-        }
-        // Field 0 is the format template: "[1]" prints field 1 verbatim, so brackets in the
-        // text are never expanded as property references (MSI SDK "MsiFormatRecord").
-        let (template, text) = (wide("[1]"), wide(line));
-        // SAFETY: `record` is a live record with one field; the strings are NUL-terminated
-        // and alive for the calls.
-        unsafe {
-            MsiRecordSetStringW(record.0, 0, template.as_ptr());
-            MsiRecordSetStringW(record.0, 1, text.as_ptr());
-            MsiProcessMessage(self.0, INSTALLMESSAGE_INFO, record.0);
         }
     }
 

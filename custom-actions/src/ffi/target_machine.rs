@@ -11,7 +11,9 @@
 
 use std::ptr::{null, null_mut};
 
-use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, ERROR_INSUFFICIENT_BUFFER, HANDLE};
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetLastError, ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_SUCCESS, HANDLE, NTSTATUS,
+};
 use windows_sys::Win32::Security::Authentication::Identity::{
     LsaAddAccountRights, LsaClose, LsaEnumerateAccountRights, LsaFreeMemory, LsaOpenPolicy, LsaRemoveAccountRights,
     LSA_HANDLE, LSA_OBJECT_ATTRIBUTES, LSA_UNICODE_STRING, POLICY_CREATE_ACCOUNT, POLICY_LOOKUP_NAMES,
@@ -20,25 +22,33 @@ use windows_sys::Win32::Security::{
     LogonUserW, LookupAccountNameW, LookupAccountSidW, LOGON32_LOGON_NETWORK, LOGON32_PROVIDER_DEFAULT, SID_NAME_USE,
 };
 
+use windows_sys::Win32::System::LibraryLoader::{GetProcAddress, LoadLibraryW};
+use windows_sys::Win32::System::Registry::{
+    RegDeleteKeyValueW, RegGetValueW, RegSetKeyValueW, HKEY_LOCAL_MACHINE, REG_SZ, RRF_RT_REG_SZ, RRF_SUBKEY_WOW6464KEY,
+};
+
 use bundle_core::win::WinSystem;
 
-use super::{wide, MsiSession};
-use crate::account::{self, AccountRights, Logon, LogonFailure, Password, RightsError, SERVICE_LOGON_RIGHT};
+use super::{wide, MsiScript, MsiSession};
+use crate::account::{
+    self, AccountRights, GrantLedger, Logon, LogonFailure, Password, RightsError, SERVICE_LOGON_RIGHT,
+};
 use crate::prereq;
-use crate::session::ActionResult;
+use crate::session::{ActionResult, Commit, Deferred, Rollback};
 
 // --- exports -----------------------------------------------------------------------------
 
-export_action!(EvaluatePrerequisites => evaluate_prerequisites);
-export_action!(InstallPrerequisites => install_prerequisites);
-export_action!(CheckPrerequisites => check_prerequisites);
-export_action!(ValidateServiceAccount => validate_service_account);
-export_action!(CheckServiceAccount => check_service_account);
-export_action!(GrantLogonAsServiceData => grant_logon_data);
-export_action!(GrantLogonAsService => grant_logon);
-export_action!(GrantLogonAsServiceRollback => revoke_logon_rollback);
-export_action!(PrepareCeip => crate::ceip::prepare_ceip);
-export_action!(ApplyCeipCheckbox => crate::ceip::apply_ceip_checkbox);
+export_immediate!(EvaluatePrerequisites => evaluate_prerequisites);
+export_immediate!(InstallPrerequisites => install_prerequisites);
+export_immediate!(CheckPrerequisites => check_prerequisites);
+export_immediate!(ValidateServiceAccount => validate_service_account);
+export_immediate!(CheckServiceAccount => check_service_account);
+export_immediate!(GrantLogonAsServiceData => account::grant_logon_data);
+export_deferred!(GrantLogonAsService => grant_logon);
+export_rollback!(GrantLogonAsServiceRollback => revoke_logon_rollback);
+export_commit!(GrantLogonAsServiceCommit => grant_logon_commit);
+export_immediate!(PrepareCeip => crate::ceip::prepare_ceip);
+export_immediate!(ApplyCeipCheckbox => crate::ceip::apply_ceip_checkbox);
 
 // The logic takes the machine as a parameter; these bind the real one.
 fn evaluate_prerequisites(s: &mut MsiSession) -> ActionResult {
@@ -56,14 +66,14 @@ fn validate_service_account(s: &mut MsiSession) -> ActionResult {
 fn check_service_account(s: &mut MsiSession) -> ActionResult {
     account::check_service_account(s, &WinLogon)
 }
-fn grant_logon_data(s: &mut MsiSession) -> ActionResult {
-    account::grant_logon_data(s, &LsaRights)
-}
-fn grant_logon(s: &mut MsiSession) -> ActionResult {
+fn grant_logon(s: &mut MsiScript<Deferred>) -> ActionResult {
     account::grant_logon(s, &mut LsaRights)
 }
-fn revoke_logon_rollback(s: &mut MsiSession) -> ActionResult {
+fn revoke_logon_rollback(s: &mut MsiScript<Rollback>) -> ActionResult {
     account::revoke_logon_rollback(s, &mut LsaRights)
+}
+fn grant_logon_commit(s: &mut MsiScript<Commit>) -> ActionResult {
+    account::grant_logon_commit(s, &mut LsaRights)
 }
 
 // --- the machine -------------------------------------------------------------------------
@@ -126,6 +136,36 @@ impl Logon for WinLogon {
         let name = String::from_utf16_lossy(&name[..name_len as usize]);
         let domain = String::from_utf16_lossy(&domain[..domain_len as usize]);
         Ok(format!("{domain}\\{name}"))
+    }
+
+    fn is_service_account(&self, account: &str) -> Result<bool, LogonFailure> {
+        // Loaded at run time: NetIsServiceAccount lives in logoncli.dll (Windows 7 / Server
+        // 2008 R2 and later); a static import would stop the whole DLL from loading where it is
+        // missing (Wine), and only gMSA accounts need it.
+        type NetIsServiceAccountFn = unsafe extern "system" fn(*const u16, *const u16, *mut i32) -> NTSTATUS;
+        let module_name = wide("logoncli.dll");
+        // SAFETY: NUL-terminated name; a null module is checked.
+        let module = unsafe { LoadLibraryW(module_name.as_ptr()) };
+        if module.is_null() {
+            // SAFETY: plain call, right after the failing one.
+            return Err(LogonFailure(unsafe { GetLastError() }));
+        }
+        // SAFETY: module is loaded; the name is a NUL-terminated ASCII string.
+        let Some(proc) = (unsafe { GetProcAddress(module, c"NetIsServiceAccount".as_ptr().cast()) }) else {
+            // ERROR_PROC_NOT_FOUND.
+            return Err(LogonFailure(127));
+        };
+        // SAFETY: the export has this signature (lmaccess.h: NTSTATUS NetIsServiceAccount(LPWSTR
+        // ServerName, LPWSTR AccountName, BOOL *IsService)).
+        let call: NetIsServiceAccountFn = unsafe { std::mem::transmute(proc) };
+        let name = wide(account);
+        let mut is_service = 0i32;
+        // SAFETY: null server = this computer; name NUL-terminated; is_service a valid out pointer.
+        let status = unsafe { call(null(), name.as_ptr(), &mut is_service) };
+        if status != 0 {
+            return Err(LogonFailure(status as u32));
+        }
+        Ok(is_service != 0)
     }
 }
 
@@ -254,6 +294,68 @@ impl AccountRights for LsaRights {
             return Err(RightsError { call: "LsaRemoveAccountRights", code: status as u32 });
         }
         Ok(())
+    }
+}
+
+/// Where [`LsaRights`] keeps its [`GrantLedger`] (64-bit view of HKLM; one `REG_SZ` value per
+/// run: name = run id, data = account). LocalSystem (the script's token) may write there.
+const LEDGER_KEY: &str = r"SOFTWARE\VMware, Inc.\VMware Identity Manager\Installer\LogonRightGrants";
+
+impl GrantLedger for LsaRights {
+    fn record(&mut self, run: &str, account: &str) -> Result<(), RightsError> {
+        let (key, name, data) = (wide(LEDGER_KEY), wide(run), wide(account));
+        // SAFETY: all strings NUL-terminated and alive; cbData counts the bytes with the NUL.
+        // RegSetKeyValueW creates the key when missing.
+        let rc = unsafe {
+            RegSetKeyValueW(
+                HKEY_LOCAL_MACHINE,
+                key.as_ptr(),
+                name.as_ptr(),
+                REG_SZ,
+                data.as_ptr().cast(),
+                (data.len() * 2) as u32,
+            )
+        };
+        if rc != ERROR_SUCCESS {
+            return Err(RightsError { call: "RegSetKeyValueW", code: rc });
+        }
+        Ok(())
+    }
+
+    fn recorded(&self, run: &str) -> Result<Option<String>, RightsError> {
+        let (key, name) = (wide(LEDGER_KEY), wide(run));
+        let mut buf = vec![0u16; 512];
+        let mut len = (buf.len() * 2) as u32;
+        // SAFETY: strings NUL-terminated; buf has `len` writable bytes.
+        let rc = unsafe {
+            RegGetValueW(
+                HKEY_LOCAL_MACHINE,
+                key.as_ptr(),
+                name.as_ptr(),
+                RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY,
+                null_mut(),
+                buf.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        match rc {
+            ERROR_SUCCESS => {
+                let units = &buf[..(len as usize / 2)];
+                let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+                Ok(Some(String::from_utf16_lossy(&units[..end])))
+            }
+            ERROR_FILE_NOT_FOUND => Ok(None),
+            code => Err(RightsError { call: "RegGetValueW", code }),
+        }
+    }
+
+    fn forget(&mut self, run: &str) -> Result<(), RightsError> {
+        let (key, name) = (wide(LEDGER_KEY), wide(run));
+        // SAFETY: strings NUL-terminated and alive.
+        match unsafe { RegDeleteKeyValueW(HKEY_LOCAL_MACHINE, key.as_ptr(), name.as_ptr()) } {
+            ERROR_SUCCESS | ERROR_FILE_NOT_FOUND => Ok(()),
+            code => Err(RightsError { call: "RegDeleteKeyValueW", code }),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use custom_actions::connector::{self, ExportOptions};
 use custom_actions::enc::KdfParams;
-use custom_actions::session::FakeSession;
+use custom_actions::fakes::FakeSession;
 
 /// The password the tests export with; no log line may ever contain it.
 pub const PASSWORD: &str = "correct horse battery";
@@ -21,7 +21,14 @@ pub const SECRET_CONTENT: &str = "bindPassword=do-not-log-me";
 
 /// A cheap KDF so the many exports in these tests stay fast (the default is measured by the
 /// benchmark; one test below uses it).
-pub const CHEAP: ExportOptions = ExportOptions { kdf: KdfParams { m_kib: 64, t: 1, p: 1 } };
+pub const CHEAP: ExportOptions = ExportOptions { kdf: KdfParams { m_kib: 64, t: 1, p: 1 }, machine_domain };
+
+/// The DNS domain the fake machine is in (what `GetComputerNameExW(ComputerNameDnsDomain)` answers).
+pub const MACHINE_DOMAIN: &str = "corp.example.com";
+
+fn machine_domain() -> Result<String, String> {
+    Ok(MACHINE_DOMAIN.to_string())
+}
 
 /// A product folder in a temporary directory holding an embedded-connector configuration and one
 /// unrelated file.
@@ -61,7 +68,6 @@ impl Product {
             (connector::PRODUCTDIR, self.dir.to_str().expect("utf-8 temp path")),
             (connector::PATHS, PATHS),
             (connector::COMPUTER_NAME, "NODE1"),
-            (connector::DOMAIN_NAME, "EXAMPLE.COM"),
             (connector::UI_LEVEL, "2"),
         ]);
         for (k, v) in extra {
@@ -133,6 +139,6 @@ pub fn assert_no_secret(session: &FakeSession, secret: &str) {
 }
 
 /// Whether any log line contains all of `parts`.
-pub fn logged(session: &FakeSession, parts: &[&str]) -> bool {
-    session.log.iter().any(|line| parts.iter().all(|p| line.contains(p)))
+pub fn logged(log: &[String], parts: &[&str]) -> bool {
+    log.iter().any(|line| parts.iter().all(|p| line.contains(p)))
 }
