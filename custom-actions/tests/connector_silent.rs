@@ -273,7 +273,11 @@ fn the_domain_is_the_machines_in_ui_and_silent_runs_unless_given() {
         ..ui.session([(PW, PASSWORD), (connector::PASSWORD_CONFIRM, PASSWORD), (connector::UI_LEVEL, "5")])
     };
     assert_eq!(connector::export_from_ui_with(&mut u, CHEAP), ActionResult::Success);
-    let domain = |p: &Product| enc::verify(&p.packages()[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT }).unwrap().domain;
+    let domain = |p: &Product| {
+        enc::verify(&p.packages()[0], PASSWORD, &enc::ReadLimits { allow_weak: true, ..enc::ReadLimits::DEFAULT })
+            .unwrap()
+            .domain
+    };
     assert_eq!(domain(&silent), connector_support::MACHINE_DOMAIN);
     assert_eq!(domain(&ui), domain(&silent));
 
