@@ -14,6 +14,10 @@ pub const UI_LEVEL: &str = "UILevel";
 pub const ROLLBACK_DISABLED: &str = "RollbackDisabled";
 /// What a deferred, rollback or commit action reads ("CustomActionData property").
 pub const CUSTOM_ACTION_DATA: &str = "CustomActionData";
+/// The SID of the user who started the installation ("UserSID property"), readable in script actions.
+pub const USER_SID: &str = "UserSID";
+/// The package's product code ("ProductCode property"), readable in deferred and rollback actions.
+pub const PRODUCT_CODE: &str = "ProductCode";
 /// The reboot policy ("REBOOT property": `Force`, `Suppress`, `ReallySuppress`).
 pub const REBOOT: &str = "REBOOT";
 /// Full path of the package being installed ("OriginalDatabase property").

@@ -13,7 +13,7 @@ use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
 
 use std::marker::PhantomData;
 
-use crate::properties::CUSTOM_ACTION_DATA;
+use crate::properties::{CUSTOM_ACTION_DATA, PRODUCT_CODE, USER_SID};
 use crate::session::{
     Deferred, Log, Mode, ProductCodeAccess, Rollback, ScriptKind, ScriptMode, ScriptSession, Session, SessionError,
 };
@@ -164,7 +164,7 @@ impl<K: ScriptKind> ScriptSession for MsiScript<K> {
         get_property(self.0, CUSTOM_ACTION_DATA)
     }
     fn user_sid(&self) -> Result<String, SessionError> {
-        get_property(self.0, "UserSID")
+        get_property(self.0, USER_SID)
     }
     fn mode(&self, mode: ScriptMode) -> bool {
         let run_mode = match mode {
@@ -179,13 +179,13 @@ impl<K: ScriptKind> ScriptSession for MsiScript<K> {
 
 impl ProductCodeAccess for MsiScript<Deferred> {
     fn product_code(&self) -> Result<String, SessionError> {
-        get_property(self.0, "ProductCode")
+        get_property(self.0, PRODUCT_CODE)
     }
 }
 
 impl ProductCodeAccess for MsiScript<Rollback> {
     fn product_code(&self) -> Result<String, SessionError> {
-        get_property(self.0, "ProductCode")
+        get_property(self.0, PRODUCT_CODE)
     }
 }
 
