@@ -345,6 +345,33 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// The product's service runs and works: started (Wine's services run only while a Wine
+    /// process lives, and the harness stopped it before the msiexec run, so it is started here
+    /// as Windows' rollback of `StopServices` would), it writes a `running` heartbeat stamped
+    /// after this check began (wix/sample-service: every 5 s, `running <beat> <unix seconds>`).
+    pub fn expect_service_running(&mut self, step: &str) -> Result<()> {
+        let name = self.env.product.service_name.clone();
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        let heartbeat = r"C:\ProgramData\VMware\IdentityManager\heartbeat.txt";
+        // One Wine process that lives long enough for two beats, then prints the file.
+        let script = format!("sc start {name} >nul & ping -n 13 127.0.0.1 >nul & type {heartbeat}");
+        let out = self.prefix.wine(self.sh, &["cmd", "/c", &script])?;
+        let line = out.lines().map(str::trim).find(|l| l.starts_with("running ") || l.starts_with("stopped "));
+        let fresh = line.and_then(|l| {
+            let mut f = l.split_whitespace();
+            match (f.next(), f.next(), f.next().and_then(|t| t.parse::<u64>().ok())) {
+                (Some("running"), Some(_), Some(t)) => Some(t >= since),
+                _ => None,
+            }
+        });
+        self.check(fresh == Some(true), || {
+            format!(
+                "{step}: the service {name} is not running: heartbeat {line:?} (want `running` stamped at or after {since})"
+            )
+        });
+        Ok(())
+    }
+
     /// The service's key (`HKLM\System\CurrentControlSet\Services\<name>`).
     pub fn service(&self) -> Result<Option<Key>> {
         let reg = self.prefix.hklm()?;
