@@ -348,28 +348,43 @@ impl Ctx<'_> {
     /// The product's service runs and works: started (Wine's services run only while a Wine
     /// process lives, and the harness stopped it before the msiexec run, so it is started here
     /// as Windows' rollback of `StopServices` would), it writes a `running` heartbeat stamped
-    /// after this check began (wix/sample-service: every 5 s, `running <beat> <unix seconds>`).
+    /// after this check began (wix/sample-service: every 5 s, `running <beat> <unix seconds>` in
+    /// `%ProgramData%\VMware\IdentityManager\heartbeat.txt`). Wine gives services
+    /// `ProgramData=C:\users\Public` where `cmd` sees `C:\ProgramData` (measured), so both are read.
     pub fn expect_service_running(&mut self, step: &str) -> Result<()> {
+        let (fresh, what) = self.service_beats()?;
+        self.check(fresh, || format!("{step}: {what}"));
+        Ok(())
+    }
+
+    /// Starts the service and waits two beats (see [`Ctx::expect_service_running`]): whether a
+    /// fresh `running` beat was written, and what was found.
+    pub fn service_beats(&mut self) -> Result<(bool, String)> {
         let name = self.env.product.service_name.clone();
         let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-        let heartbeat = r"C:\ProgramData\VMware\IdentityManager\heartbeat.txt";
-        // One Wine process that lives long enough for two beats, then prints the file.
-        let script = format!("sc start {name} >nul & ping -n 13 127.0.0.1 >nul & type {heartbeat}");
-        let out = self.prefix.wine(self.sh, &["cmd", "/c", &script])?;
-        let line = out.lines().map(str::trim).find(|l| l.starts_with("running ") || l.starts_with("stopped "));
-        let fresh = line.and_then(|l| {
+        // One Wine process that lives long enough for two beats.
+        let script = format!("sc start {name} >nul & ping -n 13 127.0.0.1 >nul & exit /b 0");
+        self.prefix.wine(self.sh, &["cmd", "/c", &script])?;
+        let beats: Vec<String> = [r"C:\ProgramData", r"C:\users\Public"]
+            .iter()
+            .filter_map(|base| {
+                std::fs::read_to_string(self.prefix.c(&format!(r"{base}\VMware\IdentityManager\heartbeat.txt"))).ok()
+            })
+            .map(|t| t.trim().to_string())
+            .collect();
+        let fresh = beats.iter().any(|l| {
             let mut f = l.split_whitespace();
-            match (f.next(), f.next(), f.next().and_then(|t| t.parse::<u64>().ok())) {
-                (Some("running"), Some(_), Some(t)) => Some(t >= since),
-                _ => None,
-            }
-        });
-        self.check(fresh == Some(true), || {
-            format!(
-                "{step}: the service {name} is not running: heartbeat {line:?} (want `running` stamped at or after {since})"
+            matches!(
+                (f.next(), f.next(), f.next().and_then(|t| t.parse::<u64>().ok())),
+                (Some("running"), Some(_), Some(t)) if t >= since
             )
         });
-        Ok(())
+        Ok((
+            fresh,
+            format!(
+                "the service {name} is not running: heartbeat files {beats:?} (want `running` stamped at or after {since})"
+            ),
+        ))
     }
 
     /// The service's key (`HKLM\System\CurrentControlSet\Services\<name>`).
