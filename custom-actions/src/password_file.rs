@@ -21,11 +21,12 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::properties::{EXPORT_PASSWORD, EXPORT_PASSWORD_FILE, SERVICE_PASSWORD, SERVICE_PASSWORD_FILE};
 use crate::session::{ActionResult, Session};
 
 /// The two (file property, password property) pairs.
 pub const PAIRS: [(&str, &str); 2] =
-    [("EXPORT_PASSWORD_FILE", "EXPORT_PASSWORD"), ("SERVICE_PASSWORD_FILE", "SERVICE_PASSWORD")];
+    [(EXPORT_PASSWORD_FILE, EXPORT_PASSWORD), (SERVICE_PASSWORD_FILE, SERVICE_PASSWORD)];
 
 const NAME: &str = "ReadPasswordFiles";
 
@@ -100,7 +101,7 @@ fn read_and_delete(path: &Path) -> Result<Zeroizing<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::FakeSession;
+    use crate::fakes::FakeSession;
 
     const SECRET: &str = "S3cret pässword!";
 

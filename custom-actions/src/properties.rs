@@ -41,6 +41,8 @@ pub const EMBEDDED_CONNECTOR_FILES: &str = "EMBEDDED_CONNECTOR_FILES";
 pub const EMBEDDED_CONNECTOR_ACTION: &str = "EMBEDDED_CONNECTOR_ACTION";
 /// The configuration-package password (a `Hidden`, `Secure` property).
 pub const EXPORT_PASSWORD: &str = "EXPORT_PASSWORD";
+/// A file holding `EXPORT_PASSWORD`, read and deleted by `ReadPasswordFiles` (custom-actions/src/password_file.rs).
+pub const EXPORT_PASSWORD_FILE: &str = "EXPORT_PASSWORD_FILE";
 /// Its confirmation, typed in the password dialog (UI only, `Hidden`).
 pub const EXPORT_PASSWORD_CONFIRM: &str = "EXPORT_PASSWORD_CONFIRM";
 /// Set to `1` by `ValidateExportPassword` when the password pair is acceptable.
@@ -73,6 +75,8 @@ pub const EMBEDDED_CONNECTOR_BACKUP: &str = "EmbeddedConnectorBackup";
 pub const SERVICE_ACCOUNT: &str = "SERVICE_ACCOUNT";
 /// Its password (`Hidden`, `Secure`, never a default).
 pub const SERVICE_PASSWORD: &str = "SERVICE_PASSWORD";
+/// A file holding `SERVICE_PASSWORD`, read and deleted by `ReadPasswordFiles`.
+pub const SERVICE_PASSWORD_FILE: &str = "SERVICE_PASSWORD_FILE";
 /// `1` when the account checked out.
 pub const SERVICE_ACCOUNT_VALID: &str = "SERVICE_ACCOUNT_VALID";
 /// Why the account cannot be used (empty when it can).

@@ -186,10 +186,7 @@ fn silent_install_refuses_before_changing_anything() {
         ("SERVICE_PASSWORD", PASSWORD),
         ("INSTALL_PREREQUISITES", "1"),
     ]);
-    assert_eq!(
-        account::check_service_account(&mut s, &domain()),
-        ActionResult::Success
-    );
+    assert_eq!(account::check_service_account(&mut s, &domain()), ActionResult::Success);
     assert_eq!(prereq::check_prerequisites(&mut s, &machine), ActionResult::Failure);
     assert!(machine.runs.is_empty());
     assert!(s
