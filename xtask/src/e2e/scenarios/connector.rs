@@ -290,6 +290,8 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>, previous: Build) -> Result<()> {
     });
     // 2. The previous version, and only it, registered as installed.
     ctx.expect_installed(std::slice::from_ref(&prev), "after the failed upgrade")?;
+    let installed = ctx.installed()?;
+    ctx.note(format!("after the failed upgrade, installed versions: {installed:?} (expected [{prev:?}])"));
     // 3. Its files and its service, running. On Windows the rollback restores the machine as it
     // was before the installation ("Rollback Installation"), so both are there. Wine 8's rollback
     // re-runs the standard actions with each component's state *for this product*, skipping the
@@ -305,9 +307,10 @@ fn expect_rollback_restores(ctx: &mut Ctx<'_>, previous: Build) -> Result<()> {
         let after_fault = log.rfind(FAULT_ACTION).map(|i| &log[i..]).unwrap_or_default();
         let wine_rollback = after_fault.contains("Action start") && after_fault.contains(": RemoveFiles.");
         if wine_rollback {
-            ctx.note(format!(
-                "Wine difference `wine-rollback-removes-shared-components`: after the failed upgrade {what}; Wine's rollback removed the previous version's shared files and service, which Windows' rollback keeps"
-            ));
+            ctx.wine_exception(
+                "wine-rollback-removes-shared-components",
+                format!("after the failed upgrade {what}; Wine's rollback removed the previous version's shared files and service, which Windows' rollback keeps"),
+            );
         } else {
             ctx.fail(format!("after the failed upgrade: {what}"));
         }
