@@ -271,7 +271,11 @@ fn hidden_properties(sh: &Shell, env: &Env) -> Vec<String> {
 /// value being exactly the secret (`Property(S): NAME = <secret>` or `Property(C): ...`, NAME in
 /// `hidden`), which Windows would mask, and everything else. Returns how many such lines there
 /// were and the rest of the log (which must hold no secret at all).
-pub(crate) fn split_wine_property_dump(log: &[u8], secrets: &[(String, String)], hidden: &[String]) -> (usize, Vec<u8>) {
+pub(crate) fn split_wine_property_dump(
+    log: &[u8],
+    secrets: &[(String, String)],
+    hidden: &[String],
+) -> (usize, Vec<u8>) {
     let mut dump = 0;
     let mut rest = Vec::with_capacity(log.len());
     for line in log.split_inclusive(|b| *b == b'\n') {
