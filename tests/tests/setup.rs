@@ -172,3 +172,76 @@ fn a_signed_setup_program_verifies_and_still_finds_its_payload() {
     let err = payload::extract(&mut File::open(&tampered).unwrap(), &p, entry, &mut std::io::sink()).unwrap_err();
     assert!(err.to_string().contains("damaged or was altered"), "{err}");
 }
+
+/// `cargo xtask dist` with a signing command (a throwaway certificate through osslsigncode):
+/// the MSI is signed before it goes into the setup program, the setup program after its payload
+/// is in place; `osslsigncode verify` passes on the MSI, on the setup program and on the MSI
+/// extracted from it.
+#[test]
+#[ignore = "osslsigncode cannot read the MSI our CFB writer makes when the DLL inside is signed (\"Get corrupted sector location\"), so dist fails at `sign the MSI`: reported to w11 in CHANGES-ACROSS; run with --ignored"]
+fn dist_signs_the_msi_inside_then_the_setup_program() {
+    for tool in ["openssl", "osslsigncode"] {
+        if !have_tool(tool) {
+            skip_or_fail(&format!("{tool} is not installed"));
+            return;
+        }
+    }
+    let Some(xtask) = installer_tests::xtask_binary() else {
+        skip_or_fail("the xtask binary is not built: run `cargo xtask dist` once");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(args[0]).args(&args[1..]).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=IDM-test-signing",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+    ]);
+    run(&[
+        "openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-out", "t.p12", "-passout", "pass:x",
+    ]);
+    let p12 = dir.path().join("t.p12");
+    let command = format!(
+        r#"["osslsigncode", "sign", "-pkcs12", "{}", "-pass", "x", "-n", "IDM", "-in", "{{input}}", "-out", "{{output}}"]"#,
+        p12.display()
+    );
+    let out_dir = dir.path().join("dist");
+    let out = std::process::Command::new(xtask)
+        .args(["dist", "--out"])
+        .arg(&out_dir)
+        .env("IDM_SIGN_COMMAND", &command)
+        .env("RUST_BACKTRACE", "0")
+        .current_dir(installer_tests::project_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "dist with signing: {}", String::from_utf8_lossy(&out.stderr));
+    let files: Vec<PathBuf> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let pick = |suffix: &str| files.iter().find(|p| p.to_string_lossy().ends_with(suffix)).cloned().unwrap();
+    let (msi, exe) = (pick(".msi"), pick("-setup.exe"));
+    let p = locate(&exe);
+    let entry = p.manifest.file(&p.manifest.msi).unwrap();
+    let inner = dir.path().join("inner.msi");
+    payload::extract(&mut File::open(&exe).unwrap(), &p, entry, &mut File::create(&inner).unwrap()).unwrap();
+    assert_eq!(
+        std::fs::read(&inner).unwrap(),
+        std::fs::read(&msi).unwrap(),
+        "the setup program carries the signed MSI"
+    );
+    for signed in [&msi, &exe, &inner] {
+        run(&["osslsigncode", "verify", "-CAfile", "cert.pem", "-in", &signed.to_string_lossy()]);
+    }
+}

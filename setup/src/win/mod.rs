@@ -21,6 +21,7 @@ use windows_sys::Win32::System::ApplicationInstallationAndServicing::{
 };
 use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
 use windows_sys::Win32::System::SystemInformation::{GetLocalTime, GetSystemDirectoryW, GetWindowsDirectoryW};
+use windows_sys::Win32::System::Threading::CREATE_NO_WINDOW;
 
 use crate::cli::{self, Display, Options};
 use crate::flow::{Host, Setup, EXIT_BAD_COMMAND_LINE, EXIT_FAILURE};
@@ -167,6 +168,10 @@ impl Host for WinHost {
         if !args.is_empty() {
             command.raw_arg(args);
         }
+        // No console window for a console installer (cmd.exe, wusa, dism) started from this
+        // GUI program (process creation flags:
+        // https://learn.microsoft.com/en-us/windows/win32/procthread/process-creation-flags).
+        command.creation_flags(CREATE_NO_WINDOW);
         let start_error =
             |e: io::Error| SystemError { call: "CreateProcessW", code: e.raw_os_error().map_or(0, |c| c as u32) };
         let mut child = command.spawn().map_err(start_error)?;

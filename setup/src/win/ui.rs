@@ -8,7 +8,10 @@ use std::cell::Cell;
 use std::ptr::{null, null_mut};
 
 use windows_sys::Win32::Foundation::{HWND, LPARAM, LRESULT, WPARAM};
-use windows_sys::Win32::Graphics::Gdi::{GetStockObject, COLOR_BTNFACE, DEFAULT_GUI_FONT, HBRUSH};
+use windows_sys::Win32::Graphics::Gdi::{
+    GetStockObject, RedrawWindow, COLOR_BTNFACE, DEFAULT_GUI_FONT, HBRUSH, RDW_ALLCHILDREN, RDW_ERASE, RDW_INVALIDATE,
+    RDW_UPDATENOW,
+};
 use windows_sys::Win32::System::LibraryLoader::GetModuleHandleW;
 use windows_sys::Win32::UI::Controls::{
     InitCommonControlsEx, ICC_PROGRESS_CLASS, INITCOMMONCONTROLSEX, PBM_SETPOS, PBM_SETRANGE32, PROGRESS_CLASSW,
@@ -276,7 +279,7 @@ impl Ui {
     pub fn progress(&mut self, text: &str, done: usize, total: usize) {
         let Some(w) = self.window() else { return };
         w.set(w.heading, text);
-        w.set(w.body, "");
+        w.set(w.body, &if done < total { format!("Step {} of {total}", done + 1) } else { String::new() });
         // SAFETY: our window and controls; the progress messages take plain integers.
         unsafe {
             ShowWindow(w.install, SW_HIDE);
@@ -285,6 +288,9 @@ impl Ui {
             SendMessageW(w.progress, PBM_SETRANGE32, 0, total.max(1) as isize);
             SendMessageW(w.progress, PBM_SETPOS, done, 0);
             ShowWindow(w.hwnd, SW_SHOW);
+            // Paint now: the flow goes on at once (RedrawWindow with RDW_UPDATENOW paints the
+            // window and its children before returning).
+            RedrawWindow(w.hwnd, null(), null_mut(), RDW_INVALIDATE | RDW_ERASE | RDW_ALLCHILDREN | RDW_UPDATENOW);
         }
         w.pump();
     }

@@ -17,7 +17,7 @@ use super::{Env, MsiRun, WORK_WIN};
 use crate::harness::wine::Prefix;
 
 /// The registry key the test prerequisite's package writes.
-const TEST_MODULE_KEY: &str = r"HKEY_LOCAL_MACHINE\SOFTWARE\VMware, Inc.\IdmTestPrerequisite";
+const TEST_MODULE_KEY: &str = r"SOFTWARE\VMware, Inc.\IdmTestPrerequisite";
 
 /// Builds (once per run) the setup program of the product config with the test prerequisite.
 pub(super) fn setup_exe(env: &Env<'_>) -> Result<PathBuf> {
@@ -70,12 +70,11 @@ fn shoot(env: &Env<'_>, run: &MsiRun, file: &str, ready: impl Fn(&str) -> bool) 
     }
 }
 
-/// Whether the test module's registry key exists, once the prefix has written its registry.
-fn module_installed(env: &Env<'_>, prefix: &Prefix) -> bool {
+/// Whether the test module's registry value exists, once the prefix has written its registry
+/// (the same reader as the e2e checks: `Prefix::hklm`).
+fn module_installed(env: &Env<'_>, prefix: &Prefix) -> Result<bool> {
     let _ = prefix.settle(env.sh);
-    let reg = std::fs::read_to_string(prefix.path.join("system.reg")).unwrap_or_default();
-    let key = TEST_MODULE_KEY.trim_start_matches(r"HKEY_LOCAL_MACHINE\").replace('\\', "\\\\");
-    reg.contains(&format!("[{key}]"))
+    Ok(prefix.hklm()?.key(TEST_MODULE_KEY).and_then(|k| k.get("Version")).is_some())
 }
 
 /// The path: prerequisites screen and Cancel, then `/passive` with its progress screen.
@@ -93,7 +92,7 @@ pub(super) fn walk(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     if code != 1602 {
         bail!("Cancel on the prerequisites screen: exit code {code}, expected 1602");
     }
-    if module_installed(env, prefix) {
+    if module_installed(env, prefix)? {
         bail!("Cancel on the prerequisites screen: the test module was installed anyway");
     }
     checks.push("prerequisites screen, Cancel: 1602, nothing installed".to_string());
@@ -104,7 +103,7 @@ pub(super) fn walk(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     if code != 0 {
         bail!("setup /passive: exit code {code}, expected 0 (log {})", run.log.display());
     }
-    if !module_installed(env, prefix) {
+    if !module_installed(env, prefix)? {
         bail!("setup /passive: exit code 0 but the test module is not installed");
     }
     if !env.product_dir(prefix).is_dir() {
