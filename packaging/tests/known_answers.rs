@@ -201,3 +201,26 @@ fn feature_rows_are_as_the_wix_and_msi_documentation_say() {
     visible.dedup();
     assert_eq!(visible.len(), 4, "each visible feature has its own place in the order");
 }
+
+/// WiX's `<Feature>` may hold a `<Component>` itself (wix3 xsd "Feature Element", children): the
+/// component is authored there and is a member of that feature (a FeatureComponents row, MSI
+/// SDK "FeatureComponents Table"), as for a `<ComponentRef>`.
+#[test]
+fn a_component_authored_inside_a_feature_is_its_member() {
+    let features = r#"
+    <Feature Id="Main" Level="1">
+      <ComponentRef Id="MainExe" />
+      <Component Id="Inline" Directory="INSTALLFOLDER" Guid="{7D3C1A52-0B4E-4C6F-9E21-5A8B7C6D5E4F}">
+        <File Id="inline.txt" Source="payload/main.exe" Name="inline.txt" KeyPath="yes" />
+      </Component>
+    </Feature>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let report = build_in(dir.path(), "inline", &wxs(UPGRADE_CODE, "1.0.0", features));
+    let mut pkg = msi::open(&report.output).unwrap();
+    let mut members = test_support::table_rows(&mut pkg, "FeatureComponents");
+    members.sort();
+    assert_eq!(members, [["Main", "Inline"], ["Main", "MainExe"]]);
+    let components = test_support::table_rows(&mut pkg, "Component");
+    let inline = components.iter().find(|r| r[0] == "Inline").expect("a Component row for the inline component");
+    assert_eq!(inline[1], "{7D3C1A52-0B4E-4C6F-9E21-5A8B7C6D5E4F}");
+}
