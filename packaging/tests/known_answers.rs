@@ -224,3 +224,28 @@ fn a_component_authored_inside_a_feature_is_its_member() {
     let inline = components.iter().find(|r| r[0] == "Inline").expect("a Component row for the inline component");
     assert_eq!(inline[1], "{7D3C1A52-0B4E-4C6F-9E21-5A8B7C6D5E4F}");
 }
+
+/// MSI SDK "Feature Table": a Feature key "must not exceed a maximum length of 38 characters":
+/// 38 builds, 39 is refused with a message naming the limit.
+#[test]
+fn a_feature_id_has_at_most_38_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let id38 = format!("F{}", "x".repeat(37));
+    let ok = format!(r#"<Feature Id="{id38}" Level="1"><ComponentRef Id="MainExe" /></Feature>"#);
+    let report = build_in(dir.path(), "id38", &wxs(UPGRADE_CODE, "1.0.0", &ok));
+    let mut pkg = msi::open(&report.output).unwrap();
+    assert_eq!(test_support::table_rows(&mut pkg, "Feature")[0][0], id38);
+
+    let id39 = format!("F{}", "x".repeat(38));
+    let bad = format!(r#"<Feature Id="{id39}" Level="1"><ComponentRef Id="MainExe" /></Feature>"#);
+    std::fs::write(dir.path().join("id39.wxs"), wxs(UPGRADE_CODE, "1.0.0", &bad)).unwrap();
+    let spec = BuildSpec {
+        sources: vec![dir.path().join("id39.wxs")],
+        localizations: vec![],
+        variables: BTreeMap::new(),
+        output: dir.path().join("out").join("id39.msi"),
+        source_date_epoch: Some(1_700_000_000),
+    };
+    let err = build(&spec).expect_err("a 39-character feature id must be refused").to_string();
+    assert!(err.contains("38 characters"), "{err}");
+}
