@@ -249,3 +249,43 @@ fn a_feature_id_has_at_most_38_characters() {
     let err = build(&spec).expect_err("a 39-character feature id must be refused").to_string();
     assert!(err.contains("38 characters"), "{err}");
 }
+
+/// WiX's `<FeatureRef>` (wix3 xsd "FeatureRef Element"): a fragment adds its components to a
+/// feature declared elsewhere (wix/target-machine.wxs.tera does so), and a reference to a
+/// feature that does not exist is an error naming it.
+#[test]
+fn a_feature_ref_adds_members_and_must_resolve() {
+    let source = |feature: &str| {
+        wxs(UPGRADE_CODE, "1.0.0", ONE_FEATURE).replace(
+            "</Wix>",
+            &format!(
+                r#"  <Fragment>
+    <DirectoryRef Id="INSTALLFOLDER">
+      <Component Id="Extra" Guid="{{2B1E0C4D-6F7A-4B8C-9D0E-1F2A3B4C5D6E}}">
+        <File Id="extra.txt" Source="payload/main.exe" Name="extra.txt" KeyPath="yes" />
+      </Component>
+    </DirectoryRef>
+    <FeatureRef Id="{feature}"><ComponentRef Id="Extra" /></FeatureRef>
+  </Fragment>
+</Wix>"#
+            ),
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = build_in(dir.path(), "featureref", &source("Main"));
+    let mut pkg = msi::open(&report.output).unwrap();
+    let mut members = test_support::table_rows(&mut pkg, "FeatureComponents");
+    members.sort();
+    assert_eq!(members, [["Main", "Extra"], ["Main", "MainExe"]]);
+
+    std::fs::write(dir.path().join("missing.wxs"), source("NoSuchFeature")).unwrap();
+    let spec = BuildSpec {
+        sources: vec![dir.path().join("missing.wxs")],
+        localizations: vec![],
+        variables: BTreeMap::new(),
+        output: dir.path().join("out").join("missing.msi"),
+        source_date_epoch: Some(1_700_000_000),
+    };
+    let err = build(&spec).expect_err("a FeatureRef to no feature must be refused").to_string();
+    assert!(err.contains("NoSuchFeature"), "{err}");
+}
