@@ -308,6 +308,8 @@ fn companion_file_version_is_not_a_category_error() {
 #[test]
 fn masked_edit_control_property_is_a_secret() {
     let mut f = Fixture::clean();
+    // One dialog, not a whole authored UI: LIMITUI turns ICE20's standard-dialog checks off.
+    f.rows("Property", vec![vec![s("LIMITUI"), s("1")]]);
     f.rows(
         "Dialog",
         vec![vec![

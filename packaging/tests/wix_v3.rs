@@ -222,7 +222,7 @@ fn wixui_install_dir_set() {
     let src = project(dir.path());
     let text = std::fs::read_to_string(&src).unwrap().replace(
         "        <SetProperty Id=\"ARPINSTALLLOCATION\"",
-        "        <Property Id=\"WIXUI_INSTALLDIR\" Value=\"APPLICATIONFOLDER\" />\n        <UIRef Id=\"WixUI_InstallDir\" />\n        <WixVariable Id=\"WixUILicenseRtf\" Value=\"wix\\License.rtf\" />\n        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+        "        <Property Id=\"WIXUI_INSTALLDIR\" Value=\"APPLICATIONFOLDER\" />\n        <Property Id=\"APPLICATIONFOLDER\" Secure=\"yes\" />\n        <UIRef Id=\"WixUI_InstallDir\" />\n        <WixVariable Id=\"WixUILicenseRtf\" Value=\"wix\\License.rtf\" />\n        <SetProperty Id=\"ARPINSTALLLOCATION\"",
     );
     std::fs::write(&src, text).unwrap();
     let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();

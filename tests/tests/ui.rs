@@ -188,7 +188,9 @@ fn events_name_dialogs_actions_and_controls_that_exist() {
 #[test]
 fn properties_used_by_controls_are_defined_or_public() {
     let Some(ui) = load() else { return };
-    let public = |p: &str| p.chars().all(|c| !c.is_ascii_lowercase());
+    // FileInUseProcess is filled by the installer itself for the files-in-use dialogs (MSI SDK
+    // "FilesInUse Dialog", "MsiRMFilesInUse Dialog").
+    let public = |p: &str| p.chars().all(|c| !c.is_ascii_lowercase()) || p == "FileInUseProcess";
     for c in &ui.controls {
         let p = &c["Property"];
         if p.is_empty() {
@@ -290,6 +292,9 @@ fn every_dialog_is_reachable_and_the_exit_dialogs_are_sequenced() {
     assert!(dialogs.contains(error_dialog.as_str()), "ErrorDialog names {error_dialog}, not a dialog");
     let mut reached: BTreeSet<&str> = seq.keys().copied().filter(|a| dialogs.contains(a)).collect();
     reached.insert(error_dialog);
+    // The installer shows these by name when files are in use (MSI SDK "FilesInUse Dialog",
+    // "MsiRMFilesInUse Dialog"), like the ErrorDialog.
+    reached.extend(["FilesInUse", "MsiRMFilesInUse"].into_iter().filter(|d| dialogs.contains(d)));
     loop {
         let before = reached.len();
         for e in &ui.events {

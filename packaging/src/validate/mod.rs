@@ -17,6 +17,7 @@
 mod components;
 mod custom_actions;
 mod db;
+mod dialogs;
 mod product;
 mod props;
 mod schema;
@@ -209,6 +210,7 @@ pub fn validate_db(db: &Db) -> Report {
     sequence::check(db, &mut findings);
     custom_actions::check(db, &mut findings);
     secrets::check(db, &mut findings);
+    dialogs::check(db, &mut findings);
     findings.sort_by(|a, b| {
         (a.severity, a.rule, &a.table, &a.row, &a.column).cmp(&(b.severity, b.rule, &b.table, &b.row, &b.column))
     });
