@@ -546,3 +546,80 @@ fn one_build_takes_the_strings_of_one_culture() {
     let e = build(&spec).unwrap_err().to_string();
     assert!(e.contains("de-de.wxl") && e.contains("differs from") && e.contains("en-us.wxl"), "{e}");
 }
+
+// Backend bugs found on outside WiX sources (issue 11), each on a minimal change of the fixture
+// and with the expectation from Microsoft's or WiX's documentation.
+
+#[test]
+fn feature_display_odd_is_expanded_and_even_collapsed() {
+    // MSI SDK "Feature Table", Display: "If the value is odd, the feature node is expanded
+    // initially. If the value is even, the feature node is collapsed initially." WiX's default
+    // is "collapse".
+    let wxs = main_wxs("1.2.3").replace(
+        "<Binary Id=\"CaDll\"",
+        "<Feature Id=\"Open\" Title=\"Open\" Level=\"1\" Display=\"expand\" />
+    <Feature Id=\"Closed\" Title=\"Closed\" Level=\"1\" Display=\"collapse\" />
+    <Feature Id=\"Open2\" Title=\"Open2\" Level=\"1\" Display=\"expand\" />
+    <Binary Id=\"CaDll\"",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture(dir.path(), &wxs);
+    build(&spec).unwrap();
+    let features = rows(&mut open(&spec.output), "Feature");
+    let display = |f: &str| find(&features, f)[4].parse::<i32>().unwrap();
+    for (f, expanded) in [("Main", false), ("Open", true), ("Closed", false), ("Open2", true)] {
+        assert!(display(f) > 0, "{f} is shown");
+        assert_eq!(display(f) % 2 == 1, expanded, "{f}: Display {}", display(f));
+    }
+    // The numbers also give the order: authoring order, all different.
+    let mut order: Vec<i32> = ["Main", "Open", "Closed", "Open2"].iter().map(|f| display(f)).collect();
+    let sorted = order.clone();
+    order.sort();
+    assert_eq!(order, sorted);
+    order.dedup();
+    assert_eq!(order.len(), 4);
+}
+
+#[test]
+fn per_user_scope_sets_the_no_elevation_word_count_bit() {
+    // WiX Package/@InstallScope: perUser "also sets the InstallPrivileges attribute to limited";
+    // MSI SDK "Word Count Summary": bit 3 (8) = elevated privileges are not required, bit 1 (2)
+    // = compressed. A per-machine package has 2, a per-user one 10.
+    let dir = tempfile::tempdir().unwrap();
+    let spec =
+        fixture(dir.path(), &main_wxs("1.2.3").replace("InstallScope=\"perMachine\"", "InstallScope=\"perUser\""));
+    build(&spec).unwrap();
+    assert_eq!(open(&spec.output).summary_info().word_count(), Some(10));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture(dir.path(), &main_wxs("1.2.3"));
+    build(&spec).unwrap();
+    assert_eq!(open(&spec.output).summary_info().word_count(), Some(2));
+}
+
+#[test]
+fn x64_package_needs_installer_version_200() {
+    // MSI SDK "Using 64-Bit Windows Installer Packages": a 64-bit package's Page Count
+    // (InstallerVersion) must be 200 or greater; Windows refuses the package otherwise.
+    let (e, file) = build_err(&main_wxs("1.2.3").replace("InstallerVersion=\"500\"", "InstallerVersion=\"150\""));
+    assert!(e.starts_with(&format!("{}:5:", file.display())), "{e}");
+    assert!(e.contains("InstallerVersion") && e.contains("at least 200"), "{e}");
+    // 200 itself is fine.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fixture(dir.path(), &main_wxs("1.2.3").replace("InstallerVersion=\"500\"", "InstallerVersion=\"200\""));
+    build(&spec).unwrap();
+    assert_eq!(open(&spec.output).summary_info().page_count(), Some(200));
+}
+
+#[test]
+fn publish_on_a_missing_dialog_is_a_dangling_reference() {
+    // ControlEvent.Dialog_ is a key into the Dialog table (MSI SDK "ControlEvent Table"); WiX
+    // references Publish/@Dialog, so a misspelt dialog fails the link.
+    let wxs = main_wxs("1.2.3").replacen(
+        "<Fragment>",
+        "<Fragment>\n    <UI Id=\"Extra\"><Publish Dialog=\"NoSuchDlg\" Control=\"Next\" Event=\"DoAction\" Value=\"DoThing\">1</Publish></UI>",
+        1,
+    );
+    let wxs = wxs.replace("<Binary Id=\"CaDll\"", "<UIRef Id=\"Extra\" />\n    <Binary Id=\"CaDll\"");
+    let (e, _) = build_err(&wxs);
+    assert!(e.contains("Dialog NoSuchDlg is referenced here but defined nowhere"), "{e}");
+}

@@ -84,6 +84,16 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
     if p.is_yes("AdminImage")? || p.is_yes("ShortNames")? {
         return Err(p.error(if p.has("AdminImage") { "AdminImage" } else { "ShortNames" }, "only \"no\" is supported"));
     }
+    // 64-bit packages need Windows Installer 2.0 (MSI SDK "Using 64-Bit Windows Installer
+    // Packages": the Page Count summary property must be 200 or greater); Windows refuses an x64
+    // package that asks for less, and WiX rejects it too.
+    let installer_version = p.int("InstallerVersion")?.unwrap_or(500);
+    if win64 && installer_version < 200 {
+        return Err(p.error(
+            "InstallerVersion",
+            format!("{installer_version} is too low for an x64 package: 64-bit packages need Windows Installer 2.0, so at least 200"),
+        ));
+    }
     let info = ProductInfo {
         loc: ctx.loc(node),
         product_code: product_code.clone(),
@@ -95,12 +105,14 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
         comments: p.string("Comments"),
         keywords: p.string("Keywords").unwrap_or_else(|| "Installer".to_string()),
         author: p.string("Manufacturer").unwrap_or_else(|| manufacturer.clone()),
-        installer_version: p.int("InstallerVersion")?.unwrap_or(500),
+        installer_version,
         win64,
         codepage,
         summary_codepage,
         compressed: p.yes_no("Compressed")?.unwrap_or(true),
-        limited_privileges: privileges.as_deref() == Some("limited"),
+        // WiX: InstallScope="perUser" "also sets the InstallPrivileges attribute to limited"
+        // (Word Count bit 3, "elevated privileges are not required").
+        limited_privileges: privileges.as_deref() == Some("limited") || scope.as_deref() == Some("perUser"),
         languages: match p.string("Languages") {
             Some(l) if l.split(',').all(|x| x.trim().parse::<u16>().is_ok()) => l,
             Some(l) => return Err(p.error("Languages", format!("{l:?} is not a comma-separated list of language ids"))),

@@ -74,6 +74,9 @@ pub fn lower_ui(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Result<(), Error> {
                 let dialog = a.required_id("Dialog")?;
                 let control = a.required_id("Control")?;
                 let order = a.int("Order")?;
+                // The dialog the event is published on must exist (WiX references it, so a
+                // misspelt Dialog fails the link; ControlEvent.Dialog_ is a key into Dialog).
+                ctx.reference(child, "Dialog", &dialog);
                 publish(ctx, child, &a, &dialog, &control, order)?;
             }
             "RadioButtonGroup" => radio_button_group(ctx, child, None)?,
