@@ -5,11 +5,10 @@
 //! which writes version 4 (4096-byte sectors). Version 4 is valid MS-CFB, but no Microsoft tool
 //! writes MSIs that way, and the product must stay on the path Windows Installer is known to
 //! take. `cfb` writes version 3 when asked ([`cfb::CompoundFile::create_with_version`]), and
-//! `msi::Package::open` takes any compound file that already holds a database; so an empty
-//! database is made by the `msi` crate in memory and its streams are moved into a new version-3
-//! file ([`create_v3`]), which `msi::Package::open` then fills. `cfb` 0.16 writes streams in
-//! linear time (0.10 re-walked a stream's whole sector chain on every write), so large cabinets
-//! are written straight into their streams.
+//! so the database is made by the `msi` crate in memory and its streams are written once into a
+//! new version-3 file ([`create_v3_with`]), the cabinets straight into their streams as the
+//! copy reaches them. `cfb` 0.16 writes streams in linear time (0.10 re-walked a stream's whole
+//! sector chain on every write).
 //!
 //! Size: MS-CFB 2.9 "Compound File Size Limits": "A 512-byte sector compound file MUST be no
 //! greater than 2 GB in size for compatibility reasons." Past 2 GB a compound file also needs
@@ -31,21 +30,51 @@ pub const MAX_V3_BYTES: u64 = 0x7FFF_FF00;
 const OVERHEAD_NUM: u64 = 129;
 const OVERHEAD_DEN: u64 = 128;
 
-/// Creates a version-3 compound file in `out` holding every storage and stream of the
-/// compound file `image` (any version), with the same CLSIDs; returns `out` flushed.
+/// What [`create_v3_with`] does with one stream of the image.
+pub enum Copy {
+    /// Copy its bytes.
+    Bytes,
+    /// Leave it out (the caller adds its own).
+    Skip,
+    /// Let the caller write the content.
+    Fill,
+}
+
+/// Creates a version-3 compound file in `out` holding every storage and stream of the compound
+/// file `image` (any version), with the same CLSIDs; `decide` says for each stream (path and
+/// bytes) whether to copy it, leave it out, or have `fill` write it (given the stream, and
+/// roughly how long the file is before it, for [`SizeGuard`]). Returns the compound file, not
+/// yet flushed, so that the caller can add streams.
 ///
-/// Used on the small database the `msi` crate creates in memory, so `msi::Package::open` can
-/// then work on a version-3 file.
-pub fn create_v3<F: Read + Write + Seek>(image: Vec<u8>, out: F) -> io::Result<F> {
+/// Every stream is written once, into a fresh file: no sector is freed and reused, so no chain
+/// runs back into sector 0. Windows and MS-CFB allow that, but osslsigncode (the signing tool)
+/// takes a link to sector or mini sector 0 for corruption ("Get corrupted sector location
+/// 0x00000000"), and it is what a database rewritten in place by the `msi` crate had.
+pub fn create_v3_with<F: Read + Write + Seek>(
+    image: Vec<u8>,
+    out: F,
+    mut decide: impl FnMut(&std::path::Path, &[u8]) -> Copy,
+    mut fill: impl FnMut(&[u8], &mut cfb::Stream<F>, u64) -> io::Result<()>,
+) -> io::Result<cfb::CompoundFile<F>> {
+    let mut base = image.len() as u64;
     let mut src = cfb::CompoundFile::open(Cursor::new(image))?;
     let mut dst = cfb::CompoundFile::create_with_version(cfb::Version::V3, out)?;
     let entries: Vec<_> =
         src.walk().map(|e| (e.path().to_path_buf(), e.is_stream(), *e.clsid(), e.created(), e.modified())).collect();
     for (path, is_stream, clsid, created, modified) in entries {
         if is_stream {
-            let mut r = src.open_stream(&path)?;
-            let mut w = dst.create_stream(&path)?;
-            io::copy(&mut r, &mut w)?;
+            let mut bytes = Vec::new();
+            src.open_stream(&path)?.read_to_end(&mut bytes)?;
+            match decide(&path, &bytes) {
+                Copy::Skip => {}
+                Copy::Bytes => dst.create_stream(&path)?.write_all(&bytes)?,
+                Copy::Fill => {
+                    let mut w = dst.create_stream(&path)?;
+                    fill(&bytes, &mut w, base)?;
+                    w.flush()?;
+                    base += w.len();
+                }
+            }
         } else {
             if !dst.exists(&path) {
                 dst.create_storage(&path)?;
@@ -57,8 +86,7 @@ pub fn create_v3<F: Read + Write + Seek>(image: Vec<u8>, out: F) -> io::Result<F
             dst.set_modified_time(&path, modified)?;
         }
     }
-    dst.flush()?;
-    Ok(dst.into_inner())
+    Ok(dst)
 }
 
 /// The error for a package that would not fit in a version-3 compound file.
@@ -96,6 +124,7 @@ impl<W> SizeGuard<W> {
     }
 
     /// The guarded writer.
+    #[cfg(test)]
     pub fn into_inner(self) -> W {
         self.inner
     }
@@ -145,6 +174,13 @@ mod tests {
         c.into_inner().into_inner()
     }
 
+    /// Every stream copied as it is.
+    fn create_v3(image: Vec<u8>, out: Cursor<Vec<u8>>) -> io::Result<Cursor<Vec<u8>>> {
+        let mut c = create_v3_with(image, out, |_, _| Copy::Bytes, |_, _, _| unreachable!())?;
+        c.flush()?;
+        Ok(c.into_inner())
+    }
+
     fn read(c: &mut cfb::CompoundFile<Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {
         let mut v = Vec::new();
         c.open_stream(name).unwrap().read_to_end(&mut v).unwrap();
@@ -177,6 +213,58 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let b = create_v3(src, Cursor::new(Vec::new())).unwrap().into_inner();
         assert!(a == b, "two copies of one image differ");
+    }
+
+    #[test]
+    fn streams_can_be_left_out_or_filled_by_the_caller() {
+        let mut c = create_v3_with(
+            image(),
+            Cursor::new(Vec::new()),
+            |path, _| match path.to_str() {
+                Some("/small") => Copy::Skip,
+                Some("/large") => Copy::Fill,
+                _ => Copy::Bytes,
+            },
+            |old, w, _| w.write_all(&[old.len() as u8; 3]),
+        )
+        .unwrap();
+        c.flush().unwrap();
+        let mut c = cfb::CompoundFile::open_strict(Cursor::new(c.into_inner().into_inner())).unwrap();
+        assert!(!c.exists("small"));
+        assert_eq!(read(&mut c, "large"), vec![(70_000 % 256) as u8; 3]);
+        assert_eq!(read(&mut c, "sub/inner"), b"inner");
+    }
+
+    /// No FAT or mini FAT entry links to sector 0 (osslsigncode reads such a link as corrupt).
+    #[test]
+    fn no_chain_runs_into_sector_zero() {
+        let mut src = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        // Rewriting streams frees and reuses sectors, as the `msi` crate does with its tables.
+        for round in 0..3 {
+            for k in 0..20 {
+                src.create_stream(format!("s{k}"))
+                    .unwrap()
+                    .write_all(&vec![k as u8; 100 + round * 700 + k * 37])
+                    .unwrap();
+            }
+        }
+        src.flush().unwrap();
+        let out = create_v3(src.into_inner().into_inner(), Cursor::new(Vec::new())).unwrap().into_inner();
+        // MS-CFB 2.2: the header's FAT sector list (DIFAT, offset 76), the mini FAT start (60).
+        let u32_at = |at: usize| u32::from_le_bytes(out[at..at + 4].try_into().unwrap());
+        let sector = |id: u32| &out[(id as usize + 1) * 512..(id as usize + 2) * 512];
+        let fat_sectors: Vec<u32> = (0..u32_at(44) as usize).map(|k| u32_at(76 + 4 * k)).collect();
+        let entries = |s: &[u8]| s.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<_>>();
+        let fat: Vec<u32> = fat_sectors.iter().flat_map(|&id| entries(sector(id))).collect();
+        assert!(!fat.contains(&0), "a FAT entry links to sector 0");
+        let mut minifat = Vec::new();
+        let mut s = u32_at(60);
+        while s < 0xFFFF_FFFA {
+            minifat.extend(entries(sector(s)));
+            s = fat[s as usize];
+        }
+        assert!(!minifat.is_empty());
+        assert!(!minifat.contains(&0), "a mini FAT entry links to mini sector 0");
     }
 
     #[test]

@@ -66,6 +66,9 @@ fn a_second_reader_finds_a_version_3_compound_file_with_every_stream_readable() 
     let size = s["file_size"].as_u64().unwrap();
     assert_eq!(size % 512, 0, "not a whole number of sectors");
     assert!(size < 2 * 1024 * 1024 * 1024, "over the 2 GB of MS-CFB 2.9");
+    // No chain links back to sector 0 or mini sector 0: MS-CFB allows it, but osslsigncode (the
+    // signing tool dist runs) takes it for corruption and cannot sign the MSI.
+    assert_eq!(s["links_to_sector_zero"], serde_json::json!({"fat": 0, "minifat": 0}));
     let streams = s["streams"].as_array().unwrap();
     for st in streams {
         assert_eq!(st["read"], st["size"], "stream {} reads short", st["name"]);

@@ -78,6 +78,30 @@ def check_cabinet(data):
     return out
 
 
+def links_to_sector_zero(d):
+    """FAT and mini FAT entries that link to sector 0 (MS-CFB 2.3, 2.4). Valid, but
+    osslsigncode takes such a link for corruption and cannot sign the file."""
+    u32 = lambda at: struct.unpack_from("<I", d, at)[0]
+    size = 1 << struct.unpack_from("<H", d, 30)[0]
+    sector = lambda i: d[(i + 1) * size:(i + 2) * size]
+    n_fat = u32(44)
+    fat_ids = [u32(76 + 4 * k) for k in range(min(n_fat, 109))]
+    difat = u32(68)
+    while len(fat_ids) < n_fat:
+        s = sector(difat)
+        fat_ids += list(struct.unpack_from("<%dI" % (size // 4 - 1), s, 0))[:n_fat - len(fat_ids)]
+        difat = struct.unpack_from("<I", s, size - 4)[0]
+    fat = []
+    for i in fat_ids:
+        fat += struct.unpack("<%dI" % (size // 4), sector(i))
+    minifat = []
+    s = u32(60)
+    while s < 0xFFFFFFFA:
+        minifat += struct.unpack("<%dI" % (size // 4), sector(s))
+        s = fat[s]
+    return {"fat": fat.count(0), "minifat": minifat.count(0)}
+
+
 def main():
     path = sys.argv[1]
     cab_dir = sys.argv[2] if len(sys.argv) > 2 else None
@@ -88,6 +112,8 @@ def main():
             print(json.dumps(check_cabinet(f.read())))
         return
     (minor, major, byte_order, sector_shift, mini_shift) = struct.unpack_from("<HHHHH", raw_header, 24)
+    with open(path, "rb") as f:
+        raw = f.read()
     ole = olefile.OleFileIO(path)
     result = {
         "file_size": os.path.getsize(path),
@@ -97,6 +123,7 @@ def main():
         "root_clsid": ole.root.clsid,
         "streams": [],
         "cabinets": [],
+        "links_to_sector_zero": links_to_sector_zero(raw),
     }
     for entry in ole.listdir(streams=True, storages=False):
         size = ole.get_size(entry)

@@ -4,8 +4,9 @@
 //! Notes on the `msi` crate (0.11) and how this file works around its gaps:
 //! - It creates databases with the UTF-8 codepage, which Windows Installer refuses: the
 //!   database codepage is set to 1252.
-//! - It creates version-4 compound files; the database is moved into a version-3 file before
-//!   any table is written (see [`crate::compound`]).
+//! - It creates version-4 compound files, and rewrites its table streams in place (freeing and
+//!   reusing sectors): the database is built in memory and written once into a fresh
+//!   version-3 file (see [`crate::compound`]), the cabinets compressed straight into it.
 //! - Its `SummaryInfo` writes its own selection of properties; the summary information stream
 //!   is written here once the `msi` crate is done ([`crate::summary_info`]), because the
 //!   package code in it is a hash of everything else.
@@ -63,7 +64,7 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     let tmp =
         tempfile::Builder::new().prefix(".msi-").suffix(".tmp").tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
-    let (file, content_hash) = write_database(&linked, file, epoch, product.codepage)?;
+    let (mut comp, content_hash) = write_database(&linked, file, epoch, product.codepage)?;
 
     // Package code: a hash of everything in the package (rows, streams, summary information).
     let mut h = Sha256::new();
@@ -77,7 +78,14 @@ pub fn write(linked: Linked, product: &ProductInfo, output: &Path, epoch: u64) -
     let package_code = format!("{{{}}}", uuid::Uuid::from_bytes(b).hyphenated()).to_ascii_uppercase();
 
     let summary = summary(product, &package_code, epoch)?;
-    let file = write_summary(file, &summary).map_err(msi_err("SummaryInformation"))?;
+    comp.create_stream(summary_info::STREAM_NAME)
+        .and_then(|mut s| s.write_all(&summary))
+        .map_err(msi_err("SummaryInformation"))?;
+    // No fsync: the file is renamed into place only after everything was written, so a
+    // failed build never leaves a partial MSI at the output path; durability across a power
+    // loss is the caller's concern (and costs seconds on a 1 GiB package).
+    comp.flush().map_err(msi_err("SummaryInformation"))?;
+    let file = comp.into_inner();
     let len = file.metadata().map_err(|e| Error::io(tmp.path(), e))?.len();
     compound::check_len(len, compound::MAX_V3_BYTES).map_err(msi_err("(size)"))?;
     tmp.persist(output).map_err(|e| Error::io(output, e.error))?;
@@ -105,21 +113,20 @@ fn put(h: &mut Sha256, b: &[u8]) {
     h.update(b);
 }
 
-/// Writes tables, streams and cabinets with the `msi` crate into a version-3 compound file;
-/// returns the file and a SHA-256 of all of it.
-fn write_database(linked: &Linked, file: File, epoch: u64, codepage: i32) -> Result<(File, [u8; 32]), Error> {
+/// Writes the tables and small streams with the `msi` crate in memory, then everything into a
+/// version-3 compound file, the cabinets compressed straight into their streams; returns the
+/// compound file (the summary information still to be added) and a SHA-256 of all of it.
+fn write_database(
+    linked: &Linked,
+    file: File,
+    epoch: u64,
+    codepage: i32,
+) -> Result<(cfb::CompoundFile<File>, [u8; 32]), Error> {
     let mut h = Sha256::new();
     put(&mut h, b"packaging-msi-v1");
     put(&mut h, &epoch.to_le_bytes());
-    // An empty database made in memory (version 4, the `msi` crate's only choice), moved into
-    // the output file as version 3 and opened there.
-    let empty = msi::Package::create(msi::PackageType::Installer, io::Cursor::new(Vec::new()))
-        .and_then(|p| p.into_inner())
-        .map_err(msi_err("(create)"))?;
-    let file = compound::create_v3(empty.into_inner(), file).map_err(msi_err("(create)"))?;
-    // A second handle on the file, to read its length while the `msi` crate owns the first.
-    let probe = file.try_clone().map_err(msi_err("(create)"))?;
-    let mut pkg = msi::Package::open(file).map_err(msi_err("(create)"))?;
+    let mut pkg =
+        msi::Package::create(msi::PackageType::Installer, io::Cursor::new(Vec::new())).map_err(msi_err("(create)"))?;
     pkg.set_database_codepage(msi::CodePage::from_id(codepage).unwrap_or(msi::CodePage::Windows1252));
     for (name, t) in &linked.model.tables {
         put(&mut h, name.as_bytes());
@@ -171,21 +178,49 @@ fn write_database(linked: &Linked, file: File, epoch: u64, codepage: i32) -> Res
         }
         pkg.insert_rows(msi::Insert::into(name.clone()).rows(rows)).map_err(msi_err(name))?;
     }
-    for plan in &linked.cabinets {
+    // Each cabinet is a placeholder here (the `msi` crate gives its stream its encoded name);
+    // the copy into the output file compresses the cabinet into that stream instead.
+    let markers: Vec<Vec<u8>> = (0..linked.cabinets.len()).map(placeholder).collect();
+    for (plan, marker) in linked.cabinets.iter().zip(&markers) {
+        pkg.write_stream(&plan.stream).and_then(|mut s| s.write_all(marker)).map_err(msi_err(&plan.stream))?;
+    }
+    let image = pkg.into_inner().map_err(msi_err("(finish)"))?.into_inner();
+    let mut hashes: Vec<Option<[u8; 32]>> = vec![None; markers.len()];
+    let comp = compound::create_v3_with(
+        image,
+        file,
+        |path, bytes| {
+            if path.file_name().is_some_and(|n| n == summary_info::STREAM_NAME) {
+                compound::Copy::Skip // written once the package code is known
+            } else if markers.iter().any(|m| m == bytes) {
+                compound::Copy::Fill
+            } else {
+                compound::Copy::Bytes
+            }
+        },
+        |marker, stream, base| {
+            let i = markers.iter().position(|m| m == marker).expect("a marker");
+            let plan = &linked.cabinets[i];
+            let named = |e: io::Error| io::Error::new(e.kind(), format!("cabinet {}: {e}", plan.stream));
+            let w = io::BufWriter::with_capacity(1 << 20, SizeGuard::new(stream, base, compound::MAX_V3_BYTES));
+            let (w, hash) = crate::cabinet::write_cabinet(&plan.entries, w, plan.compress, epoch).map_err(named)?;
+            w.into_inner().map_err(|e| named(e.into_error()))?;
+            hashes[i] = Some(hash);
+            Ok(())
+        },
+    )
+    .map_err(msi_err("(compound file)"))?;
+    for (plan, hash) in linked.cabinets.iter().zip(hashes) {
+        let hash = hash.ok_or_else(|| Error::Link(format!("cabinet {} was not written", plan.stream)))?;
         put(&mut h, plan.stream.as_bytes());
-        let cab_err = |e| Error::Cabinet { cabinet: plan.stream.clone(), source: e };
-        pkg.flush().map_err(msi_err("(flush)"))?;
-        let base = probe.metadata().map_err(cab_err)?.len();
-        let s = pkg.write_stream(&plan.stream).map_err(msi_err(&plan.stream))?;
-        let w = io::BufWriter::with_capacity(1 << 20, SizeGuard::new(s, base, compound::MAX_V3_BYTES));
-        let (w, hash) = crate::cabinet::write_cabinet(&plan.entries, w, plan.compress, epoch).map_err(cab_err)?;
-        let mut s = w.into_inner().map_err(|e| cab_err(e.into_error()))?.into_inner();
-        s.flush().map_err(cab_err)?;
         put(&mut h, &hash);
     }
-    pkg.flush().map_err(msi_err("(flush)"))?;
-    let file = pkg.into_inner().map_err(msi_err("(finish)"))?;
-    Ok((file, h.finalize().into()))
+    Ok((comp, h.finalize().into()))
+}
+
+/// The placeholder content of the `i`th cabinet's stream, unique in the package.
+fn placeholder(i: usize) -> Vec<u8> {
+    format!("packaging placeholder for cabinet {i:08}").into_bytes()
 }
 
 /// A writer that hashes what passes through.
@@ -203,20 +238,6 @@ impl<W: Write> Write for HashingWriter<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
-}
-
-/// Replaces the summary information stream.
-fn write_summary(file: File, bytes: &[u8]) -> io::Result<File> {
-    let mut comp = cfb::CompoundFile::open(file)?;
-    {
-        let mut s = comp.create_stream(summary_info::STREAM_NAME)?;
-        s.write_all(bytes)?;
-    }
-    // No fsync: the file is renamed into place only after everything was written, so a
-    // failed build never leaves a partial MSI at the output path; durability across a power
-    // loss is the caller's concern (and costs seconds on a 1 GiB package).
-    comp.flush()?;
-    Ok(comp.into_inner())
 }
 
 /// The summary information stream of `p` with `package_code` (MSI SDK "Summary Information
