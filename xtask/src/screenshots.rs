@@ -312,6 +312,12 @@ impl Env<'_> {
         let installed = self.layout.files.len();
         let name = self.layout.properties.get("ProductName").map(String::as_str).unwrap_or_default();
         let version = self.layout.properties.get("ProductVersion").map(String::as_str).unwrap_or_default();
+        // The installed service keeps the prefix's wineserver alive, and wineserver writes
+        // `system.reg` only from time to time and when it exits: read it before that and the
+        // product's Uninstall key may not be there yet. Stop the prefix (the checks below read
+        // only files and registry) and wait for wineserver to exit, which saves the registry.
+        prefix.kill(self.sh);
+        prefix.settle(self.sh)?;
         let reg = prefix.hklm()?;
         let base = r"Software\Microsoft\Windows\CurrentVersion\Uninstall";
         let registered: Vec<String> = reg
