@@ -152,6 +152,67 @@ fn preprocessor_errors_point_into_the_source() {
     assert!(e.contains("main.wxs:41:") && e.contains("$(var.CargoTargetBinDir)"), "{e}");
 }
 
+/// The project with an event source for the program (WiX util extension's `<util:EventSource>`
+/// in the program's component).
+fn with_event_source(src: &Path) {
+    let text = std::fs::read_to_string(src)
+        .unwrap()
+        .replace(
+            "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">",
+            "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\" xmlns:util=\"http://schemas.microsoft.com/wix/UtilExtension\">",
+        )
+        .replace(
+            "                            </File>\n",
+            "                            </File>\n                            <util:EventSource Name=\"hello-cli\" Log=\"Application\" EventMessageFile=\"[#exe0]\" SupportsErrors=\"yes\" SupportsInformationals=\"yes\" />\n",
+        );
+    assert!(text.contains("util:EventSource"));
+    std::fs::write(src, text).unwrap();
+}
+
+/// `<util:EventSource>` writes the event source's values into the Registry table of the
+/// component, as WiX's util extension documents the element: HKLM (root 2),
+/// `SYSTEM\CurrentControlSet\Services\EventLog\<Log>\<Name>`, `EventMessageFile` as
+/// REG_EXPAND_SZ (`#%`), `TypesSupported` as REG_DWORD (`#`), EVENTLOG_ERROR_TYPE (1) |
+/// EVENTLOG_INFORMATION_TYPE (4) = 5 (Microsoft's "Event Sources" page).
+#[test]
+fn util_event_source_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = project(dir.path());
+    with_event_source(&src);
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    let key = r"SYSTEM\CurrentControlSet\Services\EventLog\Application\hello-cli";
+    let mut reg: Vec<Vec<String>> = rows(&mut pkg, "Registry").into_iter().map(|r| r[1..].to_vec()).collect();
+    reg.sort();
+    assert_eq!(
+        reg,
+        [["2", key, "EventMessageFile", "#%[#exe0]", "binary0"], ["2", key, "TypesSupported", "#5", "binary0"],]
+    );
+    // The file stays the key path; WriteRegistryValues/RemoveRegistryValues are sequenced.
+    assert_eq!(row(&mut pkg, "Component", "binary0")[5], "exe0");
+    let seq = rows(&mut pkg, "InstallExecuteSequence");
+    assert!(seq.iter().any(|r| r[0] == "WriteRegistryValues") && seq.iter().any(|r| r[0] == "RemoveRegistryValues"));
+}
+
+/// WiX's util custom action that re-broadcasts the environment change is refused with its
+/// position and the reason (it is WiX's DLL code, not a table).
+#[test]
+fn util_broadcast_custom_action_is_an_error_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = project(dir.path());
+    let text = std::fs::read_to_string(&src).unwrap().replace(
+        "        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+        "        <CustomActionRef Id=\"WixBroadcastEnvironmentChange\" />\n        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+    );
+    std::fs::write(&src, text).unwrap();
+    let e = build_project_at(dir.path(), &src, Arch::X64).unwrap_err();
+    assert!(
+        e.contains("main.wxs:62:9:") && e.contains("WixBroadcastEnvironmentChange") && e.contains("wixca.dll"),
+        "{e}"
+    );
+    assert!(!dir.path().join("hello-x64.msi").exists());
+}
+
 /// Runs `wine` with a private prefix; `None` when Wine is missing (an error under CI).
 fn wine(prefix: &Path, args: &[&str]) -> Option<std::process::Output> {
     let out = std::process::Command::new("wine")
@@ -170,12 +231,15 @@ fn wine(prefix: &Path, args: &[&str]) -> Option<std::process::Output> {
     }
 }
 
-/// The cargo-wix project installed by Wine's msiexec: the shortcut file and the PATH entry land
-/// (Environment and Shortcut change what is on disk and in the registry), and uninstall removes both.
+/// The cargo-wix project (with an event source added) installed by Wine's msiexec: the shortcut
+/// file, the PATH entry and the event source's registry key land (Environment, Shortcut and
+/// util:EventSource change what is on disk and in the registry), and uninstall removes them.
 #[test]
 fn cargo_wix_project_installs_and_uninstalls_under_wine() {
     let dir = tempfile::tempdir().unwrap();
-    let (msi, _) = build_project(dir.path(), Arch::X64, &[("CargoTargetBinDir", "target\\release")]).unwrap();
+    let src = project(dir.path());
+    with_event_source(&src);
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
     let prefix = dir.path().join("prefix");
     let Some(boot) = wine(&prefix, &["wineboot", "-i"]) else { return };
     assert!(boot.status.success(), "wineboot: {boot:?}");
@@ -191,10 +255,18 @@ fn cargo_wix_project_installs_and_uninstalls_under_wine() {
         String::from_utf8_lossy(&wine(&prefix, &["reg", "query", env_key, "/v", "PATH"]).unwrap().stdout).into_owned()
     };
     assert!(path().contains(r"C:\Program Files\hello-cli\bin\"), "PATH has the bin folder: {}", path());
+    let source_key = r"HKLM\System\CurrentControlSet\Services\EventLog\Application\hello-cli";
+    let event_source = || {
+        let out = wine(&prefix, &["reg", "query", source_key, "/v", "EventMessageFile"]).unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (found_key, text) = event_source();
+    assert!(found_key && text.contains("REG_EXPAND_SZ") && text.contains(r"hello-cli\bin\hello-cli.exe"), "{text}");
     let uninstall = wine(&prefix, &["msiexec", "/x", &msi_arg, "/qn"]).unwrap();
     assert!(uninstall.status.success(), "uninstall: {uninstall:?}");
     assert!(!found("hello-cli.lnk") && !found("hello-cli.exe"), "uninstall removes the shortcut and the program");
     assert!(!path().contains("hello-cli"), "uninstall removes the PATH entry: {}", path());
+    assert!(!event_source().0, "uninstall removes the event source's value: {}", event_source().1);
     // Stop this prefix's wineserver before the folder is removed.
     let _ = std::process::Command::new("wineserver").arg("-k").env("WINEPREFIX", &prefix).status();
 }

@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 /// The WiX v3 source namespace.
 pub const WIX_NS: &str = "http://schemas.microsoft.com/wix/2006/wi";
 
+/// The namespace of WiX v3's util extension (`xmlns:util`); only the elements a family lists
+/// (see [`Ctx::elements_with_util`]) are accepted from it.
+pub const UTIL_NS: &str = "http://schemas.microsoft.com/wix/UtilExtension";
+
 /// The lowering context handed to every element family's lowering function.
 pub struct Ctx<'a> {
     /// Positions in the (preprocessed) text being lowered -> source positions.
@@ -163,6 +167,7 @@ impl<'a> Ctx<'a> {
     pub fn unsupported(&self, child: Node<'_, '_>, supported: &[&str]) -> Error {
         let parent = child.parent_element().map_or("document".to_string(), |p| format!("<{}>", p.tag_name().name()));
         let name = match child.tag_name().namespace() {
+            Some(UTIL_NS) => format!("util:{}", child.tag_name().name()),
             Some(ns) if ns != WIX_NS => format!("{{{ns}}}{}", child.tag_name().name()),
             _ => child.tag_name().name().to_string(),
         };
@@ -179,10 +184,21 @@ impl<'a> Ctx<'a> {
     /// namespace, are errors. Comments are skipped; processing instructions are rejected
     /// unless they are `<?define?>` (handled when the file is loaded).
     pub fn elements<'n, 'i>(&self, node: Node<'n, 'i>) -> Result<Vec<Node<'n, 'i>>, Error> {
+        self.elements_in(node, &[WIX_NS])
+    }
+
+    /// [`Ctx::elements`], also letting through elements of the util extension namespace
+    /// ([`UTIL_NS`]); the caller dispatches on the namespace and name, since util reuses core
+    /// names (`util:PermissionEx`).
+    pub fn elements_with_util<'n, 'i>(&self, node: Node<'n, 'i>) -> Result<Vec<Node<'n, 'i>>, Error> {
+        self.elements_in(node, &[WIX_NS, UTIL_NS])
+    }
+
+    fn elements_in<'n, 'i>(&self, node: Node<'n, 'i>, namespaces: &[&str]) -> Result<Vec<Node<'n, 'i>>, Error> {
         let mut out = Vec::new();
         for c in node.children() {
             if c.is_element() {
-                if c.tag_name().namespace() != Some(WIX_NS) {
+                if !c.tag_name().namespace().is_some_and(|ns| namespaces.contains(&ns)) {
                     return Err(self.unsupported(c, &[]));
                 }
                 out.push(c);

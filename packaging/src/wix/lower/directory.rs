@@ -10,7 +10,8 @@ use super::file::file;
 use super::registry::{registry_key, registry_value, remove_registry};
 use super::service::{service_control, service_install};
 use super::shortcut::{shortcut, Parent};
-use crate::wix::context::Ctx;
+use super::util::event_source;
+use crate::wix::context::{Ctx, UTIL_NS};
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, Member};
 use roxmltree::Node;
@@ -202,7 +203,17 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
     let mut first_file: Option<String> = None;
     let mut condition = None;
     let mut guid_seed = String::new();
-    for ch in ctx.elements(c)? {
+    for ch in ctx.elements_with_util(c)? {
+        if ch.tag_name().namespace() == Some(UTIL_NS) {
+            if !ch.has_tag_name((UTIL_NS, "EventSource")) {
+                return Err(ctx.unsupported(ch, &["util:EventSource"]));
+            }
+            let (rid, kp) = event_source(ctx, ch, &id)?;
+            if kp {
+                set_keypath(ctx, ch, &mut keypath, (rid, true))?;
+            }
+            continue;
+        }
         match ch.tag_name().name() {
             "File" => {
                 let (fid, kp) = file(ctx, ch, &id)?;
@@ -255,6 +266,7 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
                         "Shortcut",
                         "Environment",
                         "Condition",
+                        "util:EventSource",
                     ],
                 ))
             }

@@ -1,7 +1,7 @@
 //! The children of `<Product>` and `<Fragment>`, each handed to its element family.
 
 use super::product as package;
-use super::{common, custom_action, directory, feature, file, property, table, ui};
+use super::{common, custom_action, directory, feature, file, property, table, ui, util};
 use crate::wix::context::Ctx;
 use crate::wix::error::Error;
 use crate::wix::model::ProductInfo;
@@ -81,7 +81,12 @@ fn common_child(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<bool, Error> {
         "ComponentGroup" => directory::component_group(ctx, c)?,
         "Condition" => package::launch_condition(ctx, c)?,
         "CustomAction" => custom_action::custom_action(ctx, c)?,
-        "CustomActionRef" => common::simple_ref(ctx, c, "CustomAction")?,
+        "CustomActionRef" => {
+            if let Some(why) = c.attribute("Id").and_then(util::util_custom_action) {
+                return Err(ctx.error(c, format!("CustomAction {} {why}", c.attribute("Id").unwrap_or_default())));
+            }
+            common::simple_ref(ctx, c, "CustomAction")?
+        }
         "CustomTable" => table::custom_table(ctx, c)?,
         "Directory" => directory::directory(ctx, c, None)?,
         "DirectoryRef" => directory::directory_ref(ctx, c)?,

@@ -23,6 +23,7 @@ mod service;
 mod shortcut;
 mod table;
 mod ui;
+mod util;
 
 pub use dispatch::{fragment, product};
 pub use property::wix_variable;
