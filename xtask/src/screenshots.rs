@@ -10,10 +10,10 @@
 //! injected failure after the configuration was moved aside: the fatal-error dialog, 1603, the
 //! configuration back). docs/dialogs.md lists the pictures.
 
-mod display;
-mod layout;
+pub(crate) mod display;
+pub(crate) mod layout;
 mod setup;
-mod walk;
+pub(crate) mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

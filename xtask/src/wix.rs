@@ -3,6 +3,8 @@
 //! flag for flag (see [`crate::cli::WixBuildArgs`]). Reports what `dist` reports (files,
 //! cabinets, sizes, time) and validates the result.
 
+pub mod walk;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,6 +23,28 @@ pub fn run(args: &WixArgs) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        WixCommand::Walk => {
+            let sh = match xshell::Shell::new() {
+                Ok(sh) => sh,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match walk::run(&sh) {
+                Ok(checks) => {
+                    println!("PASS WixUI_InstallDir walk");
+                    for c in checks {
+                        println!("     - {c}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    println!("FAIL WixUI_InstallDir walk: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 
