@@ -464,92 +464,8 @@ impl Exit {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    #[derive(Default)]
-    struct FakeSystem {
-        registry: BTreeMap<(String, String), RegValue>,
-        files: BTreeMap<String, FileProbe>,
-        os: Option<Version>,
-    }
-
-    impl System for FakeSystem {
-        fn registry_value(&self, _: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
-            if key.contains("Denied") {
-                return Err(SystemError { call: "RegGetValueW", code: 5 });
-            }
-            Ok(self.registry.get(&(key.to_string(), name.to_string())).cloned())
-        }
-        fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
-            Ok(self.files.get(path).cloned().unwrap_or(FileProbe::Missing))
-        }
-        fn os_version(&self) -> Result<Version, SystemError> {
-            self.os.clone().ok_or(SystemError { call: "RtlGetVersion", code: 0xC000_0001 })
-        }
-        fn run(&mut self, _: &str, _: &str) -> Result<u32, SystemError> {
-            unreachable!("detection never runs anything")
-        }
-    }
-
-    const NETFX_KEY: &str = r"SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full";
-    const VC_KEY: &str = r"SOFTWARE\Microsoft\VisualStudio\14.0\VC\Runtimes\x64";
-
-    fn row(cells: [&str; 13]) -> Vec<Option<String>> {
-        cells.iter().map(|c| if c.is_empty() { None } else { Some(c.to_string()) }).collect()
-    }
-
-    /// The default product list as table rows, deliberately out of sequence order.
-    fn rows() -> Vec<Vec<Option<String>>> {
-        vec![
-            row([
-                "VCRedist2022x64",
-                "3",
-                "Visual C++ 2015-2022 Redistributable (x64)",
-                "registry",
-                "HKLM",
-                VC_KEY,
-                "Version",
-                "",
-                "14.30",
-                "package",
-                "vc_redist.x64.exe",
-                "/install /quiet /norestart",
-                "",
-            ]),
-            row([
-                "WindowsServer2016",
-                "1",
-                "Windows Server 2016 or later",
-                "windows",
-                "",
-                "",
-                "",
-                "",
-                "10.0.14393",
-                "",
-                "",
-                "",
-                "",
-            ]),
-            row([
-                "NetFx48",
-                "2",
-                ".NET Framework 4.8",
-                "registry",
-                "HKLM",
-                NETFX_KEY,
-                "Release",
-                "",
-                "528040",
-                "package",
-                "ndp48.exe",
-                "/q /norestart",
-                "",
-            ]),
-        ]
-    }
+    use crate::fixtures::{default_rows as rows, FakeSystem, NETFX_KEY, VC_KEY};
 
     fn no_props(_: &str) -> Option<String> {
         None
@@ -588,9 +504,7 @@ mod tests {
     #[test]
     fn detection_of_each_kind() {
         let modules = parse_rows(&rows()).unwrap();
-        let mut sys = FakeSystem { os: Some(Version(vec![10, 0, 17763])), ..Default::default() };
-        sys.registry.insert((NETFX_KEY.into(), "Release".into()), RegValue::Number(528449));
-        sys.registry.insert((VC_KEY.into(), "Version".into()), RegValue::Text("v14.38.33130.00".into()));
+        let mut sys = FakeSystem::healthy();
         for m in &modules {
             assert!(detect(&no_props, &sys, m).is_present(), "{}", m.id);
         }

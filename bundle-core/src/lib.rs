@@ -7,8 +7,12 @@
 //! - [`payload`]: the format of the payload appended to `setup.exe` (the MSI and the
 //!   prerequisite packages, each with its SHA-256), written by `packaging::bundle` on the build
 //!   machine and read by the setup program on the admin's.
+//! - `fixtures` (tests only, feature `fixtures`): the prerequisite rows and fake machine the
+//!   tests of every crate above share.
 
 pub mod detect;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod payload;
 #[cfg(windows)]
 pub mod win;

@@ -26,7 +26,10 @@ pub use bundle_core::detect::{
     COLUMNS, PACKAGE_DIR, TABLE,
 };
 
-use crate::session::{ActionResult, Session, SessionError};
+use crate::properties::{
+    ORIGINAL_DATABASE, PREREQUISITES_ERROR, PREREQUISITES_INSTALLABLE, PREREQUISITES_MISSING, PREREQUISITES_SUMMARY,
+};
+use crate::session::{publish, ActionResult, Session, SessionError};
 
 /// Why the prerequisite list could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +71,7 @@ pub fn detail_property(id: &str) -> String {
 /// The setup program's file name: `dist` names it after the MSI (`<stem>.msi` ->
 /// `<stem>-setup.exe`, beside it in `target/dist` and in the release zip).
 pub fn setup_program(session: &impl Session) -> String {
-    let original = session.property("OriginalDatabase").unwrap_or_default();
+    let original = session.property(ORIGINAL_DATABASE).unwrap_or_default();
     let file = original.rsplit(['\\', '/']).next().unwrap_or_default();
     match file
         .len()
@@ -81,20 +84,22 @@ pub fn setup_program(session: &impl Session) -> String {
 }
 
 /// Detects every module, logs each state and publishes the properties listed in the module
-/// docs. Returns each module with its state.
+/// docs (as `action`). Returns each module with its state, or the first property that could not
+/// be set (logged by [`publish`]).
 pub fn evaluate_and_publish(
     session: &mut impl Session,
     system: &impl System,
     modules: &[Module],
-) -> Vec<(Module, State)> {
+    action: &str,
+) -> Result<Vec<(Module, State)>, SessionError> {
     let states: Vec<(Module, State)> = modules.iter().map(|m| (m.clone(), detect(session, system, m))).collect();
     let setup = setup_program(session);
     let mut summary = Vec::new();
     let mut missing = Vec::new();
     for (m, state) in &states {
         session.log(&format!("Prerequisite {} ({}): {} ({})", m.name, m.id, state.word(), state.detail()));
-        let _ = session.set_property(&state_property(&m.id), state.word());
-        let _ = session.set_property(&detail_property(&m.id), state.detail());
+        publish(session, action, &state_property(&m.id), state.word())?;
+        publish(session, action, &detail_property(&m.id), state.detail())?;
         let line = match (state, &m.install) {
             (State::Present(_), _) => format!("{}: installed", m.name),
             (State::Missing(_), Some(_)) => {
@@ -108,15 +113,15 @@ pub fn evaluate_and_publish(
         };
         summary.push(line);
     }
-    let _ = session.set_property("PREREQUISITES_MISSING", &missing.join(", "));
-    let _ = session.set_property("PREREQUISITES_SUMMARY", &summary.join("\r\n"));
-    let _ = session.set_property("PREREQUISITES_INSTALLABLE", "");
+    publish(session, action, PREREQUISITES_MISSING, &missing.join(", "))?;
+    publish(session, action, PREREQUISITES_SUMMARY, &summary.join("\r\n"))?;
+    publish(session, action, PREREQUISITES_INSTALLABLE, "")?;
     if missing.is_empty() {
         session.log(&format!("Prerequisites: all {} present", states.len()));
     } else {
         session.log(&format!("Prerequisites missing: {}", missing.join(", ")));
     }
-    states
+    Ok(states)
 }
 
 /// The instruction for missing modules: run the setup program.
@@ -130,10 +135,10 @@ fn use_setup(session: &impl Session, missing: &str) -> String {
 /// `EvaluatePrerequisites`: detect and publish. Fails only when the table cannot be read.
 pub fn evaluate_prerequisites(session: &mut impl Session, system: &impl System) -> ActionResult {
     match read_modules(session) {
-        Ok(modules) => {
-            evaluate_and_publish(session, system, &modules);
-            ActionResult::Success
-        }
+        Ok(modules) => match evaluate_and_publish(session, system, &modules, "EvaluatePrerequisites") {
+            Ok(_) => ActionResult::Success,
+            Err(_) => ActionResult::Failure,
+        },
         Err(e) => {
             session.log(&format!("EvaluatePrerequisites: {e}"));
             ActionResult::Failure
@@ -145,7 +150,10 @@ pub fn evaluate_prerequisites(session: &mut impl Session, system: &impl System) 
 /// the instruction to use the setup program in `PREREQUISITES_ERROR`. Returns success, so the
 /// dialog stays open.
 pub fn install_prerequisites(session: &mut impl Session, system: &impl System) -> ActionResult {
-    let _ = session.set_property("PREREQUISITES_ERROR", "");
+    const ACTION: &str = "InstallPrerequisites";
+    if publish(session, ACTION, PREREQUISITES_ERROR, "").is_err() {
+        return ActionResult::Failure;
+    }
     let modules = match read_modules(session) {
         Ok(m) => m,
         Err(e) => {
@@ -153,12 +161,17 @@ pub fn install_prerequisites(session: &mut impl Session, system: &impl System) -
             return ActionResult::Failure;
         }
     };
-    evaluate_and_publish(session, system, &modules);
-    let missing = session.property("PREREQUISITES_MISSING").unwrap_or_default();
+    let states = match evaluate_and_publish(session, system, &modules, ACTION) {
+        Ok(states) => states,
+        Err(_) => return ActionResult::Failure,
+    };
+    let missing: Vec<&str> = states.iter().filter(|(_, s)| !s.is_present()).map(|(m, _)| m.name.as_str()).collect();
     if !missing.is_empty() {
-        let text = use_setup(session, &missing);
-        session.log(&format!("InstallPrerequisites: {text}"));
-        let _ = session.set_property("PREREQUISITES_ERROR", &text);
+        let text = use_setup(session, &missing.join(", "));
+        session.log(&format!("{ACTION}: {text}"));
+        if publish(session, ACTION, PREREQUISITES_ERROR, &text).is_err() {
+            return ActionResult::Failure;
+        }
     }
     ActionResult::Success
 }
@@ -173,7 +186,9 @@ pub fn check_prerequisites(session: &mut impl Session, system: &impl System) -> 
             return ActionResult::Failure;
         }
     };
-    let states = evaluate_and_publish(session, system, &modules);
+    let Ok(states) = evaluate_and_publish(session, system, &modules, "CheckPrerequisites") else {
+        return ActionResult::Failure;
+    };
     let missing: Vec<&str> = states.iter().filter(|(_, s)| !s.is_present()).map(|(m, _)| m.name.as_str()).collect();
     if missing.is_empty() {
         return ActionResult::Success;
@@ -185,42 +200,12 @@ pub fn check_prerequisites(session: &mut impl Session, system: &impl System) -> 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use bundle_core::fixtures::{self, FakeSystem, VC_KEY};
 
     use super::*;
     use crate::fakes::FakeSession;
 
-    /// A fake machine: registry and files in maps. The MSI never runs an installer.
-    #[derive(Default)]
-    struct FakeSystem {
-        registry: BTreeMap<(String, String), RegValue>,
-        files: BTreeMap<String, FileProbe>,
-        os: Option<Version>,
-    }
-
-    impl System for FakeSystem {
-        fn registry_value(&self, root: Root, key: &str, name: &str) -> Result<Option<RegValue>, SystemError> {
-            assert_eq!(root, Root::LocalMachine);
-            Ok(self.registry.get(&(key.to_string(), name.to_string())).cloned())
-        }
-        fn file_version(&self, path: &str) -> Result<FileProbe, SystemError> {
-            Ok(self.files.get(path).cloned().unwrap_or(FileProbe::Missing))
-        }
-        fn os_version(&self) -> Result<Version, SystemError> {
-            self.os.clone().ok_or(SystemError { call: "RtlGetVersion", code: 0xC000_0001 })
-        }
-        fn run(&mut self, program: &str, _: &str) -> Result<u32, SystemError> {
-            panic!("the MSI must not run installers ({program})")
-        }
-    }
-
-    const NETFX_KEY: &str = r"SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full";
-    const VC_KEY: &str = r"SOFTWARE\Microsoft\VisualStudio\14.0\VC\Runtimes\x64";
     const MSI_DIR: &str = r"C:\media\idm\";
-
-    fn row(cells: [&str; 13]) -> Vec<Option<String>> {
-        cells.iter().map(|c| if c.is_empty() { None } else { Some(c.to_string()) }).collect()
-    }
 
     /// The default product list, as `wix/target-machine.wxs.tera` writes it (rows deliberately
     /// out of sequence order).
@@ -230,62 +215,8 @@ mod tests {
         for (k, v) in props {
             s.properties.insert(k.to_string(), v.to_string());
         }
-        let rows = vec![
-            row([
-                "VCRedist2022x64",
-                "3",
-                "Visual C++ 2015-2022 Redistributable (x64)",
-                "registry",
-                "HKLM",
-                VC_KEY,
-                "Version",
-                "",
-                "14.30",
-                "package",
-                "vc_redist.x64.exe",
-                "/install /quiet /norestart",
-                "",
-            ]),
-            row([
-                "WindowsServer2016",
-                "1",
-                "Windows Server 2016 or later",
-                "windows",
-                "",
-                "",
-                "",
-                "",
-                "10.0.14393",
-                "",
-                "",
-                "",
-                "",
-            ]),
-            row([
-                "NetFx48",
-                "2",
-                ".NET Framework 4.8",
-                "registry",
-                "HKLM",
-                NETFX_KEY,
-                "Release",
-                "",
-                "528040",
-                "package",
-                "ndp48.exe",
-                "/q /norestart",
-                "",
-            ]),
-        ];
-        s.tables.insert(TABLE.into(), (COLUMNS.iter().map(|c| c.to_string()).collect(), rows));
+        s.tables.insert(TABLE.into(), fixtures::table(fixtures::default_rows()));
         s
-    }
-
-    fn healthy() -> FakeSystem {
-        let mut sys = FakeSystem { os: Some(Version(vec![10, 0, 17763])), ..Default::default() };
-        sys.registry.insert((NETFX_KEY.into(), "Release".into()), RegValue::Number(528449));
-        sys.registry.insert((VC_KEY.into(), "Version".into()), RegValue::Text("v14.38.33130.00".into()));
-        sys
     }
 
     #[test]
@@ -301,14 +232,14 @@ mod tests {
         s.tables.get_mut(TABLE).unwrap().1[0][3] = Some("wmi".into());
         assert!(read_modules(&s).unwrap_err().to_string().contains("column Detect"));
         s.tables.clear();
-        assert_eq!(check_prerequisites(&mut s, &healthy()), ActionResult::Failure);
+        assert_eq!(check_prerequisites(&mut s, &FakeSystem::healthy()), ActionResult::Failure);
         assert!(s.log.iter().any(|l| l.contains("cannot read the IdmPrerequisite table")), "{:?}", s.log);
     }
 
     #[test]
     fn all_present_publishes_states_and_passes() {
         let mut s = session(&[]);
-        assert_eq!(check_prerequisites(&mut s, &healthy()), ActionResult::Success);
+        assert_eq!(check_prerequisites(&mut s, &FakeSystem::healthy()), ActionResult::Success);
         assert_eq!(s.properties["PREREQ_NETFX48_STATE"], "present");
         assert_eq!(s.properties["PREREQ_VCREDIST2022X64_STATE"], "present");
         assert_eq!(s.properties["PREREQ_WINDOWSSERVER2016_STATE"], "present");
@@ -321,7 +252,7 @@ mod tests {
     #[test]
     fn file_paths_are_expanded_from_the_session() {
         let s = session(&[("System64Folder", r"C:\Windows\system32\")]);
-        let mut sys = healthy();
+        let mut sys = FakeSystem::healthy();
         let module = Module {
             id: "Iis".into(),
             name: "IIS".into(),
@@ -337,7 +268,7 @@ mod tests {
     #[test]
     fn silent_with_missing_modules_fails_naming_them_and_the_setup_program() {
         let mut s = session(&[("UILevel", "2"), ("INSTALL_PREREQUISITES", "1")]);
-        let mut sys = healthy();
+        let mut sys = FakeSystem::healthy();
         sys.registry.clear();
         assert_eq!(check_prerequisites(&mut s, &sys), ActionResult::Failure);
         assert_eq!(
@@ -358,7 +289,7 @@ mod tests {
     #[test]
     fn the_dialog_button_points_to_the_setup_program() {
         let mut s = session(&[("UILevel", "5")]);
-        let mut sys = healthy();
+        let mut sys = FakeSystem::healthy();
         sys.registry.remove(&(VC_KEY.into(), "Version".into()));
         assert_eq!(evaluate_prerequisites(&mut s, &sys), ActionResult::Success);
         assert_eq!(s.properties["PREREQUISITES_MISSING"], "Visual C++ 2015-2022 Redistributable (x64)");
@@ -378,5 +309,44 @@ mod tests {
         assert_eq!(setup_program(&s), "Product-setup.exe");
         let s = FakeSession::with([("OriginalDatabase", "")]);
         assert_eq!(setup_program(&s), "the product's -setup.exe");
+    }
+
+    /// A session whose `MsiSetPropertyW` fails (`ERROR_FUNCTION_FAILED`, one of the codes the
+    /// "MsiSetProperty function" page lists).
+    struct Refusing(FakeSession);
+
+    impl crate::session::Log for Refusing {
+        fn log(&mut self, line: &str) {
+            self.0.log(line);
+        }
+    }
+
+    impl Session for Refusing {
+        fn property(&self, name: &str) -> Result<String, SessionError> {
+            self.0.property(name)
+        }
+        fn set_property(&mut self, _: &str, _: &str) -> Result<(), SessionError> {
+            Err(SessionError::Api { call: "MsiSetPropertyW", code: 1627 })
+        }
+        fn mode(&self, mode: crate::session::Mode) -> bool {
+            self.0.mode(mode)
+        }
+        fn table(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String>>>, SessionError> {
+            self.0.table(table, columns)
+        }
+    }
+
+    #[test]
+    fn a_property_that_cannot_be_set_fails_the_action_and_is_named() {
+        for (name, action) in [
+            ("EvaluatePrerequisites", evaluate_prerequisites as fn(&mut Refusing, &FakeSystem) -> ActionResult),
+            ("InstallPrerequisites", install_prerequisites),
+            ("CheckPrerequisites", check_prerequisites),
+        ] {
+            let mut s = Refusing(session(&[]));
+            assert_eq!(action(&mut s, &FakeSystem::healthy()), ActionResult::Failure, "{name}");
+            let named = format!("{name}: cannot set PREREQ");
+            assert!(s.0.log.iter().any(|l| l.starts_with(&named)), "{name}: {:?}", s.0.log);
+        }
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use bundle_core::fixtures::{self, TEST_KEY};
 use custom_actions::account;
 use custom_actions::ceip;
 use custom_actions::fakes::{FakeLogon, FakeRights, FakeScript, FakeSession};
@@ -13,7 +14,6 @@ use custom_actions::prereq::{self, FileProbe, RegValue, Root, System, SystemErro
 use custom_actions::session::{ActionResult, Session, Token};
 
 const PASSWORD: &str = "Tr0ub4dor&3-unique-secret";
-const TEST_KEY: &str = r"SOFTWARE\VMware, Inc.\IdmTestPrerequisite";
 const MSI: &str = r"C:\media\idm-3.3.2-x64.msi";
 const TEST_PACKAGE: &str = r"C:\media\prerequisites\idm-test-prereq.cmd";
 
@@ -65,49 +65,7 @@ fn package(props: &[(&str, &str)]) -> FakeSession {
     for (k, v) in props {
         s.properties.insert(k.to_string(), v.to_string());
     }
-    let cell = |v: &str| {
-        if v.is_empty() {
-            None
-        } else {
-            Some(v.to_string())
-        }
-    };
-    let rows = [
-        [
-            "WindowsServer2016",
-            "1",
-            "Windows Server 2016 or later",
-            "windows",
-            "",
-            "",
-            "",
-            "",
-            "10.0.14393",
-            "",
-            "",
-            "",
-            "",
-        ],
-        [
-            "IdmTestModule",
-            "2",
-            "IDM test module",
-            "registry",
-            "HKLM",
-            TEST_KEY,
-            "Version",
-            "",
-            "1.0",
-            "package",
-            "idm-test-prereq.cmd",
-            "/quiet",
-            "",
-        ],
-    ]
-    .iter()
-    .map(|r| r.iter().map(|v| cell(v)).collect())
-    .collect();
-    s.tables.insert(prereq::TABLE.into(), (prereq::COLUMNS.iter().map(|c| c.to_string()).collect(), rows));
+    s.tables.insert(prereq::TABLE.into(), fixtures::table(fixtures::test_rows()));
     s
 }
 

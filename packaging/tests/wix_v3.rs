@@ -223,9 +223,10 @@ fn wine(prefix: &Path, args: &[&str]) -> Option<std::process::Output> {
         .output();
     match out {
         Ok(o) => Some(o),
-        Err(e) if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => panic!("wine is a CI requirement: {e}"),
         Err(e) => {
-            eprintln!("SKIPPED: Wine not available ({e}); the install check of the cargo-wix project did not run");
+            test_support::skip_or_fail(&format!(
+                "Wine not available ({e}); the install check of the cargo-wix project did not run"
+            ));
             None
         }
     }

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bundle_core::detect::{FileProbe, Module, RegValue, Root, State, System, SystemError, Version};
+use bundle_core::fixtures::{self, TEST_KEY};
 use bundle_core::payload::{self, Manifest};
 use idm_setup::cli::{self, Display};
 use idm_setup::flow::{Host, Setup};
 use idm_setup::log::Log;
 
-const TEST_KEY: &str = r"SOFTWARE\VMware, Inc.\IdmTestPrerequisite";
 const PACKAGE: &str = "@echo off\r\nreg add ... /reboot\r\n";
 const MSI: &[u8] = b"not really an MSI, but the bytes the setup must hand over intact";
 const SECRET: &str = "Tr0ub4dor&3-bundle-secret";
@@ -95,10 +95,6 @@ impl Host for FakeHost {
     }
 }
 
-fn row(cells: [&str; 13]) -> Vec<Option<String>> {
-    cells.iter().map(|c| if c.is_empty() { None } else { Some(c.to_string()) }).collect()
-}
-
 /// Writes a setup program with the MSI and the test package; returns its path.
 fn build(dir: &Path) -> PathBuf {
     build_with(dir, vec![])
@@ -114,41 +110,7 @@ fn build_with(dir: &Path, more: Vec<Vec<Option<String>>>) -> PathBuf {
         version: "3.3.2".into(),
         msi: "p-3.3.2-x64.msi".into(),
         hidden_properties: vec!["EXPORT_PASSWORD".into(), "SERVICE_PASSWORD".into()],
-        prerequisites: vec![
-            row([
-                "WindowsServer2016",
-                "1",
-                "Windows Server 2016 or later",
-                "windows",
-                "",
-                "",
-                "",
-                "",
-                "10.0.14393",
-                "",
-                "",
-                "",
-                "",
-            ]),
-            row([
-                "IdmTestModule",
-                "2",
-                "IDM test module",
-                "registry",
-                "HKLM",
-                TEST_KEY,
-                "Version",
-                "",
-                "1.0",
-                "package",
-                "idm-test-prereq.cmd",
-                "/quiet",
-                "",
-            ]),
-        ]
-        .into_iter()
-        .chain(more)
-        .collect(),
+        prerequisites: fixtures::test_rows().into_iter().chain(more).collect(),
         files: vec![],
     };
     let exe = dir.join("p-3.3.2-x64-setup.exe");
@@ -373,21 +335,7 @@ fn a_program_without_payload_is_refused() {
 #[test]
 fn a_missing_module_whose_package_is_not_carried_blocks_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let vc = row([
-        "VCRedist2022x64",
-        "3",
-        "Visual C++ 2015-2022 Redistributable (x64)",
-        "registry",
-        "HKLM",
-        r"SOFTWARE\VC",
-        "Version",
-        "",
-        "14.30",
-        "package",
-        "vc_redist.x64.exe",
-        "/install /quiet /norestart",
-        "",
-    ]);
+    let vc = fixtures::vc_redist_2022_x64();
     let exe = build_with(dir.path(), vec![vc]);
     let work = dir.path().join("w");
     std::fs::create_dir(&work).unwrap();

@@ -34,6 +34,54 @@ fn msiinfo_rows(msi: &Path, table: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Whether openssl and osslsigncode are installed (a loud, recorded skip when not).
+fn signing_tools() -> bool {
+    for tool in ["openssl", "osslsigncode"] {
+        if !have_tool(tool) {
+            skip_or_fail(&format!("{tool} is not installed"));
+            return false;
+        }
+    }
+    true
+}
+
+/// Runs `args` in `dir`; panics with its stderr when it fails.
+fn run_in(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new(args[0]).args(&args[1..]).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Writes a throwaway self-signed code-signing certificate into `dir`: `key.pem`, `cert.pem`
+/// and `t.p12` (PKCS#12, password `x`; not a secret).
+fn throwaway_certificate(dir: &Path) {
+    run_in(
+        dir,
+        &[
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=IDM-test-signing",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+    );
+    run_in(
+        dir,
+        &[
+            "openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-out", "t.p12", "-passout",
+            "pass:x",
+        ],
+    );
+}
+
 #[test]
 fn carries_the_release_msi_and_its_own_rules() {
     let exe = setup_exe();
@@ -101,37 +149,12 @@ fn the_zip_carries_the_setup_program() {
 
 #[test]
 fn a_signed_setup_program_verifies_and_still_finds_its_payload() {
-    for tool in ["openssl", "osslsigncode"] {
-        if !have_tool(tool) {
-            skip_or_fail(&format!("{tool} is not installed"));
-            return;
-        }
+    if !signing_tools() {
+        return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(args[0]).args(&args[1..]).current_dir(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    // A throwaway self-signed certificate; the PKCS#12 password is not a secret.
-    run(&[
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=IDM-test-signing",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-    ]);
-    run(&[
-        "openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-out", "t.p12", "-passout", "pass:x",
-    ]);
+    let run = |args: &[&str]| run_in(dir.path(), args);
+    throwaway_certificate(dir.path());
     let unsigned = setup_exe();
     let signed = dir.path().join("signed-setup.exe");
     run(&[
@@ -179,40 +202,16 @@ fn a_signed_setup_program_verifies_and_still_finds_its_payload() {
 /// extracted from it.
 #[test]
 fn dist_signs_the_msi_inside_then_the_setup_program() {
-    for tool in ["openssl", "osslsigncode"] {
-        if !have_tool(tool) {
-            skip_or_fail(&format!("{tool} is not installed"));
-            return;
-        }
+    if !signing_tools() {
+        return;
     }
     let Some(xtask) = installer_tests::xtask_binary() else {
         skip_or_fail("the xtask binary is not built: run `cargo xtask dist` once");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(args[0]).args(&args[1..]).current_dir(dir.path()).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    run(&[
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=IDM-test-signing",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-    ]);
-    run(&[
-        "openssl", "pkcs12", "-export", "-inkey", "key.pem", "-in", "cert.pem", "-out", "t.p12", "-passout", "pass:x",
-    ]);
+    let run = |args: &[&str]| run_in(dir.path(), args);
+    throwaway_certificate(dir.path());
     let p12 = dir.path().join("t.p12");
     let command = format!(
         r#"["osslsigncode", "sign", "-pkcs12", "{}", "-pass", "x", "-n", "IDM", "-in", "{{input}}", "-out", "{{output}}"]"#,

@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn the_counters_move_with_io() {
         let Some((r0, w0)) = io_counters() else {
-            eprintln!("SKIPPED: no /proc/self/io on this system (progress shows the time only)");
+            test_support::skip_or_fail("no /proc/self/io on this system (progress shows the time only)");
             return;
         };
         let t = tempfile::tempdir().unwrap();
