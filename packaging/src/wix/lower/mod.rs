@@ -8,6 +8,8 @@
 
 mod common;
 mod control;
+#[cfg(test)]
+mod coverage;
 mod custom_action;
 mod directory;
 mod dispatch;
