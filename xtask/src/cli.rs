@@ -374,12 +374,14 @@ pub struct ScreenshotsArgs {
 /// `cargo xtask mutants`.
 #[derive(Debug, Clone, Default, Args)]
 #[command(long_about = "Runs cargo-mutants (install it with `cargo install cargo-mutants`) over the modules \
-where a regression would hurt most, each with the tests of its own crate, and prints caught / missed / \
-timeout / unviable counts. Results stay in target/mutants/<crate>/mutants.out (missed.txt lists what \
-to look at). Slow: see docs/mutation-testing.md for measured times.")]
+where a regression would hurt most, each mutant with the test binaries that cover its module (no fuzzers, \
+no Wine tests), and prints caught / missed / timeout / unviable counts. Results stay in \
+target/mutants/<module>/mutants.out (missed.txt lists what to look at). Slow: see docs/mutation-testing.md \
+for measured times.")]
 pub struct MutantsArgs {
-    /// Mutate only files matching GLOB (repeatable) [default: the modules docs/mutation-testing.md lists]
-    #[arg(long, value_name = "GLOB")]
+    /// Run only this module's file, e.g. packaging/src/prerequisites.rs (repeatable) [default: every module
+    /// docs/mutation-testing.md lists]
+    #[arg(long, value_name = "FILE")]
     pub file: Vec<String>,
     /// Parallel builds (the machine is shared)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]

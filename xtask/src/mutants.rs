@@ -6,8 +6,12 @@
 //! by a new test or explained in docs/mutation-testing.md.
 //!
 //! cargo-mutants builds and tests the crate once per mutant, so this is slow (see
-//! docs/mutation-testing.md for measured times); it is not part of `cargo xtask test`.
+//! docs/mutation-testing.md for measured times); it is not part of `cargo xtask test`. Each
+//! mutant runs only the test binaries that exercise its module ([`MODULES`]), without the
+//! time-budgeted fuzzers and the Wine tests (covered by `cargo xtask test`, and far too slow to
+//! run once per mutant).
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -16,53 +20,114 @@ use xshell::{cmd, Shell};
 use crate::cli::MutantsArgs;
 use crate::target_dir;
 
-/// (crate, file globs): the modules issue 17 names.
-const DEFAULT: &[(&str, &[&str])] = &[
-    (
-        "packaging",
-        &[
-            // WiX lowering (product, components, features, custom actions) and sequencing;
-            // `lower/**` once the lowering is one file per element family.
-            "packaging/src/wix/lower.rs",
-            "packaging/src/wix/lower/**",
-            "packaging/src/wix/sequence.rs",
-            "packaging/src/prerequisites.rs",
-        ],
-    ),
-    (
-        "custom-actions",
-        &[
-            "custom-actions/src/enc/header.rs",
-            "custom-actions/src/enc/read.rs",
-            // The embedded-connector property contract (names and parsing of the properties).
-            "custom-actions/src/connector/mod.rs",
-        ],
-    ),
-    ("xtask", &["xtask/src/e2e/secrets.rs"]),
-];
-
-/// The crate a workspace file belongs to (its first path component names the crate folder).
-fn crate_of(file: &str) -> Option<&'static str> {
-    let folder = file.trim_start_matches("./").split('/').next()?;
-    DEFAULT.iter().map(|(k, _)| *k).find(|k| *k == folder)
+/// One module of the run: a source file and the tests that cover it.
+#[derive(Debug, PartialEq, Eq)]
+struct Module {
+    /// The crate (package) the file belongs to.
+    krate: &'static str,
+    /// The file, from the workspace root.
+    file: &'static str,
+    /// The `cargo test` target selection: the test binaries of the crate that exercise the file.
+    targets: &'static [&'static str],
 }
 
-/// The runs to make: crate -> globs.
-fn plan(files: &[String]) -> Result<Vec<(String, Vec<String>)>> {
+/// The modules issue 17 names, in the order they are run (most value per minute first).
+const MODULES: &[Module] = &[
+    Module {
+        krate: "custom-actions",
+        file: "custom-actions/src/enc/header.rs",
+        targets: &["--lib", "--test", "enc_tamper", "--test", "enc_roundtrip", "--test", "enc_fixture"],
+    },
+    Module {
+        krate: "custom-actions",
+        file: "custom-actions/src/enc/read.rs",
+        targets: &["--lib", "--test", "enc_tamper", "--test", "enc_roundtrip", "--test", "enc_fixture"],
+    },
+    Module { krate: "xtask", file: "xtask/src/e2e/secrets.rs", targets: &["--bin", "xtask"] },
+    // The embedded-connector property contract (names and parsing of the properties, the actions
+    // that read and publish them).
+    Module {
+        krate: "custom-actions",
+        file: "custom-actions/src/connector/mod.rs",
+        targets: &[
+            "--lib",
+            "--test",
+            "connector_detect_ui",
+            "--test",
+            "connector_silent",
+            "--test",
+            "connector_backup",
+            "--test",
+            "target_actions",
+        ],
+    },
+    Module { krate: "packaging", file: "packaging/src/prerequisites.rs", targets: PACKAGING_TESTS },
+    Module { krate: "packaging", file: "packaging/src/wix/lower/feature.rs", targets: PACKAGING_TESTS },
+    Module { krate: "packaging", file: "packaging/src/wix/lower/custom_action.rs", targets: PACKAGING_TESTS },
+    Module { krate: "packaging", file: "packaging/src/wix/sequence.rs", targets: PACKAGING_TESTS },
+    Module { krate: "packaging", file: "packaging/src/wix/lower/product.rs", targets: PACKAGING_TESTS },
+    Module { krate: "packaging", file: "packaging/src/wix/lower/directory.rs", targets: PACKAGING_TESTS },
+];
+
+/// The packaging tests that build from WiX sources in memory (no built MSI needed).
+const PACKAGING_TESTS: &[&str] = &["--lib", "--tests"];
+
+/// Tests skipped by name in every mutant run: the fuzzers run for a time budget and find crashes,
+/// not wrong answers; the Wine tests take minutes. Both run in `cargo xtask test`.
+const SKIP: &[&str] = &["fuzz", "under_wine"];
+
+/// Where cargo-mutants builds: one target folder kept across runs, so the dependencies are
+/// built once and not for every run in its fresh copy of the tree.
+fn build_dir() -> std::path::PathBuf {
+    target_dir().join("mutants").join("build")
+}
+
+/// The output folder of one module: `target/mutants/<file stem>` (`secrets`, `header`...).
+fn out_dir(m: &Module) -> std::path::PathBuf {
+    let stem = Path::new(m.file).file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+    target_dir().join("mutants").join(stem)
+}
+
+/// The modules to run: all of them, or those whose file is given (an unknown file is an error
+/// naming the known ones).
+fn plan(files: &[String]) -> Result<Vec<&'static Module>> {
     if files.is_empty() {
-        return Ok(DEFAULT.iter().map(|(k, f)| (k.to_string(), f.iter().map(|s| s.to_string()).collect())).collect());
+        return Ok(MODULES.iter().collect());
     }
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut out = Vec::new();
     for f in files {
-        let krate = crate_of(f).with_context(|| {
-            format!("--file {f}: not under a crate folder this command knows (packaging/, custom-actions/, xtask/)")
+        let f = f.trim_start_matches("./");
+        let m = MODULES.iter().find(|m| m.file == f).with_context(|| {
+            let known: Vec<&str> = MODULES.iter().map(|m| m.file).collect();
+            format!("--file {f}: not one of the modules this command knows: {}", known.join(", "))
         })?;
-        match out.iter_mut().find(|(k, _)| k == krate) {
-            Some((_, v)) => v.push(f.clone()),
-            None => out.push((krate.to_string(), vec![f.clone()])),
+        if !out.contains(&m) {
+            out.push(m);
         }
     }
     Ok(out)
+}
+
+/// The cargo-mutants arguments for one module (after `cargo`).
+fn mutants_args(m: &Module, opts: &MutantsArgs) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["mutants", "--package", m.krate, "--file", m.file, "--no-shuffle"].map(String::from).to_vec();
+    if opts.list {
+        args.push("--list".into());
+        return args;
+    }
+    args.extend(["--jobs".into(), opts.jobs.to_string(), "--output".into(), out_dir(m).display().to_string()]);
+    if let Some(t) = opts.timeout {
+        args.extend(["--timeout".into(), t.to_string()]);
+    }
+    // Everything after `--` goes to `cargo test`; after its own `--`, to the test binaries.
+    args.push("--".into());
+    args.extend(m.targets.iter().map(|s| s.to_string()));
+    args.push("--".into());
+    for s in SKIP {
+        args.extend(["--skip".into(), s.to_string()]);
+    }
+    args
 }
 
 /// Runs `cargo xtask mutants`.
@@ -71,35 +136,39 @@ pub fn run(sh: &Shell, opts: &MutantsArgs) -> Result<()> {
         bail!("cargo-mutants is not installed: `cargo install cargo-mutants` (crates.io), then run this again");
     }
     let mut totals = Counts::default();
-    for (krate, globs) in plan(&opts.file)? {
-        let out = target_dir().join("mutants").join(&krate);
-        std::fs::create_dir_all(&out)?;
-        let mut args: Vec<String> = vec!["mutants".into(), "--package".into(), krate.clone(), "--no-shuffle".into()];
-        for g in &globs {
-            args.extend(["--file".into(), g.clone()]);
-        }
+    let build = build_dir();
+    for m in plan(&opts.file)? {
+        let args = mutants_args(m, opts);
         if opts.list {
-            args.push("--list".into());
             cmd!(sh, "cargo {args...}").run()?;
             continue;
         }
-        args.extend(["--jobs".into(), opts.jobs.to_string(), "--output".into(), out.display().to_string()]);
-        if let Some(t) = opts.timeout {
-            args.extend(["--timeout".into(), t.to_string()]);
-        }
-        eprintln!("mutants: {krate}: {}", globs.join(" "));
+        let out = out_dir(m);
+        std::fs::create_dir_all(&out)?;
+        eprintln!("mutants: {} (tests: {} -- --skip {})", m.file, m.targets.join(" "), SKIP.join(" --skip "));
         let started = Instant::now();
+        // Incremental builds: a mutant changes one function, so most of the crate is reused.
+        // The incremental cache is removed after each module (it grows with every mutant).
+        // Not through xshell: its output is the run's progress, shown as it comes.
+        let status = std::process::Command::new("cargo")
+            .args(&args)
+            .current_dir(sh.current_dir())
+            .env("CARGO_TARGET_DIR", &build)
+            .env("CARGO_INCREMENTAL", "1")
+            .status()
+            .context("running cargo mutants")?;
+        let _ = std::fs::remove_dir_all(build.join("debug").join("incremental"));
         // cargo-mutants exits non-zero when a mutant is missed or times out; the counts say why.
-        let status = cmd!(sh, "cargo {args...}").ignore_status().output()?;
         let counts = Counts::read(&out.join("mutants.out"))?;
         eprintln!(
-            "mutants: {krate}: {} in {:.0} s (exit {:?})",
+            "mutants: {}: {} in {:.0} s (exit {:?})",
+            m.file,
             counts.line(),
             started.elapsed().as_secs_f64(),
-            status.status.code()
+            status.code()
         );
-        for m in counts.missed.iter().chain(&counts.timeouts) {
-            eprintln!("   {m}");
+        for missed in counts.missed.iter().chain(&counts.timeouts) {
+            eprintln!("   {missed}");
         }
         totals.add(counts);
     }
@@ -168,25 +237,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn files_are_grouped_by_crate() {
-        let p = plan(&[
-            "packaging/src/wix/lower.rs".into(),
-            "custom-actions/src/enc/read.rs".into(),
-            "packaging/src/prerequisites.rs".into(),
-        ])
-        .unwrap();
+    fn files_select_their_modules() {
+        let p = plan(&["custom-actions/src/enc/read.rs".into(), "./xtask/src/e2e/secrets.rs".into()]).unwrap();
         assert_eq!(
-            p,
-            vec![
-                (
-                    "packaging".to_string(),
-                    vec!["packaging/src/wix/lower.rs".to_string(), "packaging/src/prerequisites.rs".to_string()]
-                ),
-                ("custom-actions".to_string(), vec!["custom-actions/src/enc/read.rs".to_string()]),
-            ]
+            p.iter().map(|m| m.file).collect::<Vec<_>>(),
+            ["custom-actions/src/enc/read.rs", "xtask/src/e2e/secrets.rs"]
         );
-        assert!(plan(&["README.md".into()]).is_err());
-        assert_eq!(plan(&[]).unwrap().len(), DEFAULT.len());
+        assert!(plan(&["README.md".into()]).unwrap_err().to_string().contains("packaging/src/prerequisites.rs"));
+        assert_eq!(plan(&[]).unwrap().len(), MODULES.len());
+    }
+
+    /// Each module's files exist, and its crate is the folder the file is in.
+    #[test]
+    fn modules_name_real_files_of_their_crate() {
+        for m in MODULES {
+            assert!(crate::project_root().join(m.file).is_file(), "{}", m.file);
+            assert!(m.file.starts_with(&format!("{}/", m.krate)), "{}", m.file);
+        }
+    }
+
+    /// The test selection reaches cargo test, and the skips the test binaries.
+    #[test]
+    fn arguments_pass_the_tests_and_the_skips() {
+        let opts = MutantsArgs { jobs: 1, ..Default::default() };
+        let args = mutants_args(&MODULES[0], &opts).join(" ");
+        assert!(
+            args.contains("--package custom-actions --file custom-actions/src/enc/header.rs")
+                && args.contains(" -- --lib --test enc_tamper")
+                && args.ends_with("-- --skip fuzz --skip under_wine"),
+            "{args}"
+        );
     }
 
     #[test]

@@ -207,6 +207,29 @@ mod tests {
         assert!(Header::decode(&h.encode(), len).is_ok());
     }
 
+    /// The limit itself, written out from the spec rather than taken from [`MAX_PAYLOAD_LEN`]:
+    /// AES-GCM encrypts at most 2^39 - 256 bits in one message (NIST SP 800-38D, section
+    /// 5.2.1.1), that is 2^36 - 32 = 68 719 476 704 bytes (docs/enc-format.md, "Byte layout").
+    /// The last length allowed passes the header checks, one byte more is refused.
+    #[test]
+    fn payload_limit_is_the_gcm_limit_from_the_spec() {
+        const GCM_LIMIT_BYTES: u64 = 68_719_476_704;
+        let mut h = sample();
+        for (payload_len, allowed) in [(GCM_LIMIT_BYTES, true), (GCM_LIMIT_BYTES + 1, false)] {
+            h.payload_len = payload_len;
+            let len = HEADER_LEN as u64 + payload_len + TAG_LEN as u64;
+            let got = Header::decode(&h.encode(), len);
+            if allowed {
+                assert_eq!(got.map(|h| h.payload_len), Ok(payload_len));
+            } else {
+                assert_eq!(
+                    got,
+                    Err(HeaderError::Damaged(Damage::PayloadTooLarge { len: payload_len, limit: GCM_LIMIT_BYTES }))
+                );
+            }
+        }
+    }
+
     #[test]
     fn caps_are_checked_even_with_a_good_checksum() {
         let mut h = sample();
