@@ -309,6 +309,17 @@ const STANDARD: &[(&str, &[&str])] = &[
             "Source s72 N Property",
         ],
     ),
+    (
+        "MsiFileHash",
+        &[
+            "File_ s72 K Identifier",
+            "Options i2 -",
+            "HashPart1 i4 -",
+            "HashPart2 i4 -",
+            "HashPart3 i4 -",
+            "HashPart4 i4 -",
+        ],
+    ),
     ("Property", &["Property s72 K Identifier", "Value l0 - Text"]),
     (
         "RadioButton",

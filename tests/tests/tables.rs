@@ -82,6 +82,58 @@ fn file_rows_match_the_payload_exactly() {
     assert_eq!(*tool, built, "migrateEmbeddedConnector.exe size");
 }
 
+/// MsiFileHash (MSI SDK "MsiFileHash Table"): exactly the unversioned files have a row, and a
+/// payload file's row is its MD5 (`md5sum`, not the writer's hash) as four little-endian signed
+/// 32-bit integers, Options 0. packaging/tests/file_hash.rs checks the same on a minimal source
+/// with msitools as the reader.
+#[test]
+fn unversioned_files_and_only_they_have_their_md5_in_msifilehash() {
+    let mut msi = open_msi();
+    let dirs = by_key(table_maps(&mut msi, "Directory"), "Directory");
+    let components = by_key(table_maps(&mut msi, "Component"), "Component");
+    let files = table_maps(&mut msi, "File");
+    let hashes = by_key(table_maps(&mut msi, "MsiFileHash"), "File_");
+    let unversioned: BTreeSet<String> =
+        files.iter().filter(|f| f["Version"].is_empty()).map(|f| f["File"].clone()).collect();
+    // The sample payload's binaries carry no version resource, so every file is unversioned here;
+    // the minimal source of packaging/tests/file_hash.rs has a versioned one (and no row for it).
+    assert_eq!(
+        hashes.keys().cloned().collect::<BTreeSet<_>>(),
+        unversioned,
+        "MsiFileHash rows vs unversioned File rows"
+    );
+    let payload = staged_payload_dir();
+    let mut checked = 0;
+    for f in files.iter().filter(|f| unversioned.contains(&f["File"])) {
+        let dir = &components[&f["Component_"]]["Directory_"];
+        let name = long_name(&f["FileName"]);
+        let source = if dir_path_below(&dirs, dir, "SUPPORTDIR").is_some() {
+            // The support tool comes from the cross build, not the payload.
+            assert_eq!(name, "migrateEmbeddedConnector.exe");
+            std::path::PathBuf::from(&build_record().variables["MigrationTool"])
+        } else {
+            let rel = dir_path_below(&dirs, dir, "PRODUCTDIR").expect("installed under PRODUCTDIR");
+            if rel.is_empty() {
+                payload.join(name)
+            } else {
+                payload.join(rel).join(name)
+            }
+        };
+        let out = std::process::Command::new("md5sum").arg(&source).output().expect("run md5sum (coreutils)");
+        assert!(out.status.success(), "md5sum {}", source.display());
+        let hex = String::from_utf8(out.stdout).unwrap();
+        let bytes: Vec<u8> = (0..16).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let row = &hashes[&f["File"]];
+        assert_eq!(row["Options"], "0");
+        for (i, part) in bytes.chunks(4).enumerate() {
+            let want = i32::from_le_bytes([part[0], part[1], part[2], part[3]]).to_string();
+            assert_eq!(row[&format!("HashPart{}", i + 1)], want, "{} HashPart{}", source.display(), i + 1);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, unversioned.len());
+}
+
 #[test]
 fn file_sequences_are_one_to_n_and_covered_by_media() {
     let mut msi = open_msi();

@@ -24,6 +24,7 @@
 
 mod context;
 mod error;
+mod file_hash;
 mod frontend;
 mod link;
 mod lower;
@@ -57,7 +58,8 @@ pub fn build_with(spec: &BuildSpec, options: &BuildOptions) -> Result<BuildRepor
     });
     let strings = load_localizations(&spec.localizations)?;
     let (model, product, warnings) = lower_sources(spec, options, &strings)?;
-    let linked = link::link(model, &product)?;
+    let mut linked = link::link(model, &product)?;
+    file_hash::add_file_hashes(&mut linked.model)?;
     let mut report = writer::write(linked, &product, &spec.output, epoch)?;
     report.warnings = warnings;
     Ok(report)
