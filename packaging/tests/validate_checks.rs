@@ -360,3 +360,22 @@ fn ice77_deferred_action_in_ui_sequence() {
     let found = only(&f.report(), "ICE77");
     assert_eq!((found[0].table.as_str(), found[0].row.as_str()), ("InstallUISequence", "SvcAction"));
 }
+
+/// MSI SDK "Page Count Summary property": a 64-bit package needs 200 or more; the summary stream
+/// of a foreign MSI is read back (the `msi` crate writes it here, not the backend, which refuses
+/// such a package).
+#[test]
+fn x64_package_with_installer_version_below_200() {
+    let with = |arch: &str, page_count: i32| {
+        let mut package = Fixture::clean().build();
+        package.summary_info_mut().set_arch(arch);
+        package.summary_info_mut().set_page_count(page_count);
+        let bytes = package.into_inner().unwrap().into_inner();
+        packaging::validate::validate(&mut msi::Package::open(std::io::Cursor::new(bytes)).unwrap()).unwrap()
+    };
+    let found = only(&with("x64", 100), "x64-installer-version");
+    assert_eq!((found[0].table.as_str(), found[0].row.as_str()), ("_SummaryInformation", "PageCount"));
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(with("x64", 200).findings.is_empty(), "{}", show(&with("x64", 200)));
+    assert!(with("Intel", 100).findings.is_empty());
+}

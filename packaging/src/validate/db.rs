@@ -105,12 +105,26 @@ pub struct Db {
     /// The contents of each `Binary` row's stream, by the row's `Name`; `None` when the stream is
     /// missing or unreadable.
     pub binaries: BTreeMap<String, Option<Vec<u8>>>,
+    /// What the summary information stream says that the checks read.
+    pub summary: Summary,
+}
+
+/// The summary information properties the checks read (MSI SDK "Summary Information Stream
+/// Property Set").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The platform part of the Template property (`x64`, `Intel`, `Arm64`, ...).
+    pub platform: Option<String>,
+    /// The Page Count property: the minimum Windows Installer version times 100.
+    pub page_count: Option<i32>,
 }
 
 impl Db {
     /// Reads every user table and the `Binary` streams of a package.
     pub fn load<F: Read + Seek>(package: &mut msi::Package<F>) -> Result<Db, Error> {
         let mut db = Db::default();
+        let info = package.summary_info();
+        db.summary = Summary { platform: info.arch().map(str::to_owned), page_count: info.page_count() };
         let names: Vec<String> =
             package.tables().map(|t| t.name().to_owned()).filter(|n| !n.starts_with('_')).collect();
         for name in names {

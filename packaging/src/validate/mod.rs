@@ -23,6 +23,7 @@ mod props;
 mod schema;
 mod secrets;
 mod sequence;
+mod summary;
 
 use std::fmt;
 use std::io::{Read, Seek};
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use custom_actions::pe_exports;
-pub use db::{Db, DeclaredColumn, RowRef, TableData};
+pub use db::{Db, DeclaredColumn, RowRef, Summary, TableData};
 pub use secrets::secret_properties;
 
 /// How serious a finding is: an error fails `cargo xtask validate` and `cargo xtask dist`.
@@ -211,6 +212,7 @@ pub fn validate_db(db: &Db) -> Report {
     custom_actions::check(db, &mut findings);
     secrets::check(db, &mut findings);
     dialogs::check(db, &mut findings);
+    summary::check(db, &mut findings);
     findings.sort_by(|a, b| {
         (a.severity, a.rule, &a.table, &a.row, &a.column).cmp(&(b.severity, b.rule, &b.table, &b.row, &b.column))
     });
