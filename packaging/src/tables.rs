@@ -463,6 +463,19 @@ const STANDARD: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The string column of `table` that may hold a value longer than its standard width, as WiX v3
+/// builds it: `CustomAction.Target` (255 characters in the MSI SDK "CustomAction Table" and
+/// WiX's tables.xml). WiX checks no string length when it fills a row
+/// (`ColumnDefinition.ValidateValue` in WiX v3.14) and builds a longer Target (a long
+/// CustomActionData, an inline script); light's ICE03 reports "String overflow" as a warning
+/// (LGHT1076) and Windows Installer stores and runs the whole value. A package with such a
+/// value gets the column declared unlimited (other packages keep the standard width), so the
+/// `msi` crate stores it whole; `validate` reports the same ICE03 warning. Every other column
+/// refuses an overflow (stricter than WiX, which lets any column overflow).
+pub fn overflow_tolerated(table: &str) -> Option<&'static str> {
+    (table == "CustomAction").then_some("Target")
+}
+
 /// The definition of the standard table `name`, if this backend knows it.
 pub fn standard(name: &str) -> Option<TableDef> {
     STANDARD

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use msi::{Category, ColumnType, Value};
 
 use super::db::{value_text, Db, TableData};
-use super::Finding;
+use super::{Finding, Severity};
 use crate::tables::{self, ColumnDef, ColumnKind};
 
 pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
@@ -122,32 +122,39 @@ fn kind_text(kind: ColumnKind) -> String {
 
 /// ICE03: one value against its standard column.
 fn ice03_value(table: &str, key: &str, def: &ColumnDef, value: &Value, out: &mut Vec<Finding>) {
-    let mut error = |message: String| out.push(Finding::error("ICE03", table, key, Some(&def.name), message));
+    let mut add = |severity: Severity, message: String| {
+        out.push(Finding::new("ICE03", severity, table, key, Some(&def.name), message))
+    };
     match (value, def.kind) {
         (Value::Null, _) => {
             if !def.nullable && def.kind != ColumnKind::Binary {
-                error("null value in a column that does not allow null".to_owned());
+                add(Severity::Error, "null value in a column that does not allow null".to_owned());
             }
         }
         (Value::Int(_), ColumnKind::Int16 | ColumnKind::Int32) => {}
         (Value::Str(s), ColumnKind::Str(max) | ColumnKind::Localized(max)) => {
             let len = s.chars().count();
             if max > 0 && len > max {
-                error(format!("value is {len} characters long; the column allows {max}"));
+                // A warning, as ICE03's "String overflow" is when WiX's light runs it (LGHT1076):
+                // Windows Installer stores and uses the whole value.
+                add(
+                    Severity::Warning,
+                    format!("string overflow: the value is {len} characters long; the column allows {max}"),
+                );
             }
             if let Some(category) = def.category {
                 if let Err(why) = category_ok(category, s) {
                     // Never echo a value that may be a secret (a password column, a property value).
                     if table == "Property" || def.name.contains("Password") {
-                        error(format!("the value is not a valid {category}: {why}"));
+                        add(Severity::Error, format!("the value is not a valid {category}: {why}"));
                     } else {
-                        error(format!("'{}' is not a valid {category}: {why}", shorten(s)));
+                        add(Severity::Error, format!("'{}' is not a valid {category}: {why}", shorten(s)));
                     }
                 }
             }
         }
         (Value::Binary, ColumnKind::Binary) => {}
-        (other, kind) => error(format!("value {} does not fit {}", value_text(other), kind_text(kind))),
+        (other, kind) => add(Severity::Error, format!("value {} does not fit {}", value_text(other), kind_text(kind))),
     }
 }
 

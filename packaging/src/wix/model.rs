@@ -291,6 +291,32 @@ impl Model {
         self.tables.entry(def.name.clone()).or_insert_with(|| TableData::new(def));
     }
 
+    /// Declares the string column `table`.`column` unlimited in this package (the standard table
+    /// is created first if it has no row yet), so a longer value is stored whole.
+    pub fn widen_string_column(&mut self, table: &str, column: &str) {
+        let Some(t) = self.tables.get_mut(table).map(|t| &mut t.def).cloned().or_else(|| tables::standard(table))
+        else {
+            return;
+        };
+        let mut def = t;
+        for c in def.columns.iter_mut().filter(|c| c.name == column) {
+            c.kind = match c.kind {
+                tables::ColumnKind::Str(_) => tables::ColumnKind::Str(0),
+                tables::ColumnKind::Localized(_) => tables::ColumnKind::Localized(0),
+                other => other,
+            };
+        }
+        match self.tables.get_mut(table) {
+            Some(data) => {
+                data.columns = def.msi_columns();
+                data.def = def;
+            }
+            None => {
+                self.tables.insert(table.to_string(), TableData::new(def));
+            }
+        }
+    }
+
     /// Adds a row to `table`, checking column count, each value against the column's type and
     /// category, and primary-key uniqueness. Errors point at `loc`.
     pub fn add_row(&mut self, loc: &Loc, table: &str, cells: Vec<Cell>) -> Result<(), Error> {
@@ -301,6 +327,17 @@ impl Model {
                 ))
             })?;
             self.tables.insert(table.to_string(), TableData::new(def));
+        }
+        let t = self.tables.get_mut(table).expect("inserted above");
+        if let Some(i) = tables::overflow_tolerated(table).and_then(|c| t.def.column_index(c)) {
+            let width = match t.def.columns[i].kind {
+                tables::ColumnKind::Str(n) | tables::ColumnKind::Localized(n) => n,
+                _ => 0,
+            };
+            if matches!(cells.get(i), Some(Cell::Str(s)) if width > 0 && s.chars().count() > width) {
+                let column = t.def.columns[i].name.clone();
+                self.widen_string_column(table, &column);
+            }
         }
         let t = self.tables.get_mut(table).expect("inserted above");
         if cells.len() != t.def.columns.len() {

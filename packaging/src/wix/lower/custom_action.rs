@@ -64,29 +64,12 @@ pub(super) fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Er
         None
     };
     let (mut ty, source, target): (i32, Option<String>, Option<String>) = match (present[0], target_name) {
-        ("BinaryKey", Some(t)) => {
-            let b = a.required_id("BinaryKey")?;
-            ctx.reference(c, "Binary", &b);
-            let kind = match t {
-                "DllEntry" => DLL,
-                "ExeCommand" => EXE,
-                "JScriptCall" => JSCRIPT,
-                "VBScriptCall" => VBSCRIPT,
-                _ => return Err(combo_err()),
-            };
-            (kind, Some(b), a.string(t))
-        }
-        ("FileKey", Some(t)) => {
-            let f = a.required_id("FileKey")?;
-            ctx.reference(c, "File", &f);
-            let kind = match t {
-                "DllEntry" => DLL,
-                "ExeCommand" => EXE,
-                "JScriptCall" => JSCRIPT,
-                "VBScriptCall" => VBSCRIPT,
-                _ => return Err(combo_err()),
-            };
-            (kind | SOURCE_FILE, Some(f), a.string(t))
+        (source @ ("BinaryKey" | "FileKey"), Some(t)) => {
+            let key = a.required_id(source)?;
+            let (table, location) = if source == "BinaryKey" { ("Binary", 0) } else { ("File", SOURCE_FILE) };
+            ctx.reference(c, table, &key);
+            let kind = code_target(t).ok_or_else(combo_err)?;
+            (kind | location, Some(key), a.string(t))
         }
         ("Directory", Some(t @ ("Value" | "ExeCommand"))) => {
             let d = a.required_id("Directory")?;
@@ -95,12 +78,11 @@ pub(super) fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Er
         }
         ("Property", Some(t)) => {
             let p = a.required_id("Property")?;
+            // A property holds a command line or script text, never a DLL (MSI SDK "Custom Action Types").
             let kind = match t {
                 "Value" => TEXT,
-                "ExeCommand" => EXE,
-                "JScriptCall" => JSCRIPT,
-                "VBScriptCall" => VBSCRIPT,
-                _ => return Err(combo_err()),
+                "DllEntry" => return Err(combo_err()),
+                _ => code_target(t).ok_or_else(combo_err)?,
             };
             (kind | PROPERTY, Some(p), a.string(t))
         }
@@ -175,6 +157,19 @@ pub(super) fn custom_action(ctx: &mut Ctx<'_>, c: Node<'_, '_>) -> Result<(), Er
     }
     let ext: Cell = if a.is_yes("PatchUninstall")? { Cell::Int(PATCH_UNINSTALL) } else { Cell::Null };
     ctx.add_row(c, "CustomAction", vec![id.into(), ty.into(), source.into(), target.into(), ext])
+}
+
+/// The base type of a target attribute that names code to run (MSI SDK "Custom Action Types"):
+/// a DLL entry point, an executable's command line, a JScript or VBScript function.
+fn code_target(attribute: &str) -> Option<i32> {
+    use crate::tables::ca_bits::*;
+    match attribute {
+        "DllEntry" => Some(DLL),
+        "ExeCommand" => Some(EXE),
+        "JScriptCall" => Some(JSCRIPT),
+        "VBScriptCall" => Some(VBSCRIPT),
+        _ => None,
+    }
 }
 
 /// `<SetProperty Id="PROPERTY">`: a type-51 action scheduled in the UI and/or execute sequence.
