@@ -16,6 +16,7 @@
 //! | [`tables`] | the standard MSI table definitions ([`tables::standard`]) shared with the validator's tests |
 
 pub mod bundle;
+pub mod file_versions;
 pub mod harvest;
 pub mod prerequisites;
 pub mod product;

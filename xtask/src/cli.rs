@@ -111,6 +111,11 @@ pub struct DistArgs {
     /// light on the same rendered sources (Windows with WiX v3; not byte-reproducible)
     #[arg(long, value_enum, default_value_t = Backend::Rust)]
     pub backend: Backend,
+    /// The previous release's MSI: the build fails, writing nothing to the output folder, when a
+    /// file it installs at the same path has a lower version than there (or loses its version):
+    /// the upgrade would keep the previous release's file (MSI SDK "File Versioning Rules")
+    #[arg(long, value_name = "MSI", value_parser = absolute_path)]
+    pub previous: Option<PathBuf>,
 }
 
 impl Default for DistArgs {
@@ -126,6 +131,7 @@ impl Default for DistArgs {
             extra_wxs: Vec::new(),
             culture: DEFAULT_CULTURE.to_string(),
             backend: Backend::Rust,
+            previous: None,
         }
     }
 }
@@ -482,7 +488,10 @@ mod tests {
         assert!(o.extra_wxs[1].ends_with("b.wxs") && o.extra_wxs[1].is_absolute());
         assert_eq!(o.out.as_deref(), Some(std::path::Path::new("/tmp/o")));
         assert_eq!(dist(&["--culture=DE-de"]).culture, "de-de");
+        let previous = dist(&["--previous", "old.msi"]).previous.unwrap();
+        assert!(previous.is_absolute() && previous.ends_with("old.msi"), "{}", previous.display());
         let d = dist(&[]);
+        assert_eq!(d.previous, None);
         assert_eq!((d.variant, d.backend, d.culture.as_str()), (Variant::Release, Backend::Rust, "en-us"));
         assert_eq!(d.config_file(), project_root().join("wix/product.toml"));
         let default = DistArgs::default();

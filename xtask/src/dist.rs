@@ -174,6 +174,16 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
         }
         Ok(inputs)
     })?;
+    // Read before the long steps, so an unreadable --previous fails at once.
+    let previous = match &options.previous {
+        Some(path) => {
+            let files = packaging::file_versions::read(path).context("--previous")?;
+            let versioned = files.iter().filter(|f| f.version.is_some()).count();
+            note!("      previous release {}: {} files, {versioned} versioned", path.display(), files.len());
+            Some((path.clone(), files))
+        }
+        None => None,
+    };
     let config = &inputs.config;
     let names = &inputs.names;
 
@@ -284,7 +294,13 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
             );
             Ok(())
         })?;
-        step(8, TOTAL, "validate the MSI", || validate_msi(&msi))?;
+        step(8, TOTAL, "validate the MSI", || {
+            validate_msi(&msi)?;
+            match &previous {
+                Some((path, files)) => no_version_goes_backwards(&msi, path, files),
+                None => Ok(()),
+            }
+        })?;
         step(9, TOTAL, "sign the MSI", || crate::sign::sign_file(sh, &msi, &inputs.signing))?;
         step(10, TOTAL, "write and sign the setup program", || {
             setup::build(sh, &binaries.setup_stub, &msi, config, &inputs.signing, &setup_exe)
@@ -361,6 +377,34 @@ fn validate_msi(msi: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--previous`: refuses the build when a versioned file of the previous release would not be
+/// replaced by this build's file at the same path (packaging::file_versions explains why).
+fn no_version_goes_backwards(
+    msi: &Path,
+    previous: &Path,
+    previous_files: &[packaging::file_versions::InstalledFile],
+) -> Result<()> {
+    let current = packaging::file_versions::read(msi)?;
+    let downgrades = packaging::file_versions::downgrades(previous_files, &current);
+    if downgrades.is_empty() {
+        note!("      no versioned file goes backwards against {}", previous.display());
+        return Ok(());
+    }
+    let list: Vec<String> = downgrades.iter().map(|d| format!("  {d}")).collect();
+    bail!(
+        "{} versioned file(s) go backwards against the previous release {}:\n{}\n\
+         The upgrade installs this build's files while the previous release is still on disk \
+         (<MajorUpgrade Schedule=\"afterInstallExecute\"> in wix/main.wxs.tera), and Windows Installer \
+         keeps the file with the higher version, and a versioned file over an unversioned one (MSI SDK \
+         \"File Versioning Rules\"): nodes would keep the previous release's file, or lose it when the \
+         previous release's removal deletes it. Raise the file's version (its PE version resource) to at \
+         least the previous one; nothing was written to the output folder.",
+        downgrades.len(),
+        previous.display(),
+        list.join("\n")
+    )
 }
 
 /// A path as text with `/` separators (what the WiX sources and the backend expect).
