@@ -114,6 +114,23 @@ pub fn xtask_binary() -> Option<PathBuf> {
     exe.is_file().then_some(exe)
 }
 
+/// Runs the built xtask's `dist <args>` from the project root: (success, stderr), or `None` (after
+/// [`skip_or_fail`]) when the binary is not built.
+pub fn run_dist<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Option<(bool, String)> {
+    let Some(xtask) = xtask_binary() else {
+        skip_or_fail("the xtask binary is not built: run `cargo xtask test` (or `cargo xtask dist` once)");
+        return None;
+    };
+    let output = std::process::Command::new(xtask)
+        .arg("dist")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .current_dir(project_root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xtask dist: {e}"));
+    Some((output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()))
+}
+
 /// The last build's artefact of this name in [`dist_dir`], if it is there.
 fn last_build_file(name: impl FnOnce(&BuildRecord) -> &str) -> Option<PathBuf> {
     let text = std::fs::read_to_string(wix_out_dir().join("build-spec.json")).ok()?;

@@ -3,9 +3,8 @@
 //! version or a missing payload folder (through `cargo xtask dist`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use installer_tests::{project_root, skip_or_fail, xtask_binary};
+use installer_tests::{project_root, run_dist};
 
 /// The smallest product the backend accepts, with a hook for one extra element.
 fn product(extra: &str) -> String {
@@ -79,22 +78,10 @@ fn unsupported_attribute_is_an_error_not_dropped() {
 /// Runs the already-built xtask binary's `dist` with a config and output folder; returns
 /// (success, stderr), or `None` when the binary is not built.
 fn dist(config: &Path, out: &Path, extra: &[&str]) -> Option<(bool, String)> {
-    let Some(xtask) = xtask_binary() else {
-        skip_or_fail("the xtask binary is not built: run `cargo xtask test` (or `cargo xtask dist` once)");
-        return None;
-    };
-    let output = Command::new(xtask)
-        .arg("dist")
-        .arg("--config")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .env("RUST_BACKTRACE", "0")
-        .current_dir(project_root())
-        .output()
-        .unwrap();
-    Some((output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()))
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["--config".as_ref(), config.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    run_dist(&args)
 }
 
 /// The shipped config with one line replaced, written beside a copy of nothing else (its

@@ -5,29 +5,15 @@
 //! the previous release's file). The first build is itself checked against the release MSI of
 //! `cargo xtask dist` when there is one (no file goes backwards: the check passes).
 
+use installer_tests::{project_root, run_dist, skip_or_fail, try_release_msi};
 use std::path::Path;
-use std::process::Command;
 
-use installer_tests::{project_root, skip_or_fail, try_release_msi, xtask_binary};
-
-/// Runs the built xtask's `dist --payload <payload> --out <out> <extra>`: (success, stderr).
+/// `dist --payload <payload> --out <out> <extra>`: (success, stderr).
 fn dist(payload: &Path, out: &Path, extra: &[&std::ffi::OsStr]) -> Option<(bool, String)> {
-    let Some(xtask) = xtask_binary() else {
-        skip_or_fail("the xtask binary is not built: run `cargo xtask test` (or `cargo xtask dist` once)");
-        return None;
-    };
-    let output = Command::new(xtask)
-        .arg("dist")
-        .arg("--payload")
-        .arg(payload)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .env("RUST_BACKTRACE", "0")
-        .current_dir(project_root())
-        .output()
-        .unwrap();
-    Some((output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned()))
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["--payload".as_ref(), payload.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    args.extend_from_slice(extra);
+    run_dist(&args)
 }
 
 fn copy_tree(from: &Path, to: &Path) {
