@@ -348,6 +348,120 @@ fn wixui_install_dir_set() {
     assert!(!report.has_errors(), "{:?}", report.findings);
 }
 
+/// The project with `<UIRef Id="WixUI_Advanced"/>` and what WiX's WixUI_Advanced asks of a source
+/// (the APPLICATIONFOLDER directory, ApplicationFolderName, WixAppFolder), plus `extra` lines.
+fn advanced_project(dir: &Path, extra: &str) -> PathBuf {
+    let src = project(dir);
+    let text = std::fs::read_to_string(&src).unwrap().replace(
+        "        <SetProperty Id=\"ARPINSTALLLOCATION\"",
+        &format!(
+            "        <Property Id=\"ApplicationFolderName\" Value=\"hello-cli\" />\n        \
+             <Property Id=\"WixAppFolder\" Value=\"WixPerMachineFolder\" />\n        \
+             <Property Id=\"APPLICATIONFOLDER\" Secure=\"yes\" />\n        <UIRef Id=\"WixUI_Advanced\" />\n{extra}\
+             <SetProperty Id=\"ARPINSTALLLOCATION\""
+        ),
+    );
+    std::fs::write(&src, text).unwrap();
+    src
+}
+
+/// `<UIRef Id="WixUI_Advanced"/>`: WiX's dialog names (AdvancedWelcomeEulaDlg, InstallScopeDlg,
+/// FeaturesDlg with the common InstallDirDlg/BrowseDlg), the WixAppFolder radio buttons, the
+/// navigation of WiX's WixUI_Advanced (Advanced -> InstallScopeDlg when both scopes are
+/// supported; per-machine -> InstallDirDlg, per-user -> FeaturesDlg, ALLUSERS set accordingly),
+/// and the four property-setting actions (type 51, MSI SDK "Custom Action Type 51") that pick
+/// APPLICATIONFOLDER from ApplicationFolderName, before CostFinalize in both sequences.
+#[test]
+fn wixui_advanced_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = advanced_project(dir.path(), "");
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    let dialogs: Vec<String> = rows(&mut pkg, "Dialog").into_iter().map(|r| r[0].clone()).collect();
+    for d in ["AdvancedWelcomeEulaDlg", "InstallScopeDlg", "FeaturesDlg", "InstallDirDlg", "BrowseDlg", "ExitDialog"] {
+        assert!(dialogs.iter().any(|x| x == d), "dialog {d} in {dialogs:?}");
+    }
+    let ui = rows(&mut pkg, "InstallUISequence");
+    assert!(ui.iter().any(|r| r[0] == "AdvancedWelcomeEulaDlg" && r[1] == "NOT Installed"), "{ui:?}");
+    // Type 51 (set a property from a formatted string): Source = property, Target = value.
+    let ca = |id: &str| row(&mut Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap(), "CustomAction", id);
+    assert_eq!(
+        ca("WixSetDefaultPerUserFolder")[1..4],
+        ["51", "WixPerUserFolder", r"[LocalAppDataFolder]Apps\[ApplicationFolderName]"]
+    );
+    // A 64-bit build: the 64-bit Program Files folder (WiX v3 would use the 32-bit one).
+    assert_eq!(
+        ca("WixSetDefaultPerMachineFolder")[1..4],
+        ["51", "WixPerMachineFolder", "[ProgramFiles64Folder][ApplicationFolderName]"]
+    );
+    assert_eq!(ca("WixSetPerUserFolder")[1..4], ["51", "APPLICATIONFOLDER", "[WixPerUserFolder]"]);
+    assert_eq!(ca("WixSetPerMachineFolder")[1..4], ["51", "APPLICATIONFOLDER", "[WixPerMachineFolder]"]);
+    for table in ["InstallUISequence", "InstallExecuteSequence"] {
+        let seq = rows(&mut pkg, table);
+        let n = |a: &str| -> i32 {
+            seq.iter().find(|r| r[0] == a).unwrap_or_else(|| panic!("{a} not in {table}"))[2].parse().unwrap()
+        };
+        let order = [
+            "WixSetDefaultPerUserFolder",
+            "WixSetDefaultPerMachineFolder",
+            "WixSetPerUserFolder",
+            "WixSetPerMachineFolder",
+            "CostFinalize",
+        ];
+        assert!(order.windows(2).all(|w| n(w[0]) < n(w[1])), "{table}: {:?}", order.map(n));
+        let cond = |a: &str| seq.iter().find(|r| r[0] == a).unwrap()[1].clone();
+        assert!(cond("WixSetPerMachineFolder")
+            .contains("APPLICATIONFOLDER=\"\" AND (ALLUSERS=1 OR (ALLUSERS=2 AND Privileged))"));
+        assert!(cond("WixSetPerUserFolder").contains("(ALLUSERS=\"\" OR (ALLUSERS=2 AND (NOT Privileged)))"));
+    }
+    let events = rows(&mut pkg, "ControlEvent");
+    let has = |d: &str, c: &str, e: &str, a: &str, cond: &str| {
+        events.iter().any(|r| r[0] == d && r[1] == c && r[2] == e && r[3] == a && r[4] == cond)
+    };
+    // Both scopes supported (WixUISupportPerUser = WixUISupportPerMachine = 1 by default).
+    assert!(has("AdvancedWelcomeEulaDlg", "Advanced", "NewDialog", "InstallScopeDlg", "1 AND 1"), "{events:?}");
+    assert!(has("InstallScopeDlg", "Next", "[ALLUSERS]", "{}", "WixAppFolder = \"WixPerUserFolder\""));
+    assert!(has("InstallScopeDlg", "Next", "[ALLUSERS]", "1", "WixAppFolder = \"WixPerMachineFolder\""));
+    assert!(has("InstallScopeDlg", "Next", "NewDialog", "InstallDirDlg", "WixAppFolder = \"WixPerMachineFolder\""));
+    assert!(has("InstallScopeDlg", "Next", "NewDialog", "FeaturesDlg", "WixAppFolder = \"WixPerUserFolder\""));
+    assert!(has("InstallDirDlg", "Next", "SetTargetPath", "[WIXUI_INSTALLDIR]", "1"));
+    assert!(has("InstallDirDlg", "Next", "NewDialog", "FeaturesDlg", "1"));
+    assert!(has("AdvancedWelcomeEulaDlg", "Install", "EndDialog", "Return", "OutOfDiskSpace <> 1"));
+    assert!(has("FeaturesDlg", "InstallNoShield", "EndDialog", "Return", "OutOfDiskSpace <> 1"));
+    let radio: Vec<String> =
+        rows(&mut pkg, "RadioButton").into_iter().filter(|r| r[0] == "WixAppFolder").map(|r| r[2].clone()).collect();
+    assert_eq!(radio, ["WixPerUserFolder", "WixPerMachineFolder"]);
+    assert_eq!(row(&mut pkg, "Property", "WIXUI_INSTALLDIR")[1], "APPLICATIONFOLDER");
+    assert_eq!(row(&mut pkg, "Property", "WixUI_Mode")[1], "Advanced");
+    let report = packaging::validate::validate_file(&msi).unwrap();
+    assert!(!report.has_errors(), "{:?}", report.findings);
+
+    // WixUISupportPerUser = 0: Advanced goes straight to the folder.
+    let dir = tempfile::tempdir().unwrap();
+    let src = advanced_project(dir.path(), "        <WixVariable Id=\"WixUISupportPerUser\" Value=\"0\" />\n");
+    let (msi, _) = build_project_at(dir.path(), &src, Arch::X86).unwrap();
+    let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
+    let events = rows(&mut pkg, "ControlEvent");
+    assert!(events.iter().any(|r| r[0] == "AdvancedWelcomeEulaDlg"
+        && r[1] == "Advanced"
+        && r[3] == "InstallDirDlg"
+        && r[4] == "1 AND NOT 0"));
+    assert_eq!(
+        row(&mut pkg, "CustomAction", "WixSetDefaultPerMachineFolder")[3],
+        "[ProgramFilesFolder][ApplicationFolderName]"
+    );
+
+    // ApplicationFolderName is required, as in WiX (a reference the source must satisfy).
+    let dir = tempfile::tempdir().unwrap();
+    let src = advanced_project(dir.path(), "");
+    let text = std::fs::read_to_string(&src)
+        .unwrap()
+        .replace("<Property Id=\"ApplicationFolderName\" Value=\"hello-cli\" />", "");
+    std::fs::write(&src, text).unwrap();
+    let e = build_project_at(dir.path(), &src, Arch::X64).unwrap_err();
+    assert!(e.contains("ApplicationFolderName"), "{e}");
+}
+
 #[test]
 fn every_wixui_set_builds() {
     for set in ["WixUI_Minimal", "WixUI_FeatureTree", "WixUI_Mondo", "WixUI_Common"] {

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::db::Db;
-use super::props::{condition_refs, formatted_refs, is_public};
+use super::props::{condition_refs, formatted_refs, is_public, RESTRICTED_PUBLIC};
 use super::Finding;
 
 /// Control attribute bits (MSI SDK "Control Attributes").
@@ -238,7 +238,7 @@ fn secure_ui_properties(db: &Db, out: &mut Vec<Finding>) {
 
     let read = server_reads(db);
     for (prop, place) in set {
-        if !is_public(&prop) || secure.contains(&prop) {
+        if !is_public(&prop) || secure.contains(&prop) || RESTRICTED_PUBLIC.contains(&prop.as_str()) {
             continue;
         }
         if let Some(reader) = read.get(&prop) {
@@ -528,5 +528,16 @@ mod tests {
             "{}",
             found[0].message
         );
+    }
+
+    /// ALLUSERS is on Windows Installer's default list of restricted public properties (MSI SDK
+    /// "Restricted Public Properties"): it reaches the server without SecureCustomProperties.
+    #[test]
+    fn a_default_restricted_public_property_needs_no_listing() {
+        let mut db = clean();
+        put(&mut db, "ControlEvent", vec![vec![s("FolderDlg"), s("Accept"), s("[ALLUSERS]"), s("1"), s("1"), N]]);
+        put(&mut db, "CustomAction", vec![vec![s("SetData"), i(51), s("Run"), s("[ALLUSERS]"), N]]);
+        put(&mut db, "InstallExecuteSequence", vec![vec![s("SetData"), N, i(1000)]]);
+        assert!(findings(&db).is_empty(), "{:?}", findings(&db));
     }
 }

@@ -76,6 +76,39 @@ pub fn is_public(name: &str) -> bool {
     !name.chars().any(|c| c.is_ascii_lowercase())
 }
 
+/// The public properties Windows Installer passes to the server side of a managed install
+/// without `SecureCustomProperties` (MSI SDK "Restricted Public Properties", the default list).
+pub const RESTRICTED_PUBLIC: &[&str] = &[
+    "ACTION",
+    "AFTERREBOOT",
+    "ALLUSERS",
+    "EXECUTEACTION",
+    "EXECUTEMODE",
+    "FILEADDDEFAULT",
+    "FILEADDLOCAL",
+    "FILEADDSOURCE",
+    "INSTALLLEVEL",
+    "LIMITUI",
+    "LOGACTION",
+    "NOCOMPANYNAME",
+    "NOUSERNAME",
+    "MSIENFORCEUPGRADECOMPONENTRULES",
+    "MSIINSTANCEGUID",
+    "MSINEWINSTANCE",
+    "MSIPATCHREMOVE",
+    "PATCH",
+    "PRIMARYFOLDER",
+    "PROMPTROLLBACKCOST",
+    "REBOOT",
+    "REINSTALL",
+    "REINSTALLMODE",
+    "RESUME",
+    "SEQUENCE",
+    "SHORTFILENAMES",
+    "TRANSFORMS",
+    "TRANSFORMSATSOURCE",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

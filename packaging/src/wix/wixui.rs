@@ -1,13 +1,14 @@
 //! The WixUI dialog sets as a library of this project's own sources (`wixui/`): when a source
-//! references `WixUI_Minimal`, `WixUI_InstallDir`, `WixUI_FeatureTree`, `WixUI_Mondo` or
-//! `WixUI_Common` with `<UIRef>`, the build links `wixui/common.wxs` and the set's file, and takes
+//! references `WixUI_Minimal`, `WixUI_InstallDir`, `WixUI_FeatureTree`, `WixUI_Mondo`,
+//! `WixUI_Advanced` or `WixUI_Common` with `<UIRef>`, the build links `wixui/common.wxs` and the set's file, and takes
 //! the strings of `wixui/en-us.wxl` that the sources' own `.wxl` files do not define (WiX's UI
 //! extension does the same with its `.wixlib`).
 
 use std::path::{Path, PathBuf};
 
 /// The dialog sets this library provides.
-pub const SETS: &[&str] = &["WixUI_Common", "WixUI_FeatureTree", "WixUI_InstallDir", "WixUI_Minimal", "WixUI_Mondo"];
+pub const SETS: &[&str] =
+    &["WixUI_Advanced", "WixUI_Common", "WixUI_FeatureTree", "WixUI_InstallDir", "WixUI_Minimal", "WixUI_Mondo"];
 
 /// The library folder (its default bitmaps and licence are files there).
 pub fn dir() -> PathBuf {
