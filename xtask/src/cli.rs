@@ -270,12 +270,13 @@ pub enum WixCommand {
     -d CargoTargetBinDir=target/release -o target/wix/app.msi wix/main.wxs"
     )]
     Build(WixBuildArgs),
-    /// Walk the WixUI_InstallDir wizard under Wine + Xvfb + xdotool (part of `cargo xtask test`)
+    /// Walk the WixUI_InstallDir and WixUI_Advanced wizards under Wine + Xvfb + xdotool (part of `cargo xtask test`)
     #[command(
-        long_about = "Builds packaging/tests/wix_v3/main.wxs with <UIRef Id=\"WixUI_InstallDir\"/>, runs it with its full \
-    UI under Wine on a virtual display, and clicks through Welcome, License, InstallDir (typing another folder), \
-    VerifyReady and Finish. Passes when msiexec ends with 0 and the program is in the typed folder. Needs wine, \
-    Xvfb, xdotool, ImageMagick and msitools; work files and screenshots go to target/wixui-walk."
+        long_about = "Builds packaging/tests/wix_v3/main.wxs twice, with <UIRef Id=\"WixUI_InstallDir\"/> and with \
+    <UIRef Id=\"WixUI_Advanced\"/>, runs each with its full UI under Wine on a virtual display and clicks through \
+    it: InstallDir types another folder in InstallDirDlg; Advanced goes Advanced -> InstallScopeDlg -> InstallDirDlg \
+    -> FeaturesDlg -> Install. Passes when msiexec ends with 0 and the program is in the folder the wizard chose. \
+    Needs wine, Xvfb, xdotool, ImageMagick and msitools; work files and screenshots go to target/wixui-walk."
     )]
     Walk,
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every test, in order: `cargo fmt --check`, `cargo clippy -D warnings`,
-//! host tools, `dist`, `cargo test --workspace`, `e2e`, and the walks through the dialogs (`screenshots`, pictures written under the target folder; `wix walk`, the WixUI_InstallDir wizard of a WiX v3 source).
+//! host tools, `dist`, `cargo test --workspace`, `e2e`, and the walks through the dialogs (`screenshots`, pictures written under the target folder; `wix walk`, the WixUI_InstallDir and WixUI_Advanced wizards of a WiX v3 source).
 //!
 //! This is the README's test command and what `.ci/run` runs. Host tools are installed with
 //! apt-get when running as root on Debian/Ubuntu (saying so); otherwise a missing tool is
@@ -94,8 +94,8 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
             };
             let ui = screenshots::run(sh, &args).context("the dialog walk failed");
             eprintln!("   dialogs: {:.0}s", t.elapsed().as_secs_f64());
-            eprintln!("== cargo xtask wix walk (the WixUI_InstallDir wizard of a WiX v3 source)");
-            let wixui = crate::wix::walk::run(sh).context("the WixUI_InstallDir walk failed");
+            eprintln!("== cargo xtask wix walk (the WixUI_InstallDir and WixUI_Advanced wizards of a WiX v3 source)");
+            let wixui = crate::wix::walk::run(sh).context("the WixUI walks failed");
             match (ui, wixui) {
                 (Ok(()), Ok(_)) => Ok(()),
                 (Err(e), Ok(_)) | (Ok(()), Err(e)) => Err(e),

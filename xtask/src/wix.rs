@@ -33,14 +33,14 @@ pub fn run(args: &WixArgs) -> ExitCode {
             };
             match walk::run(&sh) {
                 Ok(checks) => {
-                    println!("PASS WixUI_InstallDir walk");
+                    println!("PASS WixUI walks");
                     for c in checks {
                         println!("     - {c}");
                     }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    println!("FAIL WixUI_InstallDir walk: {e:#}");
+                    println!("FAIL WixUI walks: {e:#}");
                     ExitCode::FAILURE
                 }
             }
