@@ -428,6 +428,18 @@ mod tests {
         }
     }
 
+    /// A manifest is read whole however it is laid out: 2 MiB (what a tree of some 15,000 files
+    /// lists, here a small manifest padded with JSON whitespace, as a pretty-printer may write
+    /// it) is far below the reader's "far above any real manifest" cap and must not be cut short.
+    #[test]
+    fn a_two_mib_manifest_is_read_whole() {
+        let m = manifest(&[("a", 3, SHA_ABC)]);
+        let padded = format!("{{{}{}", " ".repeat(2 << 20), &m[1..]);
+        assert!(padded.len() > 2 << 20);
+        let z = zip(&[("files/a", b"abc"), ("manifest.json", padded.as_bytes())]);
+        assert_eq!(check(&z).unwrap(), vec![("a".into(), b"abc".to_vec())]);
+    }
+
     #[test]
     fn paths_that_escape_are_refused_before_anything_is_written() {
         for evil in ["../x", "/etc/x", "a/../../x", "C:/x", "a\\\\..\\\\x"] {
