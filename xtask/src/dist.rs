@@ -190,7 +190,11 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
     step(2, TOTAL, "check the Windows cross toolchain", || toolchain::ensure_windows_toolchain(sh))?;
     let binaries =
         step(3, TOTAL, "cross-compile the custom actions, the setup program and the sample service", || {
-            toolchain::build_windows_binaries(sh, &target, config.service.build_sample)
+            let binaries = toolchain::build_windows_binaries(sh, &target, config.service.build_sample)?;
+            let mut built = vec![&binaries.custom_actions_dll, &binaries.migration_tool, &binaries.setup_stub];
+            built.extend(&binaries.sample_service);
+            toolchain::check_no_build_paths(&built.iter().map(|p| p.as_path()).collect::<Vec<_>>(), &target)?;
+            Ok(binaries)
         })?;
 
     let staged = work.join("payload");

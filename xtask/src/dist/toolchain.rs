@@ -78,20 +78,61 @@ pub fn ensure_windows_toolchain(sh: &Shell) -> Result<()> {
 /// the DLL, and so the MSI, do not depend on when or where they were built. Only the Windows target gets it: host builds keep
 /// their fingerprints.
 pub fn remap_config() -> String {
-    let root = crate::project_root();
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     // GNU ld stamps PE files with the link time unless told not to.
-    let mut flags = vec![
-        "-Clink-arg=-Wl,--no-insert-timestamp".to_string(),
-        format!("--remap-path-prefix={}=/idm", root.display()),
-    ];
-    if let Some(home) = cargo_home {
-        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    let mut flags = vec!["-Clink-arg=-Wl,--no-insert-timestamp".to_string()];
+    for (from, to) in build_path_prefixes() {
+        flags.push(format!("--remap-path-prefix={}={to}", from.display()));
     }
     let quoted: Vec<String> = flags.iter().map(|f| format!("{f:?}")).collect();
     format!("target.{WINDOWS_TARGET}.rustflags=[{}]", quoted.join(", "))
+}
+
+/// The build machine's folders that end up in source paths (panic locations, `file!()`), and
+/// what [`remap_config`] writes instead: the checkout (with the target folder in it) and Cargo's
+/// home (the registry sources).
+fn build_path_prefixes() -> Vec<(PathBuf, &'static str)> {
+    let mut prefixes = vec![(crate::project_root(), "/idm")];
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        prefixes.push((home, "/cargo"));
+    }
+    prefixes
+}
+
+/// Fails when a Windows binary holds one of the build machine's folders ([`build_path_prefixes`],
+/// and the target folder when it lies outside the checkout), as UTF-8 or UTF-16LE text: the MSI
+/// (which embeds the custom-action DLL and the tools) would then differ between two checkouts of
+/// the same commit. A cheap stand-in for building twice in two folders.
+pub fn check_no_build_paths(files: &[&Path], target_dir: &Path) -> Result<()> {
+    let mut prefixes: Vec<PathBuf> = build_path_prefixes().into_iter().map(|(p, _)| p).collect();
+    prefixes.push(target_dir.to_path_buf());
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        if let Some(found) = build_path_in(&bytes, &prefixes) {
+            bail!(
+                "{} contains the build path {} (a source path the --remap-path-prefix flags of the cross build did not \
+                 cover): the binary, and so the MSI, would differ when built in another folder",
+                file.display(),
+                found.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The first of `prefixes` found in `bytes`, as UTF-8 or UTF-16LE.
+fn build_path_in<'a>(bytes: &[u8], prefixes: &'a [PathBuf]) -> Option<&'a Path> {
+    prefixes.iter().map(PathBuf::as_path).find(|p| {
+        let text = p.to_string_lossy();
+        // A path of one or two components (`/`, `/root`) says nothing about the build folder.
+        if text.len() < 6 {
+            return false;
+        }
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        [text.as_bytes(), &utf16[..]].iter().any(|needle| memchr::memmem::find(bytes, needle).is_some())
+    })
 }
 
 /// The Windows binaries `dist` needs, once built.
@@ -144,4 +185,42 @@ pub fn build_windows_binaries(sh: &Shell, target_dir: &Path, with_sample_service
         setup_stub: must("setup.exe")?,
         sample_service: if with_sample_service { Some(must("idm-sample-service.exe")?) } else { None },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_path_is_found_as_utf8_and_utf16() {
+        let prefixes = vec![PathBuf::from("/work/checkout-a"), PathBuf::from("/root")];
+        let mut dll = vec![0u8; 4096];
+        assert_eq!(build_path_in(&dll, &prefixes), None);
+        // `/root` alone is too short to mean anything; `/root/...` in a binary is not flagged by it.
+        dll[100..116].copy_from_slice(b"/root/.cargo/reg");
+        assert_eq!(build_path_in(&dll, &prefixes), None);
+        let mut with_path = dll.clone();
+        with_path[1000..1030].copy_from_slice(b"/work/checkout-a/src/lib.rs\0\0\0");
+        assert_eq!(build_path_in(&with_path, &prefixes), Some(Path::new("/work/checkout-a")));
+        let wide: Vec<u8> = "/work/checkout-a\\x".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        dll[2000..2000 + wide.len()].copy_from_slice(&wide);
+        assert_eq!(build_path_in(&dll, &prefixes), Some(Path::new("/work/checkout-a")));
+    }
+
+    #[test]
+    fn the_release_binaries_hold_no_build_path() {
+        // The cross build of the last `cargo xtask dist`, when there is one.
+        let release = crate::target_dir().join(WINDOWS_TARGET).join("release");
+        let files: Vec<PathBuf> = ["custom_actions.dll", "setup.exe", "migrateEmbeddedConnector.exe"]
+            .iter()
+            .map(|n| release.join(n))
+            .filter(|p| p.is_file())
+            .collect();
+        if files.is_empty() {
+            test_support::skip_or_fail(&format!("no cross build in {} (run cargo xtask dist)", release.display()));
+            return;
+        }
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        check_no_build_paths(&refs, &crate::target_dir()).unwrap();
+    }
 }
