@@ -4,7 +4,7 @@
 //!
 //! Forms (issue 14 finding 15): the text itself as UTF-8, UTF-16LE and UTF-16BE; lower- and
 //! upper-case hex of its UTF-8 and UTF-16LE bytes; percent-encoding (URL), XML/HTML character
-//! escapes and JSON string escapes; base64 and base64url of the UTF-8 and UTF-16LE bytes at
+//! escapes (named, hexadecimal and decimal) and JSON string escapes; base64 and base64url of the UTF-8 and UTF-16LE bytes at
 //! every alignment inside a longer blob (a secret that does not start on a 3-byte boundary or
 //! is not at the blob's end still leaves the middle of its encoding), also as UTF-16LE text.
 //! Text forms are matched without regard to ASCII case (a log that upper-cases a value, `%2f`
@@ -62,9 +62,10 @@ fn xml(s: &str) -> String {
         .collect()
 }
 
-/// XML numeric character references for every character (`&#x53;&#x33;...`).
-fn xml_numeric(s: &str) -> String {
-    s.chars().map(|c| format!("&#x{:x};", c as u32)).collect()
+/// XML numeric character references for every character, hexadecimal (`&#x53;&#x33;...`) or
+/// decimal (`&#83;&#51;...`, as HTML encoders write them).
+fn xml_numeric(s: &str, decimal: bool) -> String {
+    s.chars().map(|c| if decimal { format!("&#{};", c as u32) } else { format!("&#x{:x};", c as u32) }).collect()
 }
 
 /// JSON string escapes as serde_json writes them, and with every non-alphanumeric as `\uXXXX`.
@@ -125,7 +126,8 @@ pub fn forms(secret: &str) -> Vec<Form> {
     text("url", url(secret).into_bytes());
     text("url(+ for space)", url(secret).replace("%20", "+").into_bytes());
     text("xml", xml(secret).into_bytes());
-    text("xml(numeric)", xml_numeric(secret).into_bytes());
+    text("xml(numeric)", xml_numeric(secret, false).into_bytes());
+    text("xml(decimal)", xml_numeric(secret, true).into_bytes());
     for (i, j) in json_forms(secret).into_iter().enumerate() {
         text(["json", "json(ascii)", "json(\\u)"][i], j.into_bytes());
     }
@@ -273,6 +275,45 @@ mod tests {
             log.extend(b" ...\r\n");
             assert!(found(&log), "{what} not caught");
         }
+    }
+
+    /// Forms the mutation run found unchecked (docs/mutation-testing.md), written out by hand
+    /// from the secret's characters (S = U+0053, 3 = U+0033, ..., é = U+00E9), not by `forms`.
+    #[test]
+    fn hand_written_escapes_are_caught() {
+        let cases: [(&str, &str); 3] = [
+            (
+                "XML decimal character references",
+                "&#83;&#51;&#99;&#114;&#101;&#116;&#32;&#80;&#97;&#115;&#115;&#33;&#60;&#38;&#62;&#34;&#233;",
+            ),
+            (
+                "XML numeric character references",
+                "&#x53;&#x33;&#x63;&#x72;&#x65;&#x74;&#x20;&#x50;&#x61;&#x73;&#x73;&#x21;&#x3c;&#x26;&#x3e;&#x22;&#xe9;",
+            ),
+            ("JSON with every non-alphanumeric as \\u", r"S3cret\u0020Pass\u0021\u003c\u0026\u003e\u0022\u00e9"),
+        ];
+        for (what, text) in cases {
+            let log = format!("<value>{text}</value>");
+            assert!(found(log.as_bytes()), "{what} not caught: {text}");
+        }
+    }
+
+    /// A log that is the secret and nothing else (a value file, a one-line temporary file) is a
+    /// hit: the needle may be exactly as long as the haystack.
+    #[test]
+    fn a_file_that_is_only_the_secret_is_a_hit() {
+        assert!(found(SECRET.as_bytes()));
+        assert!(found(&SECRET.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()));
+    }
+
+    /// An empty needle is never a hit (and does not panic), a longer one than the haystack neither.
+    #[test]
+    fn find_edges() {
+        assert_eq!(find(b"abc", b""), None);
+        assert_eq!(find(b"", b""), None);
+        assert_eq!(find(b"ab", b"abc"), None);
+        assert_eq!(find(b"abc", b"abc"), Some(0));
+        assert_eq!(find(b"xabc", b"abc"), Some(1));
     }
 
     #[test]
