@@ -101,8 +101,6 @@ pub const CEIP_OPTIN_NORMALIZED: &str = "CEIP_OPTIN_NORMALIZED";
 
 /// `1` lets the execute sequence install missing prerequisites.
 pub const INSTALL_PREREQUISITES: &str = "INSTALL_PREREQUISITES";
-/// `1` when a prerequisite installer asked for a restart (exit 3010).
-pub const PREREQUISITES_REBOOT: &str = "PREREQUISITES_REBOOT";
 /// Why installing prerequisites from the dialog failed.
 pub const PREREQUISITES_ERROR: &str = "PREREQUISITES_ERROR";
 /// `, `-separated names of the missing prerequisites.

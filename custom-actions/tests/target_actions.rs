@@ -85,15 +85,9 @@ fn assert_no_password(sessions: &[&FakeSession]) {
 /// Carries the Secure properties from the UI sequence to the execute sequence, as msiexec does.
 fn to_server(ui: &FakeSession) -> FakeSession {
     let mut server = package(&[]);
-    for name in [
-        "CEIP_OPTIN",
-        "SERVICE_ACCOUNT",
-        "SERVICE_PASSWORD",
-        "SERVICE_LOGON",
-        "INSTALL_PREREQUISITES",
-        "PREREQUISITES_REBOOT",
-        "UILevel",
-    ] {
+    for name in
+        ["CEIP_OPTIN", "SERVICE_ACCOUNT", "SERVICE_PASSWORD", "SERVICE_LOGON", "INSTALL_PREREQUISITES", "UILevel"]
+    {
         match ui.properties.get(name) {
             Some(v) => server.properties.insert(name.into(), v.clone()),
             None => server.properties.remove(name),
