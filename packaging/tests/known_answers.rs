@@ -252,24 +252,29 @@ fn a_feature_id_has_at_most_38_characters() {
 
 /// WiX's `<FeatureRef>` (wix3 xsd "FeatureRef Element"): a fragment adds its components to a
 /// feature declared elsewhere (wix/target-machine.wxs.tera does so), and a reference to a
-/// feature that does not exist is an error naming it.
+/// feature that does not exist is an error naming it. The fragment is linked because the product
+/// references a property it defines (WiX links only referenced fragments; target-machine.wxs.tera
+/// is pulled in by `<PropertyRef Id="INSTALL_PREREQUISITES"/>` the same way).
 #[test]
 fn a_feature_ref_adds_members_and_must_resolve() {
     let source = |feature: &str| {
-        wxs(UPGRADE_CODE, "1.0.0", ONE_FEATURE).replace(
-            "</Wix>",
-            &format!(
-                r#"  <Fragment>
+        wxs(UPGRADE_CODE, "1.0.0", ONE_FEATURE)
+            .replace("</Product>", r#"<PropertyRef Id="FEATUREREF_FRAGMENT" /></Product>"#)
+            .replace(
+                "</Wix>",
+                &format!(
+                    r#"  <Fragment>
     <DirectoryRef Id="INSTALLFOLDER">
       <Component Id="Extra" Guid="{{2B1E0C4D-6F7A-4B8C-9D0E-1F2A3B4C5D6E}}">
         <File Id="extra.txt" Source="payload/main.exe" Name="extra.txt" KeyPath="yes" />
       </Component>
     </DirectoryRef>
     <FeatureRef Id="{feature}"><ComponentRef Id="Extra" /></FeatureRef>
+    <Property Id="FEATUREREF_FRAGMENT" Value="1" />
   </Fragment>
 </Wix>"#
-            ),
-        )
+                ),
+            )
     };
     let dir = tempfile::tempdir().unwrap();
     let report = build_in(dir.path(), "featureref", &source("Main"));

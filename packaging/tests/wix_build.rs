@@ -67,6 +67,8 @@ fn main_wxs(version: &str) -> String {
       <Custom Action="DoThing" After="InstallFiles">NOT Installed</Custom>
       <Custom Action="CommitThing" After="DoThing">NOT Installed</Custom>
     </InstallExecuteSequence>
+    <!-- Links the fragment below (WiX links a fragment only when something references it). -->
+    <CustomActionRef Id="SetCeip" />
   </Product>
   <Fragment>
     <SetProperty Id="CEIP_SEEN" Action="SetCeip" Value="1" After="AppSearch" Sequence="both" />

@@ -80,6 +80,12 @@ fn builds_keep_each_other_and_failures_change_nothing() {
     .unwrap();
     let Some((ok, stderr)) = dist(&out, &["--extra-wxs", unlinkable.to_str().unwrap()], &[]) else { return };
     assert!(!ok && stderr.contains("build the MSI"), "a source that cannot link was accepted: {stderr}");
+    // Nothing references its fragment, so it is not linked (WiX's rule), and a source asked for
+    // by name that is not linked is an error naming it.
+    assert!(
+        stderr.contains("dangling.wxs: nothing the <Product> links references this source"),
+        "the error does not say the extra source is not referenced: {stderr}"
+    );
     assert_eq!(snapshot(&out), before, "a failed build changed the output folder: {stderr}");
 
     // Success: this build's files replaced, the other version's kept; a second version added.

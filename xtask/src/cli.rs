@@ -101,7 +101,9 @@ pub struct DistArgs {
     /// named `-test`, never a release, so it needs --out)
     #[arg(long, value_enum, default_value_t = Variant::Release)]
     pub variant: Variant,
-    /// More .wxs sources to link (repeatable; several after one flag)
+    /// More .wxs sources to link (repeatable; several after one flag); as with WiX's light, a
+    /// fragment is linked only when the product references something in it, and a source none
+    /// of whose fragments is referenced is an error
     #[arg(long, value_name = "FILE", num_args = 1.., value_parser = absolute_path)]
     pub extra_wxs: Vec<PathBuf>,
     /// The strings' language: the wix/strings/*.wxl files with this Culture

@@ -286,8 +286,13 @@ pub fn dist(sh: &Shell, options: &Options) -> Result<Output> {
                     &msi,
                 );
             }
-            let report =
-                progress::with_progress(progress::Measure::Read, payload_bytes, || packaging::wix::build(&spec))?;
+            let report = progress::with_progress(progress::Measure::Read, payload_bytes, || {
+                // An --extra-wxs source nothing references would be left out silently by
+                // light's rule (only referenced fragments are linked): an error naming it.
+                let options =
+                    packaging::wix::BuildOptions { required_sources: inputs.extra_wxs.clone(), ..Default::default() };
+                packaging::wix::build_with(&spec, &options)
+            })?;
             note!(
                 "      {} files in {} cabinet(s), {} payload bytes -> {} bytes; package code {}",
                 report.files,

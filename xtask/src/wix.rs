@@ -79,6 +79,8 @@ fn build(args: &WixBuildArgs) -> Result<ExitCode, String> {
         },
         include_paths: args.include.clone(),
         bind_paths: Some(args.bind.iter().map(|b| bind_path(b)).collect()),
+        // As light: a source none of whose fragments is referenced is left out.
+        required_sources: Vec::new(),
     };
     for s in &spec.sources {
         detail!("      source {}", s.display());

@@ -5,7 +5,7 @@
 use super::context::{BindPath, Ctx, WIX_NS};
 use super::error::Error;
 use super::lower;
-use super::model::{Loc, Model, ProductInfo};
+use super::model::{Loc, Model, ProductInfo, Section};
 use super::preprocess;
 use super::wixui;
 use std::collections::BTreeMap;
@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 /// What to build: the WiX equivalent of `candle -dName=value *.wxs && light -loc *.wxl -out`.
 #[derive(Debug, Clone, Default)]
 pub struct BuildSpec {
-    /// `.wxs` files; every `<Fragment>` in them is linked (and every `*Ref` must name something
-    /// that exists).
+    /// `.wxs` files: one holds the `<Product>`; a `<Fragment>` is linked when the product, or a
+    /// fragment it links, references something it defines (WiX's rule, the `sections` module), and
+    /// every reference in what is linked must name something that exists.
     pub sources: Vec<PathBuf>,
     /// `.wxl` files (`WixLocalization`, all of one culture) providing `!(loc.Id)`.
     pub localizations: Vec<PathBuf>,
@@ -212,6 +213,9 @@ pub struct BuildOptions {
     /// `-b`: with `Some`, relative `Source` paths resolve as light does (current directory, then
     /// these bind paths); `None` resolves them against each `.wxs` file's folder.
     pub bind_paths: Option<Vec<BindPath>>,
+    /// Sources the user asked for by name (`dist --extra-wxs`): the build fails, naming the file,
+    /// when none of their fragments is linked (light would leave such a source out silently).
+    pub required_sources: Vec<PathBuf>,
 }
 
 /// A package architecture.
@@ -234,13 +238,13 @@ impl Arch {
     }
 }
 
-/// Preprocesses, parses and lowers the sources into a [`Model`] (no linking); also returns the
-/// `<?warning?>` messages.
+/// Preprocesses, parses and lowers the sources: the `<Product>` and each `<Fragment>` into a
+/// [`Model`] of its own (no linking).
 pub fn lower_sources(
     spec: &BuildSpec,
     options: &BuildOptions,
     strings: &BTreeMap<String, String>,
-) -> Result<(Model, ProductInfo, Vec<String>), Error> {
+) -> Result<Lowered, Error> {
     let pre_opts = preprocess::Options {
         variables: &spec.variables,
         arch: options.arch.name(),
@@ -283,9 +287,11 @@ pub fn lower_sources(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut model = Model::default();
-    let mut product: Option<ProductInfo> = None;
+    let mut product: Option<(ProductInfo, PathBuf)> = None;
+    let mut fragments = Vec::new();
     // The Product first (its Package/@Platform sets the components' default bitness), then the
-    // fragments in source order.
+    // fragments in source order, each into a model of its own: the linker takes or leaves
+    // whole fragments (the `sections` module).
     let mut win64 = options.arch == Arch::X64;
     // Pass 0 collects the <WixVariable>s (bind-time: usable anywhere), 1 lowers the Product, 2
     // the fragments.
@@ -316,22 +322,54 @@ pub fn lower_sources(
                         }
                     }
                     (1, "Product") => {
-                        if let Some(p) = &product {
+                        if let Some((p, _)) = &product {
                             return Err(ctx.error(child, format!("a second <Product> (the first is at {})", p.loc)));
                         }
                         let info = lower::product(&mut ctx, child)?;
                         win64 = info.win64;
-                        product = Some(info);
+                        product = Some((info, path.clone()));
                     }
-                    (2, "Fragment") => lower::fragment(&mut ctx, child)?,
+                    (2, "Fragment") => {
+                        let mut section = Model {
+                            codepage: ctx.model.codepage,
+                            wix_variables: ctx.model.wix_variables.clone(),
+                            ..Model::default()
+                        };
+                        let mut fctx = Ctx {
+                            map: ctx.map,
+                            dir: ctx.dir,
+                            bind_paths: ctx.bind_paths,
+                            vars: ctx.vars,
+                            strings: ctx.strings,
+                            model: &mut section,
+                            win64: ctx.win64,
+                        };
+                        lower::fragment(&mut fctx, child)?;
+                        fragments.push(Section { source: path.clone(), model: section });
+                    }
                     (_, "Product" | "Fragment") => {}
                     _ => return Err(ctx.unsupported(child, &["Product", "Fragment"])),
                 }
             }
         }
     }
-    let product = product.ok_or_else(|| Error::Link("no <Product> element in any source".to_string()))?;
-    Ok((model, product, warnings))
+    let (product, product_source) =
+        product.ok_or_else(|| Error::Link("no <Product> element in any source".to_string()))?;
+    Ok(Lowered { model, product_source, fragments, product, warnings })
+}
+
+/// The lowered sources, before linking.
+pub struct Lowered {
+    /// The `<Product>`'s section (and every `<WixVariable>`).
+    pub model: Model,
+    /// The source file holding the `<Product>`.
+    pub product_source: PathBuf,
+    /// Every `<Fragment>`, in source order.
+    pub fragments: Vec<Section>,
+    /// What the `<Product>` says.
+    pub product: ProductInfo,
+    /// The `<?warning?>` messages.
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]

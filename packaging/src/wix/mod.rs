@@ -1,9 +1,10 @@
 //! WiX v3 source -> MSI: parse `.wxs`/`.wxl`, lower each element family to rows, write the package.
 //!
 //! The flow of [`build`]: load the `.wxl` strings and parse every `.wxs` with positions
-//! (`frontend`), lower the `<Product>` and every `<Fragment>` to rows (`lower/`, one file per
-//! element family), link (references, features, file sequences, media, standard actions and
-//! `Before`/`After` placement: `link`, `sequence`), build the MSZIP cabinets, derive the package
+//! (`frontend`), lower the `<Product>` and every `<Fragment>` to rows, each fragment on its own
+//! (`lower/`, one file per element family), take the fragments the product reaches by references
+//! as WiX's `light` does (`sections`), link (references, features, file sequences, media,
+//! standard actions and `Before`/`After` placement: `link`, `sequence`), build the MSZIP cabinets, derive the package
 //! code from a hash of all tables and streams, and write the database with the `msi` crate
 //! (`writer`) to a temporary file beside the output that is renamed into place only when
 //! complete.
@@ -12,7 +13,7 @@
 //!
 //! ```text
 //! mod.rs (build)
-//!   frontend   writer
+//!   frontend   writer   sections
 //!     lower/     link
 //!       context    sequence
 //!         model
@@ -30,6 +31,7 @@ mod link;
 mod lower;
 mod model;
 mod preprocess;
+mod sections;
 mod sequence;
 mod source_map;
 mod wixui;
@@ -57,10 +59,12 @@ pub fn build_with(spec: &BuildSpec, options: &BuildOptions) -> Result<BuildRepor
         std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_EPOCH)
     });
     let strings = load_localizations(&spec.localizations)?;
-    let (model, product, warnings) = lower_sources(spec, options, &strings)?;
+    let lowered = lower_sources(spec, options, &strings)?;
+    let model = sections::select(lowered.model, &lowered.product_source, lowered.fragments, &options.required_sources)?;
+    let product = lowered.product;
     let mut linked = link::link(model, &product)?;
     file_hash::add_file_hashes(&mut linked.model)?;
     let mut report = writer::write(linked, &product, &spec.output, epoch)?;
-    report.warnings = warnings;
+    report.warnings = lowered.warnings;
     Ok(report)
 }

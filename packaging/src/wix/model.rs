@@ -199,6 +199,16 @@ pub struct Model {
     pub component_dirs: BTreeMap<String, String>,
 }
 
+/// One `<Fragment>` lowered on its own: the unit the linker takes or leaves
+/// (the `sections` module).
+#[derive(Debug)]
+pub struct Section {
+    /// The source file given to the build that holds it (not an included file).
+    pub source: PathBuf,
+    /// What it defines and references.
+    pub model: Model,
+}
+
 /// A `<File>` whose bytes go into a cabinet.
 #[derive(Debug, Clone)]
 pub struct PayloadFile {

@@ -36,6 +36,9 @@ pub enum Build {
     /// prerequisite (`wix/prereq-packages/test-prerequisite.toml`), whose package the bundle
     /// then carries (docs/target-machine.md).
     CurrentPrereq,
+    /// The current version built from a copy of `product.toml` with `[refs] ui = ""`: no
+    /// dialogs at all (docs/product-config.md).
+    CurrentNoUi,
 }
 
 impl Build {
@@ -48,13 +51,14 @@ impl Build {
             Build::PreviousPlain => "previous-plain",
             Build::Next => "next",
             Build::CurrentPrereq => "current-prereq",
+            Build::CurrentNoUi => "current-no-ui",
         }
     }
 
     /// Its product version.
     pub fn version(self, p: &Product) -> String {
         match self {
-            Build::Current | Build::CurrentTest | Build::CurrentPrereq => p.version_text(),
+            Build::Current | Build::CurrentTest | Build::CurrentPrereq | Build::CurrentNoUi => p.version_text(),
             Build::Previous | Build::PreviousPlain => p.previous_version(),
             Build::Next => p.next_version(),
         }
@@ -151,6 +155,8 @@ fn dist(sh: &Shell, product: &Product, root: &Path, b: Build, payload: &Path) ->
     };
     if b == Build::CurrentPrereq {
         options.config = Some(prereq_config(root)?);
+    } else if b == Build::CurrentNoUi {
+        options.config = Some(no_ui_config(root)?);
     } else if b != Build::Current && b != Build::CurrentTest {
         options.payload = Some(payload.to_path_buf());
     }
@@ -183,7 +189,7 @@ fn stage_payload(product: &Product, root: &Path, b: Build) -> Result<PathBuf> {
     }
     copy_tree(&product.payload_dir, &dir)
         .with_context(|| format!("copying the sample payload {}", product.payload_dir.display()))?;
-    if matches!(b, Build::Current | Build::CurrentTest | Build::CurrentPrereq) {
+    if matches!(b, Build::Current | Build::CurrentTest | Build::CurrentPrereq | Build::CurrentNoUi) {
         // The release payload, untouched: what `cargo xtask dist` builds by default.
         return Ok(dir);
     }
@@ -211,16 +217,41 @@ pub fn test_prerequisite_toml() -> PathBuf {
     project_root().join("wix/prereq-packages/test-prerequisite.toml")
 }
 
+fn read_toml(p: &Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+    text.parse::<toml::Table>().with_context(|| format!("parsing {}", p.display()))
+}
+
+/// Writes `<root>/config-no-ui/product.toml`: `wix/product.toml` with `[refs] ui = ""`.
+pub fn no_ui_config(root: &Path) -> Result<PathBuf> {
+    config_copy(root, "config-no-ui", |config| {
+        let Some(toml::Value::Table(refs)) = config.get_mut("refs") else {
+            bail!("wix/product.toml has no [refs] table");
+        };
+        refs.insert("ui".into(), toml::Value::String(String::new()));
+        Ok(())
+    })
+}
+
 /// Writes `<root>/config-prereq/product.toml`: `wix/product.toml` with the test prerequisite
-/// appended and its relative folders made absolute (they are taken from the config's folder).
+/// appended.
 pub fn prereq_config(root: &Path) -> Result<PathBuf> {
+    let extra = read_toml(&test_prerequisite_toml())?;
+    config_copy(root, "config-prereq", |config| {
+        let list = config.entry("prerequisite").or_insert_with(|| toml::Value::Array(vec![]));
+        let (toml::Value::Array(list), Some(toml::Value::Array(more))) = (list, extra.get("prerequisite")) else {
+            bail!("{} has no [[prerequisite]] block", test_prerequisite_toml().display());
+        };
+        list.extend(more.iter().cloned());
+        Ok(())
+    })
+}
+
+/// Writes `<root>/<name>/product.toml`: `wix/product.toml` changed by `edit`, its relative
+/// folders made absolute (they are taken from the config's folder).
+fn config_copy(root: &Path, name: &str, edit: impl FnOnce(&mut toml::Table) -> Result<()>) -> Result<PathBuf> {
     let wix = project_root().join("wix");
-    let read = |p: &Path| -> Result<toml::Table> {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        text.parse::<toml::Table>().with_context(|| format!("parsing {}", p.display()))
-    };
-    let mut config = read(&wix.join("product.toml"))?;
-    let extra = read(&test_prerequisite_toml())?;
+    let mut config = read_toml(&wix.join("product.toml"))?;
     let absolute = |v: Option<&toml::Value>, default: &str| -> toml::Value {
         let rel = v.and_then(toml::Value::as_str).unwrap_or(default);
         toml::Value::String(wix.join(rel).display().to_string())
@@ -231,12 +262,8 @@ pub fn prereq_config(root: &Path) -> Result<PathBuf> {
         let dir = absolute(payload.get("dir"), "payload");
         payload.insert("dir".into(), dir);
     }
-    let list = config.entry("prerequisite").or_insert_with(|| toml::Value::Array(vec![]));
-    let (toml::Value::Array(list), Some(toml::Value::Array(more))) = (list, extra.get("prerequisite")) else {
-        bail!("{} has no [[prerequisite]] block", test_prerequisite_toml().display());
-    };
-    list.extend(more.iter().cloned());
-    let dir = root.join("config-prereq");
+    edit(&mut config)?;
+    let dir = root.join(name);
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("product.toml");
     std::fs::write(&file, toml::to_string(&config)?)?;

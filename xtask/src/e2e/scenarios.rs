@@ -22,6 +22,13 @@ pub static SCENARIOS: &[Scenario] = &[
         run: install::fresh_install,
     },
     Scenario {
+        name: "no-ui-install",
+        about: "1b: a build with `[refs] ui = \"\"`: no dialog rows (msitools), /qn install as in 1, uninstall",
+        needs: &[Build::CurrentNoUi],
+        prerequisites: true,
+        run: install::no_ui_install,
+    },
+    Scenario {
         name: "upgrade-plain",
         about: "2: previous -> current without a connector configuration: files upgraded, old version gone, settings kept",
         needs: &[Build::PreviousPlain, Build::Current],

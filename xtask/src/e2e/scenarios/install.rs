@@ -39,6 +39,32 @@ pub fn fresh_install(ctx: &mut Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `[refs] ui = ""`: the MSI has no dialogs (read with msitools, an independent reader) and
+/// still installs silently, with the payload, the service and its Add/Remove Programs entry,
+/// and uninstalls. (That INSTALLFOLDER stays secure without the dialogs is checked on the MSI by
+/// tests/tests/no_ui.rs: Wine does not drop insecure properties as Windows does.)
+pub fn no_ui_install(ctx: &mut Ctx<'_>) -> Result<()> {
+    let msi = ctx.env.builds.msi(Build::CurrentNoUi)?.to_path_buf();
+    let sh = xshell::Shell::new()?;
+    let tables = cmd!(sh, "msiinfo tables {msi}").quiet().read().context("`msiinfo tables` (msitools)")?;
+    for t in ["Dialog", "Control", "ControlEvent"] {
+        let present = tables.lines().any(|l| l.trim() == t);
+        // `msiinfo export` prints three header lines, then one line per row.
+        let rows = if present { cmd!(sh, "msiinfo export {msi} {t}").quiet().read()?.lines().count() - 3 } else { 0 };
+        ctx.check(rows == 0, || format!("the MSI built with ui = \"\" has {rows} {t} row(s)"));
+    }
+    let version = ctx.env.product.version_text();
+    let run = ctx.install(Build::CurrentNoUi, &[], "install")?;
+    ctx.expect_code(&run, 0, "install without dialogs");
+    ctx.expect_payload(Build::CurrentNoUi, "install without dialogs")?;
+    ctx.expect_installed(&[version], "install without dialogs")?;
+    ctx.expect_service("LocalSystem", "install without dialogs")?;
+    let run = ctx.uninstall(Build::CurrentNoUi, "uninstall")?;
+    ctx.expect_code(&run, 0, "uninstall");
+    ctx.expect_installed(&[], "uninstall")?;
+    Ok(())
+}
+
 pub fn upgrade_plain(ctx: &mut Ctx<'_>) -> Result<()> {
     let (prev, cur) = (ctx.env.product.previous_version(), ctx.env.product.version_text());
     let run = ctx.install(Build::PreviousPlain, &[("CEIP_OPTIN", "0")], "install-previous")?;
