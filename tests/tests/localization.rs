@@ -68,12 +68,60 @@ fn a_second_culture_sets_the_language_everywhere() {
     assert!(translated > 0, "no Cancel button found");
 }
 
+/// A ru-ru strings file declaring Codepage 1251 (Cyrillic), with "Cancel" translated.
+fn russian(dir: &Path) -> PathBuf {
+    let en = std::fs::read_to_string(project_root().join("wix/strings/en-us.wxl")).unwrap();
+    assert!(en.contains("Codepage=\"1252\""), "wix/strings/en-us.wxl no longer declares Codepage=\"1252\"");
+    let ru = en
+        .replace("Culture=\"en-us\"", "Culture=\"ru-ru\"")
+        .replace("Codepage=\"1252\"", "Codepage=\"1251\"")
+        .replace("<String Id=\"ProductLanguage\">1033</String>", "<String Id=\"ProductLanguage\">1049</String>")
+        .replace(">Cancel</String>", ">Отмена</String>");
+    let path = dir.join("ru-ru.wxl");
+    std::fs::write(&path, ru).unwrap();
+    path
+}
+
+/// WiX's rule: the `.wxl`'s Codepage becomes the database codepage (it overrides
+/// `Product/@Codepage`, which the release leaves at 1252). The Cyrillic "Cancel" is stored in
+/// Windows-1251 and read back by msitools, which decodes with the database codepage.
+#[test]
+fn a_wxl_codepage_sets_the_database_codepage() {
+    let record = build_record();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = record.spec(&dir.path().join("ru.msi"));
+    spec.localizations = vec![russian(dir.path())];
+    packaging::wix::build(&spec).unwrap_or_else(|e| panic!("the ru-ru build failed: {e}"));
+    let msi = dir.path().join("ru.msi");
+    // "Отмена" in Windows-1251 (Microsoft's code page 1251 table: О CE, т F2, м EC, е E5, н ED,
+    // а E0), as it must appear in the string pool; the UTF-8 form must not.
+    let bytes = std::fs::read(&msi).unwrap();
+    let cp1251: &[u8] = &[0xCE, 0xF2, 0xEC, 0xE5, 0xED, 0xE0];
+    assert!(bytes.windows(cp1251.len()).any(|w| w == cp1251), "no Windows-1251 \"Отмена\" in the file");
+    assert!(!bytes.windows(12).any(|w| w == "Отмена".as_bytes()), "the string is stored as UTF-8");
+    // The msi crate reads the codepage; msitools (an independent reader) decodes the Control
+    // table with it.
+    assert_eq!(open_msi_at(&msi).database_codepage().id(), 1251);
+    if !installer_tests::have_tool("msiinfo") {
+        installer_tests::skip_or_fail("msiinfo (msitools) is not installed");
+        return;
+    }
+    let out = std::process::Command::new("msiinfo").arg("export").arg(&msi).arg("_ForceCodepage").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1251\t_ForceCodepage"), "msiinfo export _ForceCodepage: {text}");
+    let out = std::process::Command::new("msiinfo").arg("export").arg(&msi).arg("Control").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("msiinfo prints UTF-8");
+    let cancels = text.lines().filter(|l| l.split('\t').nth(9) == Some("Отмена")).count();
+    assert!(cancels > 0, "msiinfo does not read \"Отмена\" from the Control table");
+}
+
 #[test]
 fn a_codepage_the_backend_cannot_write_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let de = german(dir.path());
-    let text = std::fs::read_to_string(&de).unwrap().replace("Codepage=\"1252\"", "Codepage=\"1251\"");
+    let text = std::fs::read_to_string(&de).unwrap().replace("Codepage=\"1252\"", "Codepage=\"65001\"");
     std::fs::write(&de, text).unwrap();
     let e = packaging::wix::check_localizations(&[de]).unwrap_err().to_string();
-    assert!(e.contains("de-de.wxl") && e.contains("1251"), "{e}");
+    assert!(e.contains("de-de.wxl") && e.contains("65001"), "{e}");
 }

@@ -52,9 +52,32 @@ pub fn check_localizations(paths: &[PathBuf]) -> Result<(), Error> {
     load_localizations(paths).map(|_| ())
 }
 
-/// Loads the `.wxl` files into a map of string id -> text. They must all be of one culture
-/// (a build is one language, as with `light -cultures:`).
-pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>, Error> {
+/// The strings of a build's `.wxl` files and the codepage they declare.
+#[derive(Debug, Default)]
+pub struct Localization {
+    /// String id -> text.
+    pub strings: BTreeMap<String, String>,
+    /// The database codepage: the `Codepage` of the first `.wxl` that declares one. As in WiX
+    /// v3 it overrides `Product/@Codepage` (light's Linker and Binder replace the output's
+    /// codepage with the localizer's, which is the first localization file's that has one).
+    pub codepage: Option<i32>,
+}
+
+/// A `.wxl` `Codepage` value: a number (`1251`) or a name (`windows-1251`); `-1`/absent = none.
+fn wxl_codepage(value: &str) -> Option<Option<i32>> {
+    let v = value.trim().to_ascii_lowercase();
+    let n: i32 = v.strip_prefix("windows-").unwrap_or(&v).parse().ok()?;
+    match n {
+        -1 => Some(None),
+        n if crate::codepage::is_supported(n) => Some(Some(n)),
+        _ => None,
+    }
+}
+
+/// Loads the `.wxl` files: their strings and codepage. They must all be of one culture (a
+/// build is one language, as with `light -cultures:`).
+pub fn load_localizations(paths: &[PathBuf]) -> Result<Localization, Error> {
+    let mut codepage: Option<i32> = None;
     let mut strings = BTreeMap::new();
     let mut origin: BTreeMap<String, Loc> = BTreeMap::new();
     let mut culture: Option<(String, PathBuf)> = None;
@@ -82,17 +105,17 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
                     Some(_) => {}
                     None => culture = Some((a.value().to_string(), path.clone())),
                 },
-                // The database is written in Windows-1252 (crate::codepage): a translation that
-                // needs another codepage is refused here, naming the file, rather than failing
-                // later at the first string that does not fit.
-                "Codepage" if !matches!(a.value().to_ascii_lowercase().as_str(), "1252" | "windows-1252" | "-1") => {
-                    return Err(pos(root).error(format!(
-                        "Codepage {:?}: this backend writes Windows-1252 databases only, so a culture needing another \
-                         codepage cannot be built yet",
-                        a.value()
-                    )))
-                }
-                "Codepage" | "Language" => {}
+                "Codepage" => match wxl_codepage(a.value()) {
+                    Some(cp) => codepage = codepage.or(cp),
+                    None => {
+                        return Err(pos(root).error(format!(
+                            "Codepage {:?} is not a codepage this backend writes (932, 936, 949, 950, 1250-1258, \
+                             as a number or windows-NNNN)",
+                            a.value()
+                        )))
+                    }
+                },
+                "Language" => {}
                 other => {
                     return Err(pos(root).error(format!(
                     "attribute {other} of <WixLocalization> is not supported (supported: Culture, Codepage, Language)"
@@ -128,7 +151,7 @@ pub fn load_localizations(paths: &[PathBuf]) -> Result<BTreeMap<String, String>,
             strings.insert(id, value);
         }
     }
-    Ok(strings)
+    Ok(Localization { strings, codepage })
 }
 
 fn parse_xml<'t>(path: &Path, text: &'t str) -> Result<roxmltree::Document<'t>, Error> {
@@ -240,11 +263,8 @@ impl Arch {
 
 /// Preprocesses, parses and lowers the sources: the `<Product>` and each `<Fragment>` into a
 /// [`Model`] of its own (no linking).
-pub fn lower_sources(
-    spec: &BuildSpec,
-    options: &BuildOptions,
-    strings: &BTreeMap<String, String>,
-) -> Result<Lowered, Error> {
+pub fn lower_sources(spec: &BuildSpec, options: &BuildOptions, localization: &Localization) -> Result<Lowered, Error> {
+    let strings = &localization.strings;
     let pre_opts = preprocess::Options {
         variables: &spec.variables,
         arch: options.arch.name(),
@@ -268,7 +288,7 @@ pub fn lower_sources(
             let text = preprocess::read_source(&path)?;
             sources.push((path.clone(), preprocess::preprocess(&path, &text, &lib_opts)?));
         }
-        for (id, text) in load_localizations(&[wixui::strings()])? {
+        for (id, text) in load_localizations(&[wixui::strings()])?.strings {
             strings.entry(id).or_insert(text);
         }
     }
@@ -286,7 +306,9 @@ pub fn lower_sources(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut model = Model::default();
+    // The .wxl codepage, if any, is the database's from the first row on (the Product's lowering
+    // keeps it over its own Codepage attribute).
+    let mut model = Model { codepage: localization.codepage, ..Model::default() };
     let mut product: Option<(ProductInfo, PathBuf)> = None;
     let mut fragments = Vec::new();
     // The Product first (its Package/@Platform sets the components' default bitness), then the
@@ -405,6 +427,55 @@ mod tests {
         assert!(err.contains(&format!("deep.wxs:{line}:1")), "{err}");
         assert!(err.contains("nested more than"), "{err}");
         assert!(!tmp.path().join("out.msi").exists());
+    }
+
+    /// WiX v3: the first `.wxl` that declares a Codepage sets the database codepage, over
+    /// `Product/@Codepage`; without one, the Product's stays.
+    #[test]
+    fn the_wxl_codepage_overrides_the_products() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wxs = tmp.path().join("p.wxs");
+        std::fs::write(&wxs, format!(
+            "<Wix xmlns=\"{WIX_NS}\"><Product Id=\"*\" Name=\"P\" Language=\"1049\" Codepage=\"1250\" Version=\"1.0.0\" \
+             Manufacturer=\"M\" UpgradeCode=\"{{4A0B1C3D-5E6F-4701-8293-A4B5C6D7E8F9}}\"><Package Compressed=\"yes\" InstallerVersion=\"500\" />\
+             <Property Id=\"GREETING\" Value=\"!(loc.N)\" /></Product></Wix>"
+        ))
+        .unwrap();
+        let wxl = |name: &str, attrs: &str, text: &str| {
+            let p = tmp.path().join(name);
+            std::fs::write(
+                &p,
+                format!(
+                    "<WixLocalization Culture=\"ru-ru\" {attrs}><String Id=\"N\">{text}</String></WixLocalization>"
+                ),
+            )
+            .unwrap();
+            p
+        };
+        let build = |locs: Vec<PathBuf>| {
+            let spec = BuildSpec {
+                sources: vec![wxs.clone()],
+                localizations: locs,
+                variables: BTreeMap::new(),
+                output: tmp.path().join("out.msi"),
+                source_date_epoch: Some(DEFAULT_EPOCH),
+            };
+            super::super::build(&spec).map(|_| msi::open(tmp.path().join("out.msi")).unwrap().database_codepage().id())
+        };
+        let first = wxl("a.wxl", "Codepage=\"1251\"", "Привет");
+        let none = wxl("b.wxl", "", "x");
+        let later = wxl("c.wxl", "Codepage=\"windows-1253\"", "y");
+        assert_eq!(build(vec![first.clone()]).unwrap(), 1251);
+        // The first one that declares a codepage; a later declaration does not change it.
+        std::fs::write(&none, "<WixLocalization Culture=\"ru-ru\"><String Id=\"Other\">x</String></WixLocalization>")
+            .unwrap();
+        std::fs::write(&later, "<WixLocalization Culture=\"ru-ru\" Codepage=\"windows-1253\"><String Id=\"More\">y</String></WixLocalization>").unwrap();
+        assert_eq!(build(vec![none.clone(), first.clone(), later]).unwrap(), 1251);
+        // No codepage in the .wxl: the Product's 1250, where Cyrillic does not fit.
+        let latin = wxl("d.wxl", "", "Ahoj");
+        assert_eq!(build(vec![latin]).unwrap(), 1250);
+        let e = build(vec![wxl("e.wxl", "", "Привет")]).unwrap_err().to_string();
+        assert!(e.contains("Windows-1250"), "{e}");
     }
 
     #[test]

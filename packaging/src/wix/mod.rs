@@ -58,8 +58,8 @@ pub fn build_with(spec: &BuildSpec, options: &BuildOptions) -> Result<BuildRepor
     let epoch = spec.source_date_epoch.unwrap_or_else(|| {
         std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_EPOCH)
     });
-    let strings = load_localizations(&spec.localizations)?;
-    let lowered = lower_sources(spec, options, &strings)?;
+    let localization = load_localizations(&spec.localizations)?;
+    let lowered = lower_sources(spec, options, &localization)?;
     let model = sections::select(lowered.model, &lowered.product_source, lowered.fragments, &options.required_sources)?;
     let product = lowered.product;
     let mut linked = link::link(model, &product)?;

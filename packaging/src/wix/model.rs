@@ -373,7 +373,7 @@ impl Model {
                     let bad: String =
                         s.chars().filter(|c| crate::codepage::encode(cp, &c.to_string()).is_none()).take(5).collect();
                     return Err(loc.error(format!(
-                        "{table}.{}: {bad:?} cannot be stored in the database code page Windows-{cp} (set Product/@Codepage)",
+                        "{table}.{}: {bad:?} cannot be stored in the database code page Windows-{cp} (set the .wxl's Codepage, or Product/@Codepage)",
                         def.name
                     )));
                 }

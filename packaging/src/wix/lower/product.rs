@@ -23,8 +23,9 @@ pub(super) fn product_and_package(ctx: &mut Ctx<'_>, node: Node<'_, '_>) -> Resu
             a.error("Codepage", format!("code page {codepage} is not supported (932, 936, 949, 950, 1250-1258)"))
         );
     }
+    // A .wxl's Codepage, set before the Product is lowered, overrides this one (as in WiX v3).
+    let codepage = *ctx.model.codepage.get_or_insert(codepage);
     // Every row from here on is checked against it (the Product's rows come first).
-    ctx.model.codepage = Some(codepage);
     let upgrade_code = a.guid("UpgradeCode")?;
     if upgrade_code.as_deref() == Some("*") {
         return Err(a.error("UpgradeCode", "must be a fixed GUID, not *"));
