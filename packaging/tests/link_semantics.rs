@@ -213,3 +213,36 @@ fn a_source_asked_for_by_name_that_nothing_references_is_an_error_naming_it() {
     assert!(keys(&t, "Property").contains(&"EXTRA_ONE".to_string()));
     assert!(keys(&t, "CustomAction").contains(&"ExtraAction".to_string()));
 }
+
+/// Two linked fragments whose check boxes share a property: one `CheckBox` row when they agree
+/// on the value (as WixUI's licence dialogs do), an error naming both places when they do not.
+#[test]
+fn check_boxes_in_two_linked_fragments_share_their_property() {
+    let dialog = |id: &str, value: &str| {
+        format!(
+            r#"  <Fragment>
+    <UI>
+      <Dialog Id="{id}" Width="370" Height="270" Title="T">
+        <Control Id="Agree" Type="CheckBox" X="20" Y="207" Width="330" Height="18" Property="AGREE" CheckBoxValue="{value}" Text="Agree" />
+        <Control Id="Ok" Type="PushButton" X="236" Y="243" Width="56" Height="17" Default="yes" Text="OK">
+          <Publish Event="EndDialog" Value="Return">1</Publish>
+        </Control>
+      </Dialog>
+    </UI>
+  </Fragment>
+"#
+        )
+    };
+    let fragments = |second: &str| {
+        FRAGMENTS.replace("</Wix>", &(dialog("FirstDlg", "1") + &dialog("SecondDlg", second) + "</Wix>"))
+    };
+    let refs = r#"<UI><DialogRef Id="FirstDlg" /><DialogRef Id="SecondDlg" /></UI>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let s = spec(dir.path(), refs, &fragments("1"));
+    build_with(&s, &BuildOptions::default()).unwrap();
+    let t = tables(&s.output);
+    assert_eq!(t["CheckBox"], [["AGREE", "1"]]);
+    assert_eq!(keys(&t, "Dialog"), ["FirstDlg", "SecondDlg"]);
+    let e = build_err(refs, &fragments("yes"), &[]);
+    assert!(e.contains("check box property AGREE already has the value \"1\""), "{e}");
+}

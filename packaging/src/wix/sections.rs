@@ -126,6 +126,22 @@ fn absorb(into: &mut Model, from: Model) -> Result<(), Error> {
             into.define_table_unchecked(t.def.clone());
         }
         for r in t.rows {
+            // Check boxes in different fragments may share a property when they agree on its
+            // value (one CheckBox row), as within one fragment (lower/control.rs).
+            if name == "CheckBox" {
+                if let Some(first) = into.tables.get(&name).and_then(|t| t.get(&r.cells[..1])) {
+                    if first.cells == r.cells {
+                        continue;
+                    }
+                    let message = format!(
+                        "check box property {} already has the value {:?} (at {})",
+                        r.cells[0].key_text(),
+                        first.cells[1].key_text(),
+                        first.loc
+                    );
+                    return Err(r.loc.error(message));
+                }
+            }
             into.add_row(&r.loc, &name, r.cells)?;
         }
     }

@@ -9,7 +9,7 @@
 use super::harness::lower_with;
 use crate::wix::context::WIX_NS;
 use crate::wix::error::Error;
-use crate::wix::frontend::{lower_sources, BuildOptions, BuildSpec};
+use crate::wix::frontend::{lower_sources, BuildOptions, BuildSpec, Localization};
 use crate::wix::model::Model;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -128,7 +128,7 @@ fn probe_file(parent: &str, element: &str) -> Result<Model, Error> {
     };
     std::fs::write(&main, text).expect("write");
     let spec = BuildSpec { sources: vec![main], output: dir.path().join("x.msi"), ..Default::default() };
-    lower_sources(&spec, &BuildOptions::default(), &BTreeMap::new()).map(|(m, _, _)| m)
+    lower_sources(&spec, &BuildOptions::default(), &Localization::default()).map(|l| l.model)
 }
 
 /// Whether `parent` rejected `child` as a child (rather than the child's own content).
