@@ -344,6 +344,32 @@ const STANDARD: &[(&str, &[&str])] = &[
         &["Environment s72 K Identifier", "Name l255 - Text", "Value l255 N Formatted", "Component_ s72 - Identifier"],
     ),
     (
+        "IniFile",
+        &[
+            "IniFile s72 K Identifier",
+            "FileName l255 - Filename",
+            "DirProperty s72 N Identifier",
+            "Section l96 - Formatted",
+            "Key l128 - Formatted",
+            "Value l255 - Formatted",
+            "Action i2 -",
+            "Component_ s72 - Identifier",
+        ],
+    ),
+    (
+        "RemoveIniFile",
+        &[
+            "RemoveIniFile s72 K Identifier",
+            "FileName l255 - Filename",
+            "DirProperty s72 N Identifier",
+            "Section l96 - Formatted",
+            "Key l128 - Formatted",
+            "Value l255 N Formatted",
+            "Action i2 -",
+            "Component_ s72 - Identifier",
+        ],
+    ),
+    (
         "MsiShortcutProperty",
         &[
             "MsiShortcutProperty s72 K Identifier",

@@ -152,9 +152,9 @@ fn preprocessor_errors_point_into_the_source() {
     assert!(e.contains("main.wxs:41:") && e.contains("$(var.CargoTargetBinDir)"), "{e}");
 }
 
-/// The project with an event source for the program (WiX util extension's `<util:EventSource>`
-/// in the program's component).
-fn with_event_source(src: &Path) {
+/// The project with an event source for the program (WiX util extension's `<util:EventSource>`)
+/// and a line in an .ini file (`<IniFile>`), both in the program's component.
+fn with_extras(src: &Path) {
     let text = std::fs::read_to_string(src)
         .unwrap()
         .replace(
@@ -163,7 +163,7 @@ fn with_event_source(src: &Path) {
         )
         .replace(
             "                            </File>\n",
-            "                            </File>\n                            <util:EventSource Name=\"hello-cli\" Log=\"Application\" EventMessageFile=\"[#exe0]\" SupportsErrors=\"yes\" SupportsInformationals=\"yes\" />\n",
+            "                            </File>\n                            <util:EventSource Name=\"hello-cli\" Log=\"Application\" EventMessageFile=\"[#exe0]\" SupportsErrors=\"yes\" SupportsInformationals=\"yes\" />\n                            <IniFile Id=\"HelloIni\" Action=\"addLine\" Directory=\"APPLICATIONFOLDER\" Name=\"hello-cli.ini\" ShortName=\"hello.ini\" Section=\"hello\" Key=\"greeting\" Value=\"[ProductName]\" />\n",
         );
     assert!(text.contains("util:EventSource"));
     std::fs::write(src, text).unwrap();
@@ -175,10 +175,10 @@ fn with_event_source(src: &Path) {
 /// REG_EXPAND_SZ (`#%`), `TypesSupported` as REG_DWORD (`#`), EVENTLOG_ERROR_TYPE (1) |
 /// EVENTLOG_INFORMATION_TYPE (4) = 5 (Microsoft's "Event Sources" page).
 #[test]
-fn util_event_source_tables() {
+fn util_event_source_and_ini_file_tables() {
     let dir = tempfile::tempdir().unwrap();
     let src = project(dir.path());
-    with_event_source(&src);
+    with_extras(&src);
     let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
     let mut pkg = Pkg::open(std::fs::File::open(&msi).unwrap()).unwrap();
     let key = r"SYSTEM\CurrentControlSet\Services\EventLog\Application\hello-cli";
@@ -192,6 +192,23 @@ fn util_event_source_tables() {
     assert_eq!(row(&mut pkg, "Component", "binary0")[5], "exe0");
     let seq = rows(&mut pkg, "InstallExecuteSequence");
     assert!(seq.iter().any(|r| r[0] == "WriteRegistryValues") && seq.iter().any(|r| r[0] == "RemoveRegistryValues"));
+    // <IniFile Action="addLine">: msidbIniFileActionAddLine (0), MSI SDK "IniFile Table"; the
+    // ini actions at their suggested sequence numbers (RemoveIniValues 3100, WriteIniValues 5100).
+    assert_eq!(
+        row(&mut pkg, "IniFile", "HelloIni"),
+        [
+            "HelloIni",
+            "hello.ini|hello-cli.ini",
+            "APPLICATIONFOLDER",
+            "hello",
+            "greeting",
+            "[ProductName]",
+            "0",
+            "binary0"
+        ]
+    );
+    let n = |a: &str| seq.iter().find(|r| r[0] == a).map(|r| r[2].clone());
+    assert_eq!((n("RemoveIniValues"), n("WriteIniValues")), (Some("3100".into()), Some("5100".into())));
 }
 
 /// WiX's util custom action that re-broadcasts the environment change is refused with its
@@ -232,14 +249,15 @@ fn wine(prefix: &Path, args: &[&str]) -> Option<std::process::Output> {
     }
 }
 
-/// The cargo-wix project (with an event source added) installed by Wine's msiexec: the shortcut
-/// file, the PATH entry and the event source's registry key land (Environment, Shortcut and
-/// util:EventSource change what is on disk and in the registry), and uninstall removes them.
+/// The cargo-wix project (with an event source and an .ini line added) installed by Wine's
+/// msiexec: the shortcut file, the PATH entry, the event source's registry key and the .ini line
+/// land (Environment, Shortcut, util:EventSource and IniFile change what is on disk and in the
+/// registry), and uninstall removes them.
 #[test]
 fn cargo_wix_project_installs_and_uninstalls_under_wine() {
     let dir = tempfile::tempdir().unwrap();
     let src = project(dir.path());
-    with_event_source(&src);
+    with_extras(&src);
     let (msi, _) = build_project_at(dir.path(), &src, Arch::X64).unwrap();
     let prefix = dir.path().join("prefix");
     let Some(boot) = wine(&prefix, &["wineboot", "-i"]) else { return };
@@ -263,11 +281,17 @@ fn cargo_wix_project_installs_and_uninstalls_under_wine() {
     };
     let (found_key, text) = event_source();
     assert!(found_key && text.contains("REG_EXPAND_SZ") && text.contains(r"hello-cli\bin\hello-cli.exe"), "{text}");
+    let ini = walk(&drive_c).into_iter().find(|p| p.file_name().is_some_and(|n| n == "hello-cli.ini"));
+    let ini_text = |p: &Option<PathBuf>| p.as_ref().map(|p| std::fs::read_to_string(p).unwrap_or_default());
+    let text = ini_text(&ini).expect("the .ini file is written in the install folder");
+    assert!(text.contains("[hello]") && text.contains("greeting=hello-cli"), "{text}");
     let uninstall = wine(&prefix, &["msiexec", "/x", &msi_arg, "/qn"]).unwrap();
     assert!(uninstall.status.success(), "uninstall: {uninstall:?}");
     assert!(!found("hello-cli.lnk") && !found("hello-cli.exe"), "uninstall removes the shortcut and the program");
     assert!(!path().contains("hello-cli"), "uninstall removes the PATH entry: {}", path());
     assert!(!event_source().0, "uninstall removes the event source's value: {}", event_source().1);
+    // RemoveIniValues takes the line out (the file may stay, empty, or go).
+    assert!(!ini_text(&ini).unwrap_or_default().contains("greeting"), "uninstall removes the .ini line");
     // Stop this prefix's wineserver before the folder is removed.
     let _ = std::process::Command::new("wineserver").arg("-k").env("WINEPREFIX", &prefix).status();
 }

@@ -7,6 +7,7 @@ use super::common::{check_long_name, msi_name};
 use super::common::{derived_guid, gen_id, ref_id};
 use super::environment::environment;
 use super::file::file;
+use super::ini_file::ini_file;
 use super::registry::{registry_key, registry_value, remove_registry};
 use super::service::{service_control, service_install};
 use super::shortcut::{shortcut, Parent};
@@ -244,6 +245,7 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
             "ServiceControl" => service_control(ctx, ch, &id)?,
             "Shortcut" => shortcut(ctx, ch, &id, Parent::Component(&dir))?,
             "Environment" => environment(ctx, ch, &id)?,
+            "IniFile" => ini_file(ctx, ch, &id)?,
             "Condition" => {
                 ctx.attrs(ch, &[])?;
                 condition =
@@ -265,6 +267,7 @@ pub(super) fn component(ctx: &mut Ctx<'_>, c: Node<'_, '_>, dir: Option<&str>) -
                         "ServiceControl",
                         "Shortcut",
                         "Environment",
+                        "IniFile",
                         "Condition",
                         "util:EventSource",
                     ],

@@ -44,13 +44,7 @@ pub(super) fn environment(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &str) -
 
 #[cfg(test)]
 mod tests {
-    use super::super::harness::{fragment, message, row};
-
-    fn component(body: &str) -> Result<crate::wix::model::Model, crate::wix::error::Error> {
-        fragment(&format!(
-            r#"<DirectoryRef Id="D"><Component Id="C" Guid="{{11111111-2222-3333-4444-555555555555}}">{body}</Component></DirectoryRef>"#
-        ))
-    }
+    use super::super::harness::{component, message, row};
 
     #[test]
     fn name_prefixes_and_parts() {

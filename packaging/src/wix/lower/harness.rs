@@ -3,7 +3,7 @@
 //! the rows it produced. Expectations in the tests come from the MSI SDK table pages and WiX v3's
 //! documentation, not from this code.
 
-use crate::wix::context::{Ctx, WIX_NS};
+use crate::wix::context::{Ctx, UTIL_NS, WIX_NS};
 use crate::wix::error::Error;
 use crate::wix::model::{Cell, Model};
 use crate::wix::source_map::SourceMap;
@@ -36,6 +36,14 @@ pub fn lower_with(
 /// Lowers the children of a `<Fragment>` (every element a fragment accepts).
 pub fn fragment(body: &str) -> Result<Model, Error> {
     lower_with(Path::new("."), "Fragment", body, super::dispatch::fragment)
+}
+
+/// Lowers `body` as the children of component `C` (a fixed GUID) in directory `D`, with the util
+/// extension's namespace declared as `util:`.
+pub fn component(body: &str) -> Result<Model, Error> {
+    fragment(&format!(
+        r#"<DirectoryRef Id="D"><Component Id="C" Guid="{{11111111-2222-3333-4444-555555555555}}" xmlns:util="{UTIL_NS}">{body}</Component></DirectoryRef>"#
+    ))
 }
 
 /// The cells of a row as text (null as empty, integers in decimal).

@@ -18,6 +18,7 @@ mod feature;
 mod file;
 #[cfg(test)]
 mod harness;
+mod ini_file;
 mod product;
 mod property;
 mod registry;

@@ -156,14 +156,7 @@ pub(super) fn remove_registry(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &st
 
 #[cfg(test)]
 mod tests {
-    use super::super::harness::{fragment, rows};
-
-    fn component(body: &str) -> crate::wix::model::Model {
-        fragment(&format!(
-            r#"<DirectoryRef Id="D"><Component Id="C" Guid="{{11111111-2222-3333-4444-555555555555}}">{body}</Component></DirectoryRef>"#
-        ))
-        .unwrap()
-    }
+    use super::super::harness::{component, rows};
 
     #[test]
     fn values_by_type() {
@@ -174,7 +167,8 @@ mod tests {
                  <RegistryValue Id="x" Name="Exp" Type="expandable" Value="%TEMP%" />
                </RegistryKey>
                <RegistryValue Id="m" Root="HKCU" Key="K" Name="L" Type="multiString" Value="a" />"#,
-        );
+        )
+        .unwrap();
         // Registry: Registry, Root (HKLM 2, HKCU 1), Key, Name, Value, Component_ (MSI SDK "Registry
         // Table": "#" integer, "#%" expandable, "[~]" separated multi-string).
         let r = rows(&m, "Registry");
@@ -196,7 +190,8 @@ mod tests {
 
     #[test]
     fn remove_registry_key_on_uninstall() {
-        let m = component(r#"<RemoveRegistryKey Id="rk" Root="HKLM" Key="Software\Old" Action="removeOnUninstall" />"#);
+        let m = component(r#"<RemoveRegistryKey Id="rk" Root="HKLM" Key="Software\Old" Action="removeOnUninstall" />"#)
+            .unwrap();
         // Registry row with Name "-": remove the whole key on uninstall (MSI SDK "Registry Table").
         assert!(rows(&m, "Registry").iter().any(|r| r[0] == "rk" && r[3] == "-"), "{:?}", rows(&m, "Registry"));
     }

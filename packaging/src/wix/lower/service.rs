@@ -122,13 +122,7 @@ pub(super) fn service_control(ctx: &mut Ctx<'_>, c: Node<'_, '_>, component: &st
 
 #[cfg(test)]
 mod tests {
-    use super::super::harness::{fragment, message, row, rows};
-
-    fn component(body: &str) -> Result<crate::wix::model::Model, crate::wix::error::Error> {
-        fragment(&format!(
-            r#"<DirectoryRef Id="D"><Component Id="C" Guid="{{11111111-2222-3333-4444-555555555555}}">{body}</Component></DirectoryRef>"#
-        ))
-    }
+    use super::super::harness::{component, message, row, rows};
 
     #[test]
     fn service_install_and_control_values() {

@@ -130,14 +130,7 @@ pub(super) fn util_custom_action(id: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::harness::{fragment, message, rows};
-
-    fn component(body: &str) -> Result<crate::wix::model::Model, crate::wix::error::Error> {
-        fragment(&format!(
-            r#"<DirectoryRef Id="D"><Component Id="C" Guid="{{11111111-2222-3333-4444-555555555555}}"
-                 xmlns:util="http://schemas.microsoft.com/wix/UtilExtension">{body}</Component></DirectoryRef>"#
-        ))
-    }
+    use super::super::harness::{component, fragment, message, rows};
 
     #[test]
     fn event_source_registry_rows() {
