@@ -61,14 +61,19 @@ impl Wine {
             display: String::new(),
             last_output: Vec::new(),
         };
+        // Once, on a fresh machine, `wineboot -i` exited 1 after 1.6 s and the next run passed
+        // (not reproduced). Creating the prefix is setup, not the product under test: a failed
+        // attempt is printed with wineboot's own words, the half-made prefix removed, and the
+        // creation tried once more; a second failure stops the run.
+        if let Err(first) = prefix.wineboot(sh) {
+            eprintln!("wine: `wineboot -i` failed creating {} ({first:#}); trying once more", path.display());
+            prefix.kill(sh);
+            let _ = prefix.settle(sh);
+            std::fs::remove_dir_all(path)
+                .with_context(|| format!("removing the half-made template prefix {}", path.display()))?;
+            prefix.wineboot(sh)?;
+        }
         let wine = &self.wine;
-        prefix
-            .env(cmd!(sh, "{wine} wineboot -i"))
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()
-            .with_context(|| format!("`wineboot -i` failed creating the template prefix {}", path.display()))?;
         // A fresh Wine 8 prefix reports Windows 7; the product needs Windows Server 2016 or
         // later (docs/target-machine.md), so report Windows 10 (10.0).
         prefix
@@ -207,6 +212,28 @@ impl Prefix {
             .ignore_stderr()
             .run()
             .context("waiting for wineserver to exit")?;
+        Ok(())
+    }
+
+    /// `wineboot -i`: makes the prefix; an error carries the exit status and wineboot's stderr.
+    fn wineboot(&self, sh: &Shell) -> Result<()> {
+        let wine = &self.wine.wine;
+        let out = self
+            .env(cmd!(sh, "{wine} wineboot -i"))
+            .quiet()
+            .ignore_status()
+            .output()
+            .context("starting `wineboot -i`")?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+            bail!(
+                "`wineboot -i` failed creating the prefix {} ({}): {}",
+                self.path.display(),
+                out.status,
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
+        }
         Ok(())
     }
 
