@@ -435,6 +435,194 @@ mod tests {
         assert!(m.actions.iter().any(|a| a.action == "RemoveExistingProducts"));
     }
 
+    /// The `ProductInfo` of `<Product>` (attributes of [`PRODUCT`] unless `product` is given)
+    /// with `package` as its `<Package>`.
+    fn info_of(
+        product: Option<&str>,
+        package: &str,
+    ) -> Result<crate::wix::model::ProductInfo, crate::wix::error::Error> {
+        let mut info = None;
+        lower_with(Path::new("."), product.unwrap_or(PRODUCT), package, |ctx, n| {
+            info = Some(super::super::dispatch::product(ctx, n)?);
+            Ok(())
+        })?;
+        Ok(info.expect("lowered"))
+    }
+
+    fn info(package: &str) -> Result<crate::wix::model::ProductInfo, crate::wix::error::Error> {
+        info_of(None, package)
+    }
+
+    /// The Upgrade row whose ActionProperty (column 7) is `prop`, and its Attributes.
+    fn upgrade_row(m: &Model, prop: &str) -> (Vec<String>, i32) {
+        let r = rows(m, "Upgrade").into_iter().find(|r| r[6] == prop).unwrap_or_else(|| panic!("no {prop} row"));
+        let bits = r[4].parse().unwrap();
+        (r, bits)
+    }
+
+    // Upgrade table Attributes bits, from the MSI SDK "Upgrade Table" page.
+    const MIGRATE_FEATURES: i32 = 0x1;
+    const ONLY_DETECT: i32 = 0x2;
+    const IGNORE_REMOVE_FAILURE: i32 = 0x4;
+    const VERSION_MIN_INCLUSIVE: i32 = 0x100;
+    const VERSION_MAX_INCLUSIVE: i32 = 0x200;
+    const LANGUAGES_EXCLUSIVE: i32 = 0x400;
+    const UPGRADE_CODE: &str = "{11111111-2222-3333-4444-555555555555}";
+
+    /// WiX v3 `MajorUpgrade` (docs.firegiant.com/wix3/xsd/wix/majorupgrade): MigrateFeatures
+    /// defaults to yes; the versions below this one are upgraded (VersionMax = this version,
+    /// exclusive unless AllowSameVersionUpgrades, which "sets the
+    /// msidbUpgradeAttributesVersionMaxInclusive attribute"); newer ones are only detected
+    /// (from this version, inclusive unless same-version upgrades are allowed) so the downgrade
+    /// can be refused; AllowDowngrades: "any version can be installed over any other version".
+    #[test]
+    fn major_upgrade_attributes_as_wix_documents_them() {
+        let msg = r#"DowngradeErrorMessage="Newer.""#;
+        let m = product(PACKAGE, &format!("<MajorUpgrade {msg} />")).unwrap();
+        let (up, bits) = upgrade_row(&m, "WIX_UPGRADE_DETECTED");
+        assert_eq!(up, [UPGRADE_CODE, "", "1.2.3", "1033", "1", "", "WIX_UPGRADE_DETECTED"]);
+        assert_eq!(bits, MIGRATE_FEATURES);
+        let (down, bits) = upgrade_row(&m, "WIX_DOWNGRADE_DETECTED");
+        assert_eq!(down, [UPGRADE_CODE, "1.2.3", "", "1033", &bits.to_string(), "", "WIX_DOWNGRADE_DETECTED"]);
+        assert_eq!(bits, ONLY_DETECT | VERSION_MIN_INCLUSIVE);
+
+        let m = product(PACKAGE, &format!(r#"<MajorUpgrade AllowSameVersionUpgrades="yes" {msg} />"#)).unwrap();
+        assert_eq!(upgrade_row(&m, "WIX_UPGRADE_DETECTED").1, MIGRATE_FEATURES | VERSION_MAX_INCLUSIVE);
+        assert_eq!(upgrade_row(&m, "WIX_DOWNGRADE_DETECTED").1, ONLY_DETECT);
+
+        let m = product(PACKAGE, &format!(r#"<MajorUpgrade IgnoreRemoveFailure="yes" {msg} />"#)).unwrap();
+        assert_eq!(upgrade_row(&m, "WIX_UPGRADE_DETECTED").1, MIGRATE_FEATURES | IGNORE_REMOVE_FAILURE);
+        let m = product(PACKAGE, &format!(r#"<MajorUpgrade MigrateFeatures="no" {msg} />"#)).unwrap();
+        assert_eq!(upgrade_row(&m, "WIX_UPGRADE_DETECTED").1, 0);
+
+        // AllowDowngrades: one row, every version from 0 (inclusive) up; no DowngradeErrorMessage
+        // (WiX: it "must also be specified" only when downgrades are blocked).
+        let m = product(PACKAGE, r#"<MajorUpgrade AllowDowngrades="yes" />"#).unwrap();
+        let up = rows(&m, "Upgrade");
+        assert_eq!(
+            up,
+            [[
+                UPGRADE_CODE,
+                "0",
+                "",
+                "1033",
+                &(MIGRATE_FEATURES | VERSION_MIN_INCLUSIVE).to_string(),
+                "",
+                "WIX_UPGRADE_DETECTED"
+            ]]
+        );
+        assert!(m.rows("CustomAction").is_empty(), "no downgrade error when downgrades are allowed");
+        let e = product(PACKAGE, &format!(r#"<MajorUpgrade AllowDowngrades="yes" {msg} />"#)).unwrap_err();
+        assert!(message(e).contains("cannot be combined"));
+        let e = product(PACKAGE, "<MajorUpgrade />").unwrap_err();
+        assert!(message(e).contains("is required unless AllowDowngrades"));
+    }
+
+    /// WiX v3 `UpgradeVersion`: each yes/no attribute is one bit of the MSI SDK "Upgrade Table"
+    /// Attributes column; IncludeMinimum defaults to yes but means nothing without a Minimum.
+    /// The row's other cells are the attributes as written; the property is made secure
+    /// ("Upgrade Table": the ActionProperty must be in SecureCustomProperties).
+    #[test]
+    fn upgrade_version_bits_are_the_upgrade_table_attributes() {
+        let one = |attrs: &str| {
+            let m = product(
+                PACKAGE,
+                &format!(r#"<Upgrade Id="{{22222222-3333-4444-5555-666666666666}}"><UpgradeVersion Property="OLDER" {attrs} /></Upgrade>"#),
+            )
+            .unwrap();
+            assert!(m.secure.contains("OLDER"));
+            assert!(m.actions.iter().any(|a| a.action == "FindRelatedProducts"), "{attrs}");
+            rows(&m, "Upgrade").remove(0)
+        };
+        for (attrs, bits) in [
+            ("", 0),
+            (r#"MigrateFeatures="yes""#, MIGRATE_FEATURES),
+            (r#"OnlyDetect="yes""#, ONLY_DETECT),
+            (r#"IgnoreRemoveFailure="yes""#, IGNORE_REMOVE_FAILURE),
+            (r#"Minimum="1.0.0""#, VERSION_MIN_INCLUSIVE),
+            (r#"Minimum="1.0.0" IncludeMinimum="no""#, 0),
+            (r#"Maximum="2.0.0""#, 0),
+            (r#"Maximum="2.0.0" IncludeMaximum="yes""#, VERSION_MAX_INCLUSIVE),
+            (r#"Language="1033" ExcludeLanguages="yes""#, LANGUAGES_EXCLUSIVE),
+        ] {
+            assert_eq!(one(attrs)[4], bits.to_string(), "{attrs}");
+        }
+        assert_eq!(
+            one(r#"Minimum="1.0.0" Maximum="2.0.0" Language="1033" RemoveFeatures="A,B""#),
+            ["{22222222-3333-4444-5555-666666666666}", "1.0.0", "2.0.0", "1033", "256", "A,B", "OLDER"]
+        );
+    }
+
+    /// `<Package>` attributes that reach the summary information (MSI SDK "Summary Information
+    /// Stream Property Set"): Security 0 = no restriction, 2 = read-only recommended, 4 =
+    /// read-only enforced (WiX ReadOnly no/default/yes); Word Count bit 3 = elevated privileges
+    /// not required, which WiX v3's Package/@InstallScope="perUser" "also sets"; Template
+    /// languages; Page Count (InstallerVersion): "Using 64-Bit Windows Installer Packages" needs
+    /// 200 or greater for x64, nothing of the kind for x86.
+    #[test]
+    fn package_attributes_of_the_summary_information() {
+        for (read_only, security) in
+            [(r#"ReadOnly="no""#, 0), (r#"ReadOnly="yes""#, 4), (r#"ReadOnly="default""#, 2), ("", 2)]
+        {
+            assert_eq!(info(&format!("<Package {read_only} />")).unwrap().security, security, "{read_only}");
+        }
+        for (attrs, limited) in [
+            (r#"InstallScope="perMachine""#, false),
+            (r#"InstallScope="perUser""#, true),
+            (r#"InstallPrivileges="limited""#, true),
+            (r#"InstallPrivileges="elevated""#, false),
+            ("", false),
+        ] {
+            assert_eq!(info(&format!("<Package {attrs} />")).unwrap().limited_privileges, limited, "{attrs}");
+        }
+        assert_eq!(info(r#"<Package Languages="1033,1031" />"#).unwrap().languages, "1033,1031");
+        assert_eq!(info("<Package />").unwrap().languages, "1033");
+        assert!(message(info(r#"<Package Languages="en-US" />"#).unwrap_err()).contains("language ids"));
+
+        assert_eq!(info(r#"<Package Platform="x64" InstallerVersion="200" />"#).unwrap().installer_version, 200);
+        let e = info(r#"<Package Platform="x64" InstallerVersion="199" />"#).unwrap_err();
+        assert!(message(e).contains("at least 200"));
+        let e = info(r#"<Package Platform="x64" InstallerVersion="100" />"#).unwrap_err();
+        assert!(message(e).contains("at least 200"));
+        let x86 = info(r#"<Package Platform="x86" InstallerVersion="100" />"#).unwrap();
+        assert_eq!((x86.win64, x86.installer_version), (false, 100));
+    }
+
+    /// Administrative images and short names are not supported: either one set to yes is refused,
+    /// naming it; "no" is accepted.
+    #[test]
+    fn admin_image_and_short_names_are_refused() {
+        for attr in ["AdminImage", "ShortNames"] {
+            let e = info(&format!(r#"<Package {attr}="yes" />"#)).unwrap_err();
+            assert!(message(e).contains(&format!("attribute {attr}: only \"no\"")), "{attr}");
+            info(&format!(r#"<Package {attr}="no" />"#)).unwrap();
+        }
+    }
+
+    /// MSI SDK "ProductVersion property": major.minor.build, each field a number (major and
+    /// minor at most 255, build at most 65535), an optional fourth field.
+    #[test]
+    fn product_versions_as_the_msi_sdk_defines_them() {
+        let version = |v: &str| {
+            let root = format!(r#"Product Name="A" Language="1033" Version="{v}" Manufacturer="C""#);
+            info_of(Some(&root), "<Package />").map(|i| i.version)
+        };
+        for good in ["1.2", "1.2.3", "255.255.65535", "1.2.3.65535"] {
+            assert_eq!(version(good).unwrap(), good);
+        }
+        for bad in ["1", "1.2.3.4.5", "1.256.0", "1.2.65536", "+1.2.3", "1.-2.3", "1..3", "1.2.x"] {
+            assert!(message(version(bad).unwrap_err()).contains("not a valid product version"), "{bad}");
+        }
+    }
+
+    /// `<Condition Message="...">condition</Condition>` under `<Product>` is a LaunchCondition
+    /// row: Condition, Description (MSI SDK "LaunchCondition Table").
+    #[test]
+    fn a_product_condition_is_a_launch_condition() {
+        let m = product(PACKAGE, r#"<Condition Message="Needs Windows 10.">VersionNT >= 603</Condition>"#).unwrap();
+        assert_eq!(rows(&m, "LaunchCondition"), [["VersionNT >= 603", "Needs Windows 10."]]);
+    }
+
     #[test]
     fn package_mistakes() {
         let e = product(r#"<Package Id="{11111111-2222-3333-4444-555555555555}" Platform="x64" />"#, "").unwrap_err();
