@@ -9,8 +9,13 @@
 //! `migrateEmbeddedConnector decrypt` opens with the password), `rollback` (the test variant's
 //! injected failure after the configuration was moved aside: the fatal-error dialog, 1603, the
 //! configuration back). docs/dialogs.md lists the pictures.
+//!
+//! Each window is recognised by its content, not its size: the texts of its controls, read
+//! inside Wine by `xtask/dialog-probe` and matched against the MSI's `Control` table
+//! (`identify`), when it appears and again before every click and picture.
 
 pub(crate) mod display;
+pub(crate) mod identify;
 pub(crate) mod layout;
 mod setup;
 pub(crate) mod walk;
@@ -28,6 +33,7 @@ use crate::cli::{DialogPath, ScreenshotsArgs};
 use crate::harness::{self, wine::Prefix, wine::Wine};
 use crate::{project_root, target_dir};
 use display::{Screen, Xvfb};
+use identify::Probe;
 use layout::Layout;
 use walk::{Walker, STEP_TIMEOUT};
 
@@ -73,6 +79,19 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
         None => None,
     };
     let tool = harness::migrate_tool(sh)?;
+    let probe = identify::build_probe(sh)?;
+    let dialogs: Vec<&str> = layout.dialogs.keys().map(String::as_str).collect();
+    let alike = identify::indistinct(&layout, &dialogs);
+    eprintln!(
+        "screenshots: {} of the MSI's {} dialogs are told apart by their texts{}",
+        dialogs.len() - alike.len(),
+        dialogs.len(),
+        if alike.is_empty() {
+            String::new()
+        } else {
+            format!(" (not: {}; the walk fails if it meets one)", alike.join(", "))
+        }
+    );
     let wine = match Wine::detect(sh)? {
         Ok(wine) => wine,
         Err(why) => bail!("the dialog walk needs Wine: {why}"),
@@ -86,8 +105,20 @@ pub fn run(sh: &Shell, args: &ScreenshotsArgs) -> Result<()> {
     let test_name = crate::dist::product_name(&product_name, "test");
     let title = format!("^({}|{}) Setup$", regex_escape(&product_name), regex_escape(&test_name));
 
-    let env =
-        Env { sh, screen: &screen, layout: &layout, title, out, msi, test_msi, product_dir_win, product, tool, root };
+    let env = Env {
+        sh,
+        screen: &screen,
+        layout: &layout,
+        title,
+        out,
+        msi,
+        test_msi,
+        product_dir_win,
+        product,
+        tool,
+        root,
+        probe,
+    };
     let mut results: Vec<(&str, Result<Vec<String>>)> = Vec::new();
     let paths: [(&str, PathFn); 6] = [
         ("fresh", fresh),
@@ -161,11 +192,13 @@ struct Env<'a> {
     product: ProductConfig,
     tool: PathBuf,
     root: PathBuf,
+    /// `dialog-probe.exe`, which reads a dialog's texts inside Wine.
+    probe: PathBuf,
 }
 
 /// A check weakened for a documented Wine difference: allowed only when `id` is listed in
 /// docs/windows-behaviour.md; the path's result then says so.
-fn wine_difference(id: &'static str, what: &str) -> Result<String> {
+pub(crate) fn wine_difference(id: &'static str, what: &str) -> Result<String> {
     let found = [harness::WineException { id, what: what.to_string() }];
     if let Some(bad) = harness::undocumented(&found, &harness::documented_wine_exceptions()?).first() {
         bail!("{bad}");
@@ -240,8 +273,10 @@ impl Env<'_> {
             .with_context(|| format!("the batch file printed no EXIT= line: {text:?}"))
     }
 
-    fn walker<'w>(&'w self, run: &'w mut MsiRun) -> Walker<'w> {
-        Walker::new(self.screen, self.layout, &self.title, &self.out, &run.log, &mut run.child)
+    /// A walker for a run in `prefix`, identifying each dialog with the probe running there.
+    fn walker<'w>(&'w self, run: &'w mut MsiRun, prefix: &'w Prefix) -> Walker<'w> {
+        let probe = Probe::new(prefix, &self.probe);
+        Walker::new(self.screen, self.layout, &self.title, &self.out, &run.log, &mut run.child, probe)
     }
 
     /// The product folder of a prefix on the Linux side.
@@ -354,6 +389,13 @@ impl Env<'_> {
     }
 }
 
+/// The check line saying how often a walk read the dialog on screen by its texts.
+fn by_texts(identified: usize) -> String {
+    format!(
+        "every dialog identified by its texts when it appeared and before each click and picture ({identified} reads)"
+    )
+}
+
 /// Every file below `dir`.
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -425,7 +467,7 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
         w.shot("09-ready")?;
     }
     w.click("Install")?;
-    install_ends_with(w, "ExitDlg", shots.then_some("10-progress"))?;
+    w.install_ends_with("ExitDlg", shots.then_some("10-progress"))?;
     if shots {
         w.shot("11-finish")?;
     }
@@ -433,49 +475,28 @@ fn install_steps(w: &mut Walker<'_>, shots: bool) -> Result<()> {
     Ok(())
 }
 
-/// After Install: the progress dialog (photographed as `progress_shot`), then `end` (ExitDlg
-/// or FatalErrorDlg). The progress dialog may come and go quickly; the log tells whether the
-/// window that appeared is already the end dialog (they have the same size).
-fn install_ends_with(w: &mut Walker<'_>, end: &str, progress_shot: Option<&str>) -> Result<()> {
-    let appeared = w.maybe_show("ProgressDlg", Duration::from_secs(120))?;
-    if appeared && !w.log_mentions(end) {
-        if let Some(name) = progress_shot {
-            // Wine runs the whole script in a second or two and repaints the progress dialog
-            // only now and then, so what the picture shows (the first action text, or a later
-            // one) depends on timing.
-            w.shot(name)?;
-        }
-        w.show(end, Duration::from_secs(600))?;
-    } else if appeared {
-        eprintln!("screenshots:   (that was {end}: the progress dialog came and went too quickly)");
-        w.relabel(end);
-        // The end dialog replaced the progress dialog while the walker looked: let it settle.
-        std::thread::sleep(Duration::from_secs(2));
-    } else {
-        w.show(end, Duration::from_secs(600))?;
-    }
-    Ok(())
-}
-
 /// No configuration, prerequisites present: the plain install, photographing every dialog.
 fn fresh(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let mut run = env.start(prefix, "fresh")?;
-    {
-        let mut w = env.walker(&mut run);
+    let identified = {
+        let mut w = env.walker(&mut run, prefix);
         w.show("WelcomeDlg", Duration::from_secs(240))?;
         install_steps(&mut w, true)?;
-    }
+        w.identified
+    };
     let code = env.finish(&mut run, prefix)?;
-    env.expect_installed(prefix, code, &run.log, &BTreeMap::new())
+    let mut checks = env.expect_installed(prefix, code, &run.log, &BTreeMap::new())?;
+    checks.push(by_texts(identified));
+    Ok(checks)
 }
 
 /// Prerequisites missing (a bare prefix): the prerequisites dialog lists them and offers to
 /// install them; then Cancel, Yes: the installer stops with 1602 and installs nothing.
 fn missing(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     let mut run = env.start(prefix, "missing")?;
-    {
-        let mut w = env.walker(&mut run);
+    let identified = {
+        let mut w = env.walker(&mut run, prefix);
         w.show("WelcomeDlg", Duration::from_secs(240))?;
         w.click("Next")?;
         w.show("LicenseDlg", STEP_TIMEOUT)?;
@@ -491,7 +512,8 @@ fn missing(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
         w.show("UserExitDlg", STEP_TIMEOUT)?;
         w.shot("18-user-exit")?;
         w.click("Finish")?;
-    }
+        w.identified
+    };
     let code = env.finish(&mut run, prefix)?;
     if code != 1602 {
         bail!("exit code {code}, expected 1602 (cancelled; log: {})", run.log.display());
@@ -511,6 +533,7 @@ fn missing(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
         "exit code 1602".to_string(),
         "nothing installed".to_string(),
         "EvaluatePrerequisites logged the missing modules".to_string(),
+        by_texts(identified),
     ])
 }
 
@@ -523,8 +546,8 @@ fn rollback(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start_with(prefix, "rollback", test_msi, &["IDM_FAIL_AFTER_CONNECTOR_MOVE=1"])?;
-    {
-        let mut w = env.walker(&mut run);
+    let identified = {
+        let mut w = env.walker(&mut run, prefix);
         w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
         w.click("Yes")?;
         w.show("WelcomeDlg", STEP_TIMEOUT)?;
@@ -543,10 +566,11 @@ fn rollback(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
             w.show(dialog, STEP_TIMEOUT)?;
         }
         w.click("Install")?;
-        install_ends_with(&mut w, "FatalErrorDlg", None)?;
+        w.install_ends_with("FatalErrorDlg", None)?;
         w.shot("19-fatal-error")?;
         w.click("Finish")?;
-    }
+        w.identified
+    };
     let code = env.finish(&mut run, prefix)?;
     // Windows ends a fatal error with 1603; Wine 8 hands back the failed deferred action's
     // ERROR_FUNCTION_FAILED (1627) instead (the e2e matrix measured the same).
@@ -571,6 +595,7 @@ fn rollback(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
         bail!("the rolled-back install left {n} other files in {}", env.product_dir(prefix).display());
     }
     checks.push("no product file left behind".to_string());
+    checks.push(by_texts(identified));
     Ok(checks)
 }
 
@@ -579,14 +604,15 @@ fn discard(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start(prefix, "discard")?;
-    {
-        let mut w = env.walker(&mut run);
+    let identified = {
+        let mut w = env.walker(&mut run, prefix);
         w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
         w.shot("13-embedded-connector")?;
         w.click("Yes")?;
         w.show("WelcomeDlg", STEP_TIMEOUT)?;
         install_steps(&mut w, false)?;
-    }
+        w.identified
+    };
     let code = env.finish(&mut run, prefix)?;
     let left: Vec<_> = planted.keys().filter(|p| p.exists()).collect();
     if !left.is_empty() {
@@ -594,6 +620,7 @@ fn discard(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     }
     let mut checks = vec![format!("the {} configuration files are gone", planted.len())];
     checks.extend(env.expect_installed(prefix, code, &run.log, &planted)?);
+    checks.push(by_texts(identified));
     Ok(checks)
 }
 
@@ -602,8 +629,8 @@ fn discard(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
 fn export(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     let planted = env.plant_configuration(prefix)?;
     let mut run = env.start(prefix, "export")?;
-    {
-        let mut w = env.walker(&mut run);
+    let identified = {
+        let mut w = env.walker(&mut run, prefix);
         w.show("EmbeddedConnectorDlg", Duration::from_secs(240))?;
         w.click("No")?;
         w.show("ExportPasswordDlg", STEP_TIMEOUT)?;
@@ -634,7 +661,8 @@ fn export(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
         w.show("UserExitDlg", STEP_TIMEOUT)?;
         w.shot("17-user-exit-exported")?;
         w.click("Finish")?;
-    }
+        w.identified
+    };
     let code = env.finish(&mut run, prefix)?;
     let mut checks = Vec::new();
     if code != 1602 {
@@ -686,5 +714,6 @@ fn export(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
         }
     }
     checks.push(format!("decrypts with the password to the {} planted files", planted.len()));
+    checks.push(by_texts(identified));
     Ok(checks)
 }

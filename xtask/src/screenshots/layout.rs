@@ -31,6 +31,8 @@ pub struct Layout {
     pub dialogs: BTreeMap<String, (i32, i32)>,
     /// (dialog, control) -> (type, rectangle).
     pub controls: BTreeMap<(String, String), (String, Rect)>,
+    /// (dialog, control) -> (Attributes, Text): what identifies a dialog by its content.
+    pub texts: BTreeMap<(String, String), (i64, String)>,
     /// The Property table.
     pub properties: BTreeMap<String, String>,
     /// The File table: file key -> (component, long file name).
@@ -93,6 +95,11 @@ impl Layout {
                 height: int(&row[6], "Control.Height")?,
             };
             layout.controls.insert((row[0].clone(), row[1].clone()), (row[2].clone(), rect));
+            // Dialog_, Control, Type, X, Y, Width, Height, Attributes, Property, Text, ...
+            // (MSI SDK "Control Table").
+            let attributes = row.get(7).and_then(|a| a.parse().ok()).unwrap_or(0);
+            let text = row.get(9).cloned().unwrap_or_default();
+            layout.texts.insert((row[0].clone(), row[1].clone()), (attributes, text));
         }
         for row in idt_rows(&export("Property")?) {
             if row.len() >= 2 {
@@ -131,8 +138,9 @@ impl Layout {
         Ok((window.x + (ux * sx).round() as i32, window.y + (uy * sy).round() as i32))
     }
 
-    /// Whether a window's shape fits a dialog (aspect ratio within 10 %), to tell a 370 x 270
-    /// wizard page from a 260 x 85 message box.
+    /// Whether a window's shape fits a dialog (aspect ratio within 10 %). Not how a dialog is
+    /// recognised (that is its texts, `identify`; most wizard pages share one size): a check that
+    /// the click points, scaled from the window's size, land where the Control table puts them.
     pub fn fits(&self, dialog: &str, window: Geometry) -> bool {
         let Ok((dw, dh)) = self.dialog(dialog) else { return false };
         let want = f64::from(dw) / f64::from(dh);

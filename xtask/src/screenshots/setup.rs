@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::identify::{self, Content, Probe};
 use super::{Env, MsiRun, WORK_WIN};
 use crate::harness::wine::Prefix;
 
@@ -50,8 +51,13 @@ fn start(prefix: &Prefix, exe: &Path, name: &str, args: &[&str], delay: bool) ->
 }
 
 /// Waits for the setup window (its title is the MSI dialogs' `<product> Setup`) and, once
-/// `ready` holds, saves it as `<out>/<file>`.
-fn shoot(env: &Env<'_>, run: &MsiRun, file: &str, ready: impl Fn(&str) -> bool) -> Result<super::display::Geometry> {
+/// `ready` holds, saves it as `<out>/<file>`; returns its window and geometry.
+fn shoot(
+    env: &Env<'_>,
+    run: &MsiRun,
+    file: &str,
+    ready: impl Fn(&str) -> bool,
+) -> Result<(u64, super::display::Geometry)> {
     let start = Instant::now();
     loop {
         let log = std::fs::read_to_string(&run.log).unwrap_or_default();
@@ -61,13 +67,29 @@ fn shoot(env: &Env<'_>, run: &MsiRun, file: &str, ready: impl Fn(&str) -> bool) 
             std::thread::sleep(Duration::from_millis(800));
             let g = env.screen.geometry(w)?;
             env.screen.screenshot(g, &env.out.join(file))?;
-            return Ok(g);
+            return Ok((w, g));
         }
         if start.elapsed() > super::STEP_TIMEOUT {
             bail!("no setup window for {file} within {} s (log {})", super::STEP_TIMEOUT.as_secs(), run.log.display());
         }
         std::thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// Reads the setup window's controls (the probe) and asserts which screen it is: a text that
+/// contains `heading` (setup/src/win/ui.rs writes it), a text that contains `listed`, and the
+/// Cancel button enabled or not.
+fn expect_screen(probe: &Probe<'_>, window: u64, heading: &str, listed: &str, cancel: bool) -> Result<Content> {
+    let content = probe.read(window)?;
+    let texts: Vec<&str> = content.controls.iter().map(|c| c.text.as_str()).collect();
+    let has = |part: &str| content.controls.iter().any(|c| c.visible && c.text.contains(part));
+    if !has(heading) || !has(listed) {
+        bail!("the setup window does not show {heading:?} and {listed:?}: its texts are {texts:?}");
+    }
+    if identify::can_press(&content, "Cancel") != cancel {
+        bail!("the setup window's Cancel should be {}: {texts:?}", if cancel { "enabled" } else { "disabled" });
+    }
+    Ok(content)
 }
 
 /// Whether the test module's registry value exists, once the prefix has written its registry
@@ -83,8 +105,10 @@ pub(super) fn walk(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     env.install_prerequisites(prefix)?;
     let mut checks = Vec::new();
 
+    let probe = Probe::new(prefix, &env.probe);
     let mut run = start(prefix, &exe, "setup-cancel", &[], false)?;
-    let g = shoot(env, &run, "20-setup-prerequisites.png", |log| log.contains("prerequisite IDM test module"))?;
+    let (w, g) = shoot(env, &run, "20-setup-prerequisites.png", |log| log.contains("prerequisite IDM test module"))?;
+    expect_screen(&probe, w, "prerequisite(s) missing", "IDM test module: MISSING", true)?;
     // Cancel: the button at client (440, 300), 90 x 26 (setup/src/win/ui.rs); no window
     // manager, so the window's origin is its client area's.
     env.screen.click(g.x + 485, g.y + 313)?;
@@ -95,20 +119,24 @@ pub(super) fn walk(env: &Env<'_>, prefix: &Prefix) -> Result<Vec<String>> {
     if module_installed(env, prefix)? {
         bail!("Cancel on the prerequisites screen: the test module was installed anyway");
     }
-    checks.push("prerequisites screen, Cancel: 1602, nothing installed".to_string());
+    if env.product_dir(prefix).exists() {
+        bail!("Cancel on the prerequisites screen: {} was created", env.product_dir(prefix).display());
+    }
+    checks.push("prerequisites screen (read by its texts), Cancel: exit code 1602, neither the module nor the product installed".to_string());
 
     let mut run = start(prefix, &exe, "setup-passive", &["/passive"], true)?;
-    shoot(env, &run, "21-setup-progress.png", |log| log.contains("installing prerequisite IDM test module"))?;
+    let (w, _) =
+        shoot(env, &run, "21-setup-progress.png", |log| log.contains("installing prerequisite IDM test module"))?;
+    // The package waits (IDM_TEST_PREREQ_DELAY), so the progress screen is still up.
+    expect_screen(&probe, w, "Installing IDM test module", "Step ", false)?;
     let code = env.finish(&mut run, prefix)?;
-    if code != 0 {
-        bail!("setup /passive: exit code {code}, expected 0 (log {})", run.log.display());
-    }
+    // The product's full outcome (exit code exactly 0, every file, Add/Remove Programs, the
+    // service); it stops the prefix, so the registry is on disk for the module check after it.
+    let installed = env.expect_installed(prefix, code, &run.log, &std::collections::BTreeMap::new())?;
     if !module_installed(env, prefix)? {
         bail!("setup /passive: exit code 0 but the test module is not installed");
     }
-    if !env.product_dir(prefix).is_dir() {
-        bail!("setup /passive: exit code 0 but {} does not exist", env.product_dir(prefix).display());
-    }
-    checks.push("/passive: progress screen, module and product installed, 0".to_string());
+    checks.push("/passive: progress screen (read by its texts), the test module installed".to_string());
+    checks.extend(installed.into_iter().map(|c| format!("/passive: {c}")));
     Ok(checks)
 }

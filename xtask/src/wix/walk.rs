@@ -5,17 +5,23 @@
 //!
 //! - `WixUI_InstallDir` (with `WIXUI_INSTALLDIR`): Welcome -> License (the accept box) ->
 //!   InstallDirDlg, where the folder is replaced by another one, -> VerifyReady -> Install ->
-//!   Finish; passes when msiexec ends with 0 and the program is in the typed folder, not in the
-//!   default one.
+//!   Finish; the install must land in the typed folder, not in the default one.
 //! - `WixUI_Advanced` (with `ApplicationFolderName="hello-adv"`, `WixAppFolder` per machine):
 //!   AdvancedWelcomeEulaDlg (accept, Advanced) -> InstallScopeDlg -> InstallDirDlg -> FeaturesDlg
-//!   -> Install -> Finish; passes when msiexec ends with 0 and the program is in
-//!   `Program Files\hello-adv` (the folder WiX's WixSetDefaultPerMachineFolder builds from
-//!   ApplicationFolderName, not the source's own `hello-cli`).
+//!   -> Install -> Finish; the install must land in `Program Files\hello-adv` (the folder WiX's
+//!   WixSetDefaultPerMachineFolder builds from ApplicationFolderName, not the source's own
+//!   `hello-cli`).
 //!
-//! Part of `cargo xtask test` (with the other dialog walks). The dialog driving (windows, clicks at
-//! the Control table's coordinates, typing) is the screenshots walk's (`crate::screenshots`), so
-//! both find dialogs the same way.
+//! Each walk passes only with its full outcome ([`expect_outcome`]): exit code exactly 0, both
+//! files of the fixture in the chosen folder with the bytes the walk wrote and nothing in the
+//! default folder, the folder's `bin\` at the end of the machine PATH, the Start-menu shortcut,
+//! and one Add/Remove Programs entry with the fixture's name, version, publisher and the chosen
+//! folder as its InstallLocation. The expectations are read off `packaging/tests/wix_v3/main.wxs`
+//! by hand, not from the built MSI.
+//!
+//! Part of `cargo xtask test` (with the other dialog walks). The dialog driving (windows
+//! identified by their controls' texts, clicks at the Control table's coordinates, typing) is
+//! the screenshots walk's (`crate::screenshots`), so both find dialogs the same way.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +34,7 @@ use xshell::Shell;
 
 use crate::harness::{self, wine::Prefix, wine::Wine};
 use crate::screenshots::display::{Screen, Xvfb};
+use crate::screenshots::identify::{self, Probe};
 use crate::screenshots::layout::Layout;
 use crate::screenshots::walk::{Walker, STEP_TIMEOUT};
 use crate::{project_root, target_dir};
@@ -40,6 +47,18 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The folder WixUI_Advanced's per-machine default is built from (`ApplicationFolderName`).
 const ADVANCED_DIR: &str = r"C:\Program Files\hello-adv\";
+
+/// The source's own default folder (`ProgramFiles64Folder\hello-cli`), which neither walk keeps.
+const DEFAULT_DIR: &str = r"C:\Program Files\hello-cli";
+
+/// The bytes the walk writes as the fixture's program (copied, never run) and licence.
+const PROGRAM: &[u8] = b"MZ walk payload";
+const LICENCE: &str = "{\\rtf1\\ansi Walk licence text\\par}";
+
+/// The fixture's Start-menu shortcut: `Shortcut Name="hello-cli"` in ProgramMenuFolder, which for
+/// a per-machine install (ALLUSERS=1, `InstallScope="perMachine"`) is the All Users Programs
+/// folder ("ProgramMenuFolder property"; Wine's All Users profile is `C:\ProgramData`).
+const SHORTCUT: &str = r"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\hello-cli.lnk";
 
 /// A dialog set to walk: the lines added to the fixture, and the clicks.
 struct Walk {
@@ -80,9 +99,9 @@ fn build_fixture(dir: &Path, walk: &Walk) -> Result<PathBuf> {
     }
     let ui = format!("{}        <WixVariable Id=\"WixUILicenseRtf\" Value=\"wix\\License.rtf\" />\n", walk.ui);
     std::fs::write(dir.join("wix/main.wxs"), text.replace(anchor, &format!("{ui}{anchor}")))?;
-    std::fs::write(dir.join("wix/License.rtf"), "{\\rtf1\\ansi Walk licence text\\par}")?;
+    std::fs::write(dir.join("wix/License.rtf"), LICENCE)?;
     // Any bytes do for the walk: the file is copied, never run.
-    std::fs::write(dir.join("target/release/hello-cli.exe"), b"MZ walk payload")?;
+    std::fs::write(dir.join("target/release/hello-cli.exe"), PROGRAM)?;
     let out = dir.join(format!("{}.msi", walk.name));
     let spec = BuildSpec {
         sources: vec![dir.join("wix/main.wxs")],
@@ -113,6 +132,7 @@ pub fn run(sh: &Shell) -> Result<Vec<String>> {
         Err(why) => bail!("the WixUI walk needs Wine: {why}"),
     };
     let template = harness::template_prefix(sh, &wine, &root)?;
+    let probe = identify::build_probe(sh)?;
     let xvfb = Xvfb::start()?;
     let screen = Screen::new(sh, &xvfb.display);
     let mut checks = Vec::new();
@@ -123,7 +143,7 @@ pub fn run(sh: &Shell) -> Result<Vec<String>> {
             let msi = build_fixture(&dir.join("project"), w)?;
             let layout = Layout::read(sh, &msi)?;
             let prefix = Prefix::clone_from(sh, &template, &dir.join("prefix"))?.on_display(screen.display());
-            let r = walk(&screen, &layout, &prefix, &msi, &dir, w);
+            let r = walk(sh, &screen, &layout, &prefix, &probe, &msi, &dir, w);
             prefix.kill(sh);
             r
         })();
@@ -178,14 +198,21 @@ fn advanced_steps(w: &mut Walker<'_>, _screen: &Screen<'_>) -> Result<()> {
     w.click("Install")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn walk(
+    sh: &Shell,
     screen: &Screen<'_>,
     layout: &Layout,
     prefix: &Prefix,
+    probe: &Path,
     msi: &Path,
     root: &Path,
     w: &Walk,
 ) -> Result<Vec<String>> {
+    let alike = identify::indistinct(layout, &layout.dialogs.keys().map(String::as_str).collect::<Vec<_>>());
+    if !alike.is_empty() {
+        eprintln!("wix walk: {}: dialogs not told apart by their texts: {}", w.name, alike.join(", "));
+    }
     let work = prefix.c(harness::wine::WORK_DIR_WIN);
     std::fs::copy(msi, work.join("wixui.msi"))?;
     let log_win = format!(r"{}\logs\wixui.log", harness::wine::WORK_DIR_WIN);
@@ -209,15 +236,15 @@ fn walk(
     let title = "^hello-cli Setup$";
     let shots = root.join("png");
     std::fs::create_dir_all(&shots)?;
-    {
-        let mut walker = Walker::new(screen, layout, title, &shots, &log, &mut child);
+    let identified = {
+        let mut walker = Walker::new(screen, layout, title, &shots, &log, &mut child, Probe::new(prefix, probe));
         (w.steps)(&mut walker, screen)?;
         let w = &mut walker;
-        w.maybe_show("ProgressDlg", Duration::from_secs(20))?;
-        w.show("ExitDialog", STEP_TIMEOUT)?;
+        w.install_ends_with("ExitDialog", None)?;
         w.shot("exit")?;
         w.click("Finish")?;
-    }
+        w.identified
+    };
     let start = Instant::now();
     while child.try_wait()?.is_none() {
         if start.elapsed() > EXIT_TIMEOUT {
@@ -228,16 +255,94 @@ fn walk(
     let out = std::fs::read_to_string(&stdout).unwrap_or_default();
     let code =
         harness::wine::parse_exit(&out).with_context(|| format!("no EXIT= line from the batch file: {out:?}"))?;
+    let mut checks =
+        vec![format!("{}: walked to ExitDialog, each dialog identified by its texts ({identified} reads)", w.name)];
+    checks.extend(
+        expect_outcome(sh, prefix, code, w.expected_dir, &log)
+            .with_context(|| format!("{} (log {})", w.name, log.display()))?
+            .into_iter()
+            .map(|c| format!("{}: {c}", w.name)),
+    );
+    Ok(checks)
+}
+
+/// The full outcome of a walk that installed into `dir` (a `C:\` folder ending in `\`): what
+/// `packaging/tests/wix_v3/main.wxs` installs, as the module says.
+fn expect_outcome(sh: &Shell, prefix: &Prefix, code: u32, dir: &str, log: &Path) -> Result<Vec<String>> {
     if code != 0 {
-        bail!("msiexec ended with {code}, expected 0 (log {})", log.display());
+        bail!("msiexec ended with {code}, expected exactly 0");
     }
-    let chosen = prefix.c(&format!(r"{}bin\hello-cli.exe", w.expected_dir));
-    let default = prefix.c(r"C:\Program Files\hello-cli\bin\hello-cli.exe");
-    if !chosen.is_file() {
-        bail!("the program is not in the expected folder: {} is missing (log {})", chosen.display(), log.display());
+    let files: [(&str, &[u8]); 2] = [(r"bin\hello-cli.exe", PROGRAM), ("License.rtf", LICENCE.as_bytes())];
+    for (rel, bytes) in files {
+        let path = prefix.c(&format!("{dir}{rel}"));
+        let got = std::fs::read(&path).with_context(|| format!("{dir}{rel} was not installed"))?;
+        if got != bytes {
+            bail!("{dir}{rel} holds {} bytes, not the {} the walk built the package with", got.len(), bytes.len());
+        }
     }
-    if default.exists() {
-        bail!("the program was also installed in the default folder {}", default.display());
+    if prefix.c(DEFAULT_DIR).exists() {
+        bail!("something was installed in the default folder {DEFAULT_DIR} too");
     }
-    Ok(vec![format!("{}: walked to ExitDialog; exit code 0; the program landed in {}bin\\", w.name, w.expected_dir)])
+    let shortcut = expect_shortcut(prefix, log)?;
+    // wineserver writes system.reg when it exits: stop the prefix first.
+    prefix.kill(sh);
+    prefix.settle(sh)?;
+    let reg = prefix.hklm()?;
+    let env = [r"System\CurrentControlSet", r"System\ControlSet001"]
+        .iter()
+        .find_map(|set| reg.key(&format!(r"{set}\Control\Session Manager\Environment")))
+        .context("no machine Environment key")?;
+    let path = env.str("PATH");
+    let bin = format!(r"{dir}bin\");
+    // Part="last": appended, separated by a semicolon.
+    if !path.to_lowercase().ends_with(&format!(";{}", bin.to_lowercase())) {
+        bail!("the machine PATH does not end with ;{bin}: {path:?}");
+    }
+    let base = r"Software\Microsoft\Windows\CurrentVersion\Uninstall";
+    let entries: Vec<_> = reg
+        .subkeys(base)
+        .iter()
+        .filter_map(|k| reg.key(&format!(r"{base}\{k}")))
+        .filter(|k| k.str("DisplayName") == "hello-cli")
+        .map(|k| ["DisplayVersion", "Publisher", "InstallLocation", "HelpLink"].map(|v| k.str(v)))
+        .collect();
+    let want = ["0.1.0", "Example Maintainers", dir, "https://example.invalid/hello-cli"].map(String::from);
+    if entries != [want.clone()] {
+        bail!("Add/Remove Programs entries of hello-cli (version, publisher, location, help): {entries:?}, expected [{want:?}]");
+    }
+    Ok(vec![
+        "exit code 0".to_string(),
+        format!("hello-cli.exe and License.rtf in {dir} with the built bytes; nothing in {DEFAULT_DIR}"),
+        format!("machine PATH ends with {bin}"),
+        shortcut,
+        format!("one Add/Remove Programs entry: hello-cli 0.1.0, Example Maintainers, InstallLocation {dir}"),
+    ])
+}
+
+/// The Start-menu shortcut in the All Users Programs folder ([`SHORTCUT`]). Wine 8 sets
+/// ProgramMenuFolder to the user's Programs folder even with ALLUSERS=1: accepted only as the
+/// documented Wine difference `wine-programmenu-per-user`, with the shortcut in the folder the
+/// verbose log names.
+fn expect_shortcut(prefix: &Prefix, log: &Path) -> Result<String> {
+    let text = harness::wine::read_log(log);
+    let folder = text
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Property(S): ProgramMenuFolder = "))
+        .map(str::to_string)
+        .context("the verbose log has no ProgramMenuFolder")?;
+    let common = prefix.c(SHORTCUT);
+    if common.is_file() {
+        return Ok(format!("Start-menu shortcut {SHORTCUT}"));
+    }
+    let all_users = SHORTCUT.trim_end_matches("hello-cli.lnk");
+    if !folder.eq_ignore_ascii_case(all_users) && prefix.c(&format!("{folder}hello-cli.lnk")).is_file() {
+        return crate::screenshots::wine_difference(
+            "wine-programmenu-per-user",
+            &format!(
+                "the shortcut is in {folder} (ProgramMenuFolder with ALLUSERS=1), not in {all_users} as on Windows"
+            ),
+        );
+    }
+    bail!("no Start-menu shortcut {SHORTCUT} (the log's ProgramMenuFolder is {folder})")
 }
