@@ -127,3 +127,30 @@ fn ui_export_reports_problems_in_export_result_and_still_succeeds() {
         assert_no_secret(&s, confirm);
     }
 }
+
+/// MSI SDK "Directory Table" (`DefaultDir`): a target name of `.` puts the directory in its
+/// parent itself, so CostFinalize sets it to exactly the parent's path. Before CostFinalize the
+/// product folder is resolved the same way: the path the log and `EMBEDDED_CONNECTOR_BACKUP`
+/// show has no `.` component (a `Path` comparison would hide one: it skips `.` components).
+#[test]
+fn a_period_default_dir_is_the_parent_folder_itself() {
+    let mut s = custom_actions::fakes::FakeSession::with([("ProgramFiles64Folder", "/pf")]);
+    let row = |d: &str, p: Option<&str>, n: &str| vec![Some(d.to_owned()), p.map(str::to_owned), Some(n.to_owned())];
+    s.tables.insert(
+        "Directory".into(),
+        (
+            vec!["Directory".into(), "Directory_Parent".into(), "DefaultDir".into()],
+            vec![
+                row("TARGETDIR", None, "SourceDir"),
+                row("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
+                row("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
+                row(connector::PRODUCTDIR, Some("INSTALLFOLDER"), "."),
+                row("CONFDIR", Some(connector::PRODUCTDIR), "CONF~1|conf:srcconf"),
+            ],
+        ),
+    );
+    let resolved = |id: &str| connector::resolve_directory(&s, id).map(|p| p.to_str().unwrap().to_owned());
+    assert_eq!(resolved(connector::PRODUCTDIR).as_deref(), Some("/pf/VMware"));
+    assert_eq!(resolved("CONFDIR").as_deref(), Some("/pf/VMware/conf"));
+    assert_eq!(connector::Layout::from_session(&s).unwrap().product_dir.to_str(), Some("/pf/VMware"));
+}

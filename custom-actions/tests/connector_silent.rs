@@ -156,7 +156,22 @@ fn unwritable_export_folder_fails_and_loses_nothing() {
                 (connector::EXPORT_FOLDER, folder.to_str().unwrap()),
             ]);
             assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure, "{action} {folder:?}");
-            assert!(logged(&s.log, &["export failed", "nothing was changed"]), "{:#?}", s.log);
+            // docs/silent-install.md: the log says which folder, and to run elevated or set
+            // EXPORT_FOLDER to a folder the installer can write.
+            assert!(
+                logged(
+                    &s.log,
+                    &[
+                        "export failed",
+                        folder.to_str().unwrap(),
+                        "elevated",
+                        "set EXPORT_FOLDER",
+                        "nothing was changed"
+                    ]
+                ),
+                "{:#?}",
+                s.log
+            );
             assert!(!s.properties.contains_key(BACKUP_PROPERTY));
             assert!(!s.properties.contains_key(connector::FILE));
             assert_no_secret(&s, PASSWORD);
@@ -324,4 +339,45 @@ fn rollback_disabled_is_refused_before_anything_changes() {
         assert!(!session.properties.contains_key(connector::BACKUP_PROPERTY), "{how}: no backup folder chosen");
         assert_eq!(snapshot(&product.dir), before, "{how}");
     }
+}
+
+/// A package is never written over (docs/silent-install.md names it
+/// `<cluster>-<host>-<domain>-conn-<UTC timestamp>.enc`, to the second): when a file of that name
+/// is already there, the export fails, the file is kept as it was, and the log names it and says
+/// how to get past it (a second later the name is free, or the file can be moved away).
+#[test]
+fn an_existing_file_of_the_packages_name_is_kept() {
+    let product = Product::with_config();
+    let out = product.tmp.path().join("exports");
+    std::fs::create_dir(&out).unwrap();
+    // Every name the export can pick in the next minute (its timestamp is taken when it starts).
+    let now = time::OffsetDateTime::now_utc();
+    for ahead in -1..60i64 {
+        let t = now + time::Duration::seconds(ahead);
+        let name = format!(
+            "cluster-NODE1-{}-conn-{:04}{:02}{:02}T{:02}{:02}{:02}Z.enc",
+            connector_support::MACHINE_DOMAIN,
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        std::fs::write(out.join(name), b"an earlier export").unwrap();
+    }
+    let before = snapshot(&product.dir);
+    let exports = snapshot(&out);
+    let mut s =
+        product.session([(ACTION, "export"), (PW, PASSWORD), (connector::EXPORT_FOLDER, out.to_str().unwrap())]);
+    assert_eq!(apply_action_with(&mut s, CHEAP), ActionResult::Failure);
+    assert!(
+        logged(&s.log, &["export failed", out.to_str().unwrap(), "move the existing file away", "nothing was changed"]),
+        "{:#?}",
+        s.log
+    );
+    assert_eq!(snapshot(&out), exports, "the existing files are kept as they were, and nothing is added");
+    assert_eq!(snapshot(&product.dir), before);
+    assert!(!s.properties.contains_key(connector::FILE));
+    assert_no_secret(&s, PASSWORD);
 }
