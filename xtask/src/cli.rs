@@ -177,7 +177,7 @@ pub enum Backend {
 #[derive(Debug, Clone, Default, Args)]
 #[command(
     long_about = "Runs every test, in order: `cargo fmt --all --check`, `cargo clippy --workspace --all-targets \
--- -D warnings`, the host tools (installed with apt-get when running as root on Debian/Ubuntu), \
+-- -D warnings` (and, for x86_64-pc-windows-gnu, the crates with Windows-only code), the host tools (installed with apt-get when running as root on Debian/Ubuntu), \
 `cargo xtask dist`, `cargo test --workspace` with IDM_DIST_DIR pointing at the build, the Wine \
 end-to-end matrix (`cargo xtask e2e`), and the walk through every dialog path under Xvfb \
 (`cargo xtask screenshots`, pictures written to target/screenshots/png so docs/dialogs stays as \

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: every test, in order: `cargo fmt --check`, `cargo clippy -D warnings`,
+//! `cargo xtask test`: every test, in order: `cargo fmt --check`, `cargo clippy -D warnings` (host,
+//! and the Windows-only code for the Windows target),
 //! host tools, `dist`, `cargo test --workspace`, `e2e`, and the walks through the dialogs (`screenshots`, pictures written under the target folder; `wix walk`, the WixUI_InstallDir and WixUI_Advanced wizards of a WiX v3 source).
 //!
 //! This is the README's test command and what `.ci/run` runs. Host tools are installed with
@@ -36,6 +37,10 @@ const TOOLS: &[Tool] = &[
     Tool { program: "xdotool", package: "xdotool", needed_for: "the dialog tests" },
 ];
 
+/// The workspace crates with code compiled only for Windows (`cfg(windows)`).
+const WINDOWS_CRATES: &[&str] =
+    &["custom-actions", "idm-setup", "bundle-core", "idm-sample-service", "idm-dialog-probe"];
+
 /// Runs `cargo xtask test`.
 pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
     let e2e_too = !args.no_e2e;
@@ -57,6 +62,19 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
         cmd!(sh, "{cargo} clippy --workspace --all-targets -- -D warnings")
             .run()
             .context("clippy found warnings (listed above)")?;
+    }
+
+    // The code behind `cfg(windows)` (the DLL's exports, the setup program, the sample service,
+    // the dialog probe) is invisible to the host clippy above: lint it for the Windows target too
+    // (a check build; no mingw linker needed).
+    let windows = dist::toolchain::WINDOWS_TARGET;
+    let packages: Vec<&str> = WINDOWS_CRATES.iter().flat_map(|p| ["-p", *p]).collect();
+    eprintln!("== cargo clippy --target {windows} {} -- -D warnings", packages.join(" "));
+    {
+        let _target = sh.push_env("CARGO_TARGET_DIR", target_dir());
+        cmd!(sh, "{cargo} clippy --target {windows} {packages...} -- -D warnings")
+            .run()
+            .context("clippy found warnings in the Windows-only code (listed above)")?;
     }
 
     eprintln!("== host tools");
