@@ -1,0 +1,136 @@
+//! The standard actions of the five sequence tables as the built MSI shows them, against WiX
+//! v3's own list of the standard actions (`reference/wix3/actions.xml`, read here, not the
+//! Rust table of `packaging/src/wix/sequence.rs`): each action's default sequence number,
+//! condition and the tables it belongs to, which are the MSI SDK's suggested sequences
+//! ("Suggested InstallExecuteSequence", "Suggested InstallUISequence", "Suggested
+//! AdminExecuteSequence", "Suggested AdminUISequence", "Suggested AdvtExecuteSequence").
+//! Added for the missed mutants of `cargo xtask mutants --file packaging/src/wix/sequence.rs`
+//! (docs/mutation-testing.md).
+
+use std::collections::BTreeMap;
+
+use packaging::wix::{build, BuildSpec};
+
+/// The sequence tables and the WiX v3 element that authors each.
+const TABLES: &[(&str, &str)] = &[
+    ("InstallExecuteSequence", "InstallExecuteSequence"),
+    ("InstallUISequence", "InstallUISequence"),
+    ("AdminExecuteSequence", "AdminExecuteSequence"),
+    ("AdminUISequence", "AdminUISequence"),
+    ("AdvtExecuteSequence", "AdvertiseExecuteSequence"),
+];
+
+/// One `<action>` of WiX v3's actions.xml.
+struct Documented {
+    name: String,
+    sequence: i32,
+    condition: String,
+    tables: Vec<String>,
+}
+
+fn documented() -> Vec<Documented> {
+    let path = test_support::project_root().join("reference/wix3/actions.xml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let out: Vec<Documented> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("action"))
+        .map(|n| Documented {
+            name: n.attribute("name").unwrap().to_string(),
+            sequence: n.attribute("sequence").unwrap().parse().unwrap(),
+            condition: n.attribute("condition").unwrap_or("").to_string(),
+            tables: TABLES.iter().filter(|t| n.attribute(t.0) == Some("yes")).map(|t| t.0.to_string()).collect(),
+        })
+        .collect();
+    assert_eq!(out.len(), 70, "actions.xml of WiX v3.14.1 lists 70 standard actions");
+    out
+}
+
+/// A product with `body` inside `<Product>` (no files, no registry: only the tables every
+/// package has).
+fn wxs(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<Wix xmlns="http://schemas.microsoft.com/wix/2006/wi">
+  <Product Id="*" Name="Sequence Order" Language="1033" Version="1.0.0" Manufacturer="Example Corp" UpgradeCode="{{5D1E2F30-4A5B-4C6D-8E7F-90A1B2C3D4E5}}">
+    <Package InstallerVersion="500" Compressed="yes" InstallScope="perMachine" Platform="x86" />
+    <MediaTemplate EmbedCab="yes" />
+    <Directory Id="TARGETDIR" Name="SourceDir">
+      <Directory Id="ProgramFilesFolder">
+        <Directory Id="APPDIR" Name="Sequence Order">
+          <Component Id="Marker" Guid="{{6E2F3041-5B6C-4D7E-8F90-A1B2C3D4E5F6}}">
+            <CreateFolder />
+          </Component>
+        </Directory>
+      </Directory>
+    </Directory>
+    <Feature Id="Main" Title="Main" Level="1"><ComponentRef Id="Marker" /></Feature>
+    {body}
+  </Product>
+</Wix>
+"#
+    )
+}
+
+/// Builds `source`: each sequence table as action -> (condition, sequence), or the build's error.
+fn build_sequences(source: &str) -> Result<BTreeMap<String, BTreeMap<String, (String, i32)>>, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let wxs = dir.path().join("seq.wxs");
+    std::fs::write(&wxs, source).unwrap();
+    let spec = BuildSpec {
+        sources: vec![wxs],
+        localizations: vec![],
+        variables: BTreeMap::new(),
+        output: dir.path().join("seq.msi"),
+        source_date_epoch: Some(1_700_000_000),
+    };
+    build(&spec).map_err(|e| e.to_string())?;
+    let mut pkg = msi::open(&spec.output).unwrap();
+    Ok(TABLES
+        .iter()
+        .map(|(t, _)| {
+            let rows = test_support::table_rows(&mut pkg, t)
+                .into_iter()
+                .map(|r| (r[0].clone(), (r[1].clone(), r[2].parse::<i32>().unwrap())))
+                .collect();
+            (t.to_string(), rows)
+        })
+        .collect())
+}
+
+/// Every standard action WiX v3 lists for a table, used as the anchor of a custom action
+/// (`After`), is pulled into that table at its documented number with its documented condition
+/// (WiX's linker does the same for a referenced standard action), and the custom action lands
+/// right after it. One build per table, all of that table's actions in it.
+#[test]
+fn each_documented_standard_action_anchors_at_its_number_in_each_of_its_tables() {
+    let docs = documented();
+    for (table, element) in TABLES {
+        let mine: Vec<&Documented> = docs.iter().filter(|d| d.tables.iter().any(|t| t == table)).collect();
+        assert!(!mine.is_empty(), "{table}");
+        let mut body = String::new();
+        let mut scheduled = String::new();
+        for d in &mine {
+            body.push_str(&format!("<CustomAction Id=\"X_{0}\" Property=\"P_{0}\" Value=\"1\" />\n", d.name));
+            scheduled.push_str(&format!("<Custom Action=\"X_{0}\" After=\"{0}\" />\n", d.name));
+        }
+        body.push_str(&format!("<{element}>\n{scheduled}</{element}>"));
+        let seqs = build_sequences(&wxs(&body)).unwrap_or_else(|e| panic!("{table}: {e}"));
+        let rows = &seqs[*table];
+        for d in &mine {
+            assert_eq!(
+                rows.get(&d.name),
+                Some(&(d.condition.clone(), d.sequence)),
+                "{table}: standard action {} (documented at {})",
+                d.name,
+                d.sequence
+            );
+            assert_eq!(
+                rows.get(&format!("X_{}", d.name)).map(|r| r.1),
+                Some(d.sequence + 1),
+                "{table}: after {}",
+                d.name
+            );
+        }
+    }
+}
