@@ -132,5 +132,126 @@ fn each_documented_standard_action_anchors_at_its_number_in_each_of_its_tables()
                 d.name
             );
         }
+        // And no standard action that WiX v3 does not list for this table.
+        for d in docs.iter().filter(|d| rows.contains_key(&d.name)) {
+            assert!(d.tables.iter().any(|t| t == table), "{table} has {}, which belongs to {:?}", d.name, d.tables);
+        }
+    }
+}
+
+/// Every sequence table stands alone (MSI SDK "AdminExecuteSequence Table": "it also contains
+/// any necessary initialization actions such as LaunchConditions, CostInitialize, FileCost, and
+/// CostFinalize"; likewise the other four): a package that authors no sequence at all still has
+/// all five tables with the costing actions WiX v3 lists for them, and the AdminExecuteSequence
+/// of the MSI SDK's "Importing the AdminExecuteSequence" page (InstallValidate 1400,
+/// InstallInitialize 1500, InstallAdminPackage 3900, InstallFinalize 6600).
+#[test]
+fn every_sequence_table_is_there_without_authoring() {
+    let seqs = build_sequences(&wxs("")).unwrap();
+    for d in documented().iter().filter(|d| ["CostInitialize", "FileCost", "CostFinalize"].contains(&d.name.as_str())) {
+        for t in &d.tables {
+            assert_eq!(seqs[t].get(&d.name), Some(&(String::new(), d.sequence)), "{t}: {}", d.name);
+        }
+    }
+    let admin = &seqs["AdminExecuteSequence"];
+    for (a, n) in [
+        ("InstallValidate", 1400),
+        ("InstallInitialize", 1500),
+        ("InstallAdminPackage", 3900),
+        ("InstallFinalize", 6600),
+    ] {
+        assert_eq!(admin.get(a).map(|r| r.1), Some(n), "AdminExecuteSequence: {a}");
+    }
+}
+
+/// Standard actions as elements (WiX v3 schema, InstallExecuteSequence children): one without a
+/// default number (RemoveExistingProducts, "Not fixed sequence") placed by `After`, and one that
+/// WiX emits only when authored (InstallExecute), at its documented 6500 and condition.
+#[test]
+fn standard_action_elements_with_and_without_a_number() {
+    let seqs = build_sequences(&wxs(r#"<InstallExecuteSequence>
+             <RemoveExistingProducts After="InstallValidate" />
+             <InstallExecute />
+           </InstallExecuteSequence>"#))
+    .unwrap();
+    let ie = &seqs["InstallExecuteSequence"];
+    assert_eq!(ie.get("RemoveExistingProducts"), Some(&(String::new(), 1401)));
+    assert_eq!(ie.get("InstallExecute"), Some(&("NOT Installed".to_string(), 6500)));
+}
+
+/// MSI SDK "InstallUISequence Table", Sequence column: "Each termination flag (negative value)
+/// can be used with no more than one action." A custom action `After` the action of the suspend
+/// flag (-4) would land on -3, the error flag another action already holds: refused.
+#[test]
+fn no_termination_flag_is_taken_twice_by_a_relative_action() {
+    let e = build_sequences(&wxs(r#"<CustomAction Id="OnSuspend" Property="P1" Value="1" />
+           <CustomAction Id="OnError" Property="P2" Value="1" />
+           <CustomAction Id="Next" Property="P3" Value="1" />
+           <InstallUISequence>
+             <Custom Action="OnSuspend" OnExit="suspend" />
+             <Custom Action="OnError" OnExit="error" />
+             <Custom Action="Next" After="OnSuspend" />
+           </InstallUISequence>"#))
+    .unwrap_err();
+    assert!(e.contains("Next"), "{e}");
+}
+
+/// Positive sequence numbers run (MSI SDK sequence tables: "A positive value represents the
+/// sequence position"; zero means never run): an action `Before` one at 1 has no position left
+/// and is refused; `Before` one at 2 gets 1.
+#[test]
+fn before_the_first_position_is_refused() {
+    let ui = |anchor_at: i32| {
+        build_sequences(&wxs(&format!(
+            r#"<CustomAction Id="Anchor" Property="P1" Value="1" />
+               <CustomAction Id="Early" Property="P2" Value="1" />
+               <InstallUISequence>
+                 <Custom Action="Anchor" Sequence="{anchor_at}" />
+                 <Custom Action="Early" Before="Anchor" />
+               </InstallUISequence>"#
+        )))
+    };
+    let e = ui(1).unwrap_err();
+    assert!(e.contains("Early"), "{e}");
+    assert_eq!(ui(2).unwrap()["InstallUISequence"].get("Early").map(|r| r.1), Some(1));
+}
+
+/// Two actions at the same positive number have no defined order (ICE82, "duplicate sequence
+/// number"): refused, naming both. Zero ("never run") may be shared.
+#[test]
+fn a_positive_sequence_number_is_not_shared() {
+    let e = build_sequences(&wxs(r#"<CustomAction Id="Clash" Property="P1" Value="1" />
+           <InstallExecuteSequence><Custom Action="Clash" Sequence="1500" /></InstallExecuteSequence>"#))
+    .unwrap_err();
+    assert!(e.contains("Clash") && e.contains("InstallInitialize") && e.contains("1500"), "{e}");
+    let seqs = build_sequences(&wxs(r#"<CustomAction Id="Never1" Property="P1" Value="1" />
+           <CustomAction Id="Never2" Property="P2" Value="1" />
+           <InstallExecuteSequence>
+             <Custom Action="Never1" Sequence="0" />
+             <Custom Action="Never2" Sequence="0" />
+           </InstallExecuteSequence>"#))
+    .unwrap();
+    let ie = &seqs["InstallExecuteSequence"];
+    assert_eq!((ie.get("Never1").map(|r| r.1), ie.get("Never2").map(|r| r.1)), (Some(0), Some(0)));
+}
+
+/// A long `After` chain after InstallFinalize (6600), where the numbers up to 32767 are free,
+/// is placed on consecutive numbers in authoring order: 1001 links (the resolver's recursion
+/// guard stops there; longer chains are refused, a limit of this project, not of MSI).
+#[test]
+fn a_chain_of_1001_links_is_placed_in_order() {
+    let n = 1001;
+    let mut body = String::new();
+    let mut seq = String::new();
+    for i in 0..n {
+        body.push_str(&format!("<CustomAction Id=\"C{i}\" Property=\"P{i}\" Value=\"1\" />\n"));
+        let prev = if i == 0 { "InstallFinalize".to_string() } else { format!("C{}", i - 1) };
+        seq.push_str(&format!("<Custom Action=\"C{i}\" After=\"{prev}\" />\n"));
+    }
+    body.push_str(&format!("<InstallExecuteSequence>{seq}</InstallExecuteSequence>"));
+    let seqs = build_sequences(&wxs(&body)).unwrap();
+    let ie = &seqs["InstallExecuteSequence"];
+    for i in 0..n {
+        assert_eq!(ie.get(&format!("C{i}")).map(|r| r.1), Some(6601 + i as i32), "C{i}");
     }
 }
