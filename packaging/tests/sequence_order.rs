@@ -255,3 +255,29 @@ fn a_chain_of_1001_links_is_placed_in_order() {
         assert_eq!(ie.get(&format!("C{i}")).map(|r| r.1), Some(6601 + i as i32), "C{i}");
     }
 }
+
+/// The children of a sequence element are `Custom`, `Show` and the standard actions the WiX v3
+/// schema lists (`reference/wix3/wix.xsd`); an element of another name is refused, even with a
+/// placement that would fit.
+#[test]
+fn an_element_that_is_no_standard_action_is_refused() {
+    let e = build_sequences(&wxs(
+        r#"<InstallExecuteSequence><NotAnAction After="CostFinalize" /></InstallExecuteSequence>"#,
+    ))
+    .unwrap_err();
+    assert!(e.contains("NotAnAction"), "{e}");
+}
+
+/// An action has one row per sequence table (the table's primary key is Action; WiX v3 reports
+/// a second scheduling of the same action as a duplicate symbol): scheduling a custom action
+/// twice in InstallExecuteSequence is refused, naming it.
+#[test]
+fn a_custom_action_is_scheduled_once_per_table() {
+    let e = build_sequences(&wxs(r#"<CustomAction Id="Twice" Property="P1" Value="1" />
+           <InstallExecuteSequence>
+             <Custom Action="Twice" After="CostFinalize" />
+             <Custom Action="Twice" After="InstallValidate" />
+           </InstallExecuteSequence>"#))
+    .unwrap_err();
+    assert!(e.contains("Twice"), "{e}");
+}
