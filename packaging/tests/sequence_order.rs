@@ -73,7 +73,10 @@ fn wxs(body: &str) -> String {
 }
 
 /// Builds `source`: each sequence table as action -> (condition, sequence), or the build's error.
-fn build_sequences(source: &str) -> Result<BTreeMap<String, BTreeMap<String, (String, i32)>>, String> {
+/// Each sequence table's rows: action -> (condition, sequence number).
+type Sequences = BTreeMap<String, BTreeMap<String, (String, i32)>>;
+
+fn build_sequences(source: &str) -> Result<Sequences, String> {
     let dir = tempfile::tempdir().unwrap();
     let wxs = dir.path().join("seq.wxs");
     std::fs::write(&wxs, source).unwrap();
@@ -252,7 +255,7 @@ fn a_chain_of_1001_links_is_placed_in_order() {
     let seqs = build_sequences(&wxs(&body)).unwrap();
     let ie = &seqs["InstallExecuteSequence"];
     for i in 0..n {
-        assert_eq!(ie.get(&format!("C{i}")).map(|r| r.1), Some(6601 + i as i32), "C{i}");
+        assert_eq!(ie.get(&format!("C{i}")).map(|r| r.1), Some(6601 + i), "C{i}");
     }
 }
 
