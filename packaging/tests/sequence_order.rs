@@ -199,6 +199,30 @@ fn no_termination_flag_is_taken_twice_by_a_relative_action() {
     assert!(e.contains("Next"), "{e}");
 }
 
+/// Two actions authored with the same termination flag: the MSI SDK ("InstallUISequence Table",
+/// "InstallExecuteSequence Table") allows each of -1 to -4 for at most one action, so two
+/// `OnExit="error"` are refused, naming both; different flags are fine.
+#[test]
+fn a_termination_flag_belongs_to_one_action() {
+    let e = build_sequences(&wxs(r#"<CustomAction Id="FailA" Property="P1" Value="1" />
+           <CustomAction Id="FailB" Property="P2" Value="1" />
+           <InstallUISequence>
+             <Custom Action="FailA" OnExit="error" />
+             <Custom Action="FailB" OnExit="error" />
+           </InstallUISequence>"#))
+    .unwrap_err();
+    assert!(e.contains("FailA") && e.contains("FailB") && e.contains("-3"), "{e}");
+    let seqs = build_sequences(&wxs(r#"<CustomAction Id="Done" Property="P1" Value="1" />
+           <CustomAction Id="Failed" Property="P2" Value="1" />
+           <InstallUISequence>
+             <Custom Action="Done" OnExit="success" />
+             <Custom Action="Failed" OnExit="error" />
+           </InstallUISequence>"#))
+    .unwrap();
+    let ui = &seqs["InstallUISequence"];
+    assert_eq!((ui.get("Done").map(|r| r.1), ui.get("Failed").map(|r| r.1)), (Some(-1), Some(-3)));
+}
+
 /// Positive sequence numbers run (MSI SDK sequence tables: "A positive value represents the
 /// sequence position"; zero means never run): an action `Before` one at 1 has no position left
 /// and is refused; `Before` one at 2 gets 1.

@@ -309,8 +309,13 @@ pub fn resolve(
             rows.push(SequenceRow { action: a.clone(), condition: entries[a].1.clone(), sequence: n });
         }
         rows.sort_by(|x, y| x.sequence.cmp(&y.sequence).then(x.action.cmp(&y.action)));
+        // A positive number is a position (two actions there have no defined order, ICE82); -1 to
+        // -4 are the termination flags, "each termination flag (negative value) can be used with no
+        // more than one action" (MSI SDK "InstallUISequence Table", "InstallExecuteSequence
+        // Table"); zero and other negatives mean "never run" and may be shared.
+        let unique = |n: i32| n > 0 || (-4..=-1).contains(&n);
         for w in rows.windows(2) {
-            if w[0].sequence == w[1].sequence && w[0].sequence > 0 {
+            if w[0].sequence == w[1].sequence && unique(w[0].sequence) {
                 let culprit = entries[&w[1].action].2.clone().or_else(|| entries[&w[0].action].2.clone());
                 let msg =
                     format!("{} and {} both have sequence {} in {table}", w[0].action, w[1].action, w[0].sequence);
