@@ -118,7 +118,16 @@ impl<'a> Walker<'a> {
                     eprintln!("screenshots:   (a window came and went before its texts could be read)");
                     continue;
                 };
-                let g = self.screen.geometry(w)?;
+                // A window that closes right after it was read (the progress dialog, when Wine
+                // runs the script in a moment) has no geometry any more: it came and went.
+                let g = match self.screen.geometry(w) {
+                    Ok(g) => g,
+                    Err(_) if !self.screen.windows(&self.title)?.contains(&w) => {
+                        eprintln!("screenshots:   ({dialog} came and went before its size could be read)");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 // The shape too: the click points are scaled from the window's size.
                 if !self.layout.fits(&dialog, g) {
                     let (dw, dh) = self.layout.dialog(&dialog)?;
