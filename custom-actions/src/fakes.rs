@@ -58,6 +58,16 @@ impl FakeSession {
     pub fn client<const N: usize>(props: [(&str, &str); N]) -> Self {
         FakeSession { context: Immediate::Client, ..FakeSession::with(props) }
     }
+
+    /// Gives the session a `Directory` table (MSI SDK "Directory Table": `Directory`,
+    /// `Directory_Parent`, `DefaultDir`), one `(directory, parent, default dir)` per row.
+    pub fn with_directory_table(mut self, rows: &[(&str, Option<&str>, &str)]) -> Self {
+        let rows =
+            rows.iter().map(|(d, p, n)| vec![Some(d.to_string()), p.map(str::to_owned), Some(n.to_string())]).collect();
+        let names = vec!["Directory".into(), "Directory_Parent".into(), "DefaultDir".into()];
+        self.tables.insert("Directory".into(), (names, rows));
+        self
+    }
 }
 
 impl Log for FakeSession {

@@ -134,21 +134,13 @@ fn ui_export_reports_problems_in_export_result_and_still_succeeds() {
 /// show has no `.` component (a `Path` comparison would hide one: it skips `.` components).
 #[test]
 fn a_period_default_dir_is_the_parent_folder_itself() {
-    let mut s = custom_actions::fakes::FakeSession::with([("ProgramFiles64Folder", "/pf")]);
-    let row = |d: &str, p: Option<&str>, n: &str| vec![Some(d.to_owned()), p.map(str::to_owned), Some(n.to_owned())];
-    s.tables.insert(
-        "Directory".into(),
-        (
-            vec!["Directory".into(), "Directory_Parent".into(), "DefaultDir".into()],
-            vec![
-                row("TARGETDIR", None, "SourceDir"),
-                row("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
-                row("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
-                row(connector::PRODUCTDIR, Some("INSTALLFOLDER"), "."),
-                row("CONFDIR", Some(connector::PRODUCTDIR), "CONF~1|conf:srcconf"),
-            ],
-        ),
-    );
+    let s = custom_actions::fakes::FakeSession::with([("ProgramFiles64Folder", "/pf")]).with_directory_table(&[
+        ("TARGETDIR", None, "SourceDir"),
+        ("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
+        ("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
+        (connector::PRODUCTDIR, Some("INSTALLFOLDER"), "."),
+        ("CONFDIR", Some(connector::PRODUCTDIR), "CONF~1|conf:srcconf"),
+    ]);
     let resolved = |id: &str| connector::resolve_directory(&s, id).map(|p| p.to_str().unwrap().to_owned());
     assert_eq!(resolved(connector::PRODUCTDIR).as_deref(), Some("/pf/VMware"));
     assert_eq!(resolved("CONFDIR").as_deref(), Some("/pf/VMware/conf"));

@@ -628,22 +628,13 @@ mod tests {
         for (k, v) in props {
             s.properties.insert(k.to_string(), v.to_string());
         }
-        let row =
-            |d: &str, p: Option<&str>, n: &str| vec![Some(d.to_owned()), p.map(str::to_owned), Some(n.to_owned())];
-        s.tables.insert(
-            "Directory".into(),
-            (
-                vec!["Directory".into(), "Directory_Parent".into(), "DefaultDir".into()],
-                vec![
-                    row("TARGETDIR", None, "SourceDir"),
-                    row("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
-                    row("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
-                    row("PRODUCTDIR", Some("INSTALLFOLDER"), "VMWARE~1|VMwareIdentityManager"),
-                    row("SUPPORTDIR", Some("PRODUCTDIR"), "support"),
-                ],
-            ),
-        );
-        s
+        s.with_directory_table(&[
+            ("TARGETDIR", None, "SourceDir"),
+            ("ProgramFiles64Folder", Some("TARGETDIR"), "PFiles"),
+            ("INSTALLFOLDER", Some("ProgramFiles64Folder"), "VMware"),
+            ("PRODUCTDIR", Some("INSTALLFOLDER"), "VMWARE~1|VMwareIdentityManager"),
+            ("SUPPORTDIR", Some("PRODUCTDIR"), "support"),
+        ])
     }
 
     #[test]
