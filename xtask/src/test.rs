@@ -16,25 +16,48 @@ use crate::cli::{E2eArgs, ScreenshotsArgs, TestArgs};
 use crate::dist::toolchain::{apt_install, find_on_path};
 use crate::{dist, e2e, screenshots, target_dir};
 
-/// A host tool the tests use: the program, its Debian package, and what needs it.
+/// A host tool the tests use: the program (or, for a Python module, `python3`), its Debian
+/// package, and what needs it.
 struct Tool {
     program: &'static str,
     package: &'static str,
     needed_for: &'static str,
+    /// A module `python3` must import (the program alone says nothing then).
+    python_module: Option<&'static str>,
+}
+
+impl Tool {
+    const fn program(program: &'static str, package: &'static str, needed_for: &'static str) -> Tool {
+        Tool { program, package, needed_for, python_module: None }
+    }
+
+    fn present(&self) -> bool {
+        match self.python_module {
+            None => find_on_path(self.program).is_some(),
+            Some(module) => std::process::Command::new(self.program)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+        }
+    }
 }
 
 const TOOLS: &[Tool] = &[
-    Tool { program: "msiinfo", package: "msitools", needed_for: "reading the MSI back (tests/tests/msitools.rs)" },
-    Tool { program: "msiextract", package: "msitools", needed_for: "extracting the MSI (tests/tests/msitools.rs)" },
-    Tool { program: "xmllint", package: "libxml2-utils", needed_for: "the WiX schema tests" },
+    Tool::program("msiinfo", "msitools", "reading the MSI back (tests/tests/msitools.rs)"),
+    Tool::program("msiextract", "msitools", "extracting the MSI (tests/tests/msitools.rs)"),
+    Tool::program("xmllint", "libxml2-utils", "the WiX schema tests"),
+    Tool::program("cabextract", "cabextract", "the cabinet checksums (tests/tests/compound_file.rs)"),
     Tool {
-        program: "cabextract",
-        package: "cabextract",
-        needed_for: "the cabinet checksums (tests/tests/compound_file.rs)",
+        program: "python3",
+        package: "python3-olefile",
+        needed_for: "the second compound-file reader (tests/tests/compound_file.rs)",
+        python_module: Some("olefile"),
     },
-    Tool { program: "wine", package: "wine", needed_for: "the end-to-end installs under Wine" },
-    Tool { program: "Xvfb", package: "xvfb", needed_for: "the dialog tests" },
-    Tool { program: "xdotool", package: "xdotool", needed_for: "the dialog tests" },
+    Tool::program("osslsigncode", "osslsigncode", "signing the setup program (tests/tests/setup.rs)"),
+    Tool::program("wixl", "wixl", "validating wixl's MSIs (packaging/tests/validate_wixl.rs)"),
+    Tool::program("wine", "wine", "the end-to-end installs under Wine"),
+    Tool::program("Xvfb", "xvfb", "the dialog tests"),
+    Tool::program("xdotool", "xdotool", "the dialog tests"),
 ];
 
 /// The workspace crates with code compiled only for Windows (`cfg(windows)`).
@@ -135,9 +158,11 @@ pub fn run(sh: &Shell, args: &TestArgs) -> Result<()> {
 /// Installs (as root on Debian) or reports the host tools; the Windows linker is required.
 fn check_host_tools(sh: &Shell) -> Result<()> {
     dist::toolchain::ensure_windows_toolchain(sh)?;
-    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| find_on_path(t.program).is_none()).collect();
+    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| !t.present()).collect();
     if missing.is_empty() {
-        eprintln!("   all present (mingw-w64, msitools, libxml2-utils, wine, xvfb, xdotool)");
+        let mut packages: Vec<&str> = TOOLS.iter().map(|t| t.package).collect();
+        packages.dedup();
+        eprintln!("   all present (mingw-w64, {})", packages.join(", "));
         return Ok(());
     }
     let mut packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
