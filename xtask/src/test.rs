@@ -34,10 +34,14 @@ impl Tool {
     fn present(&self) -> bool {
         match self.python_module {
             None => find_on_path(self.program).is_some(),
-            Some(module) => std::process::Command::new(self.program)
-                .args(["-c", &format!("import {module}")])
-                .output()
-                .is_ok_and(|o| o.status.success()),
+            // The system interpreter first, as the tests look for it: apt installs the module
+            // there, and a `python3` earlier on PATH (pyenv) does not see it.
+            Some(module) => [format!("/usr/bin/{}", self.program), self.program.to_string()].iter().any(|py| {
+                std::process::Command::new(py)
+                    .args(["-c", &format!("import {module}")])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            }),
         }
     }
 }
