@@ -262,25 +262,85 @@ fn a_positive_sequence_number_is_not_shared() {
     assert_eq!((ie.get("Never1").map(|r| r.1), ie.get("Never2").map(|r| r.1)), (Some(0), Some(0)));
 }
 
-/// A long `After` chain after InstallFinalize (6600), where the numbers up to 32767 are free,
-/// is placed on consecutive numbers in authoring order: 1001 links (the resolver's recursion
-/// guard stops there; longer chains are refused, a limit of this project, not of MSI).
-#[test]
-fn a_chain_of_1001_links_is_placed_in_order() {
-    let n = 1001;
+/// Builds a chain of `n` custom actions C0..C(n-1), each `After` the one before, the first after
+/// `anchor`; `top`, when given, declares a custom action `Top` at that sequence number.
+fn chain_after(anchor: &str, n: i32, top: Option<i32>) -> Result<Sequences, String> {
     let mut body = String::new();
     let mut seq = String::new();
+    if let Some(t) = top {
+        body.push_str("<CustomAction Id=\"Top\" Property=\"PT\" Value=\"1\" />\n");
+        seq.push_str(&format!("<Custom Action=\"Top\" Sequence=\"{t}\" />\n"));
+    }
     for i in 0..n {
         body.push_str(&format!("<CustomAction Id=\"C{i}\" Property=\"P{i}\" Value=\"1\" />\n"));
-        let prev = if i == 0 { "InstallFinalize".to_string() } else { format!("C{}", i - 1) };
+        let prev = if i == 0 { anchor.to_string() } else { format!("C{}", i - 1) };
         seq.push_str(&format!("<Custom Action=\"C{i}\" After=\"{prev}\" />\n"));
     }
     body.push_str(&format!("<InstallExecuteSequence>{seq}</InstallExecuteSequence>"));
-    let seqs = build_sequences(&wxs(&body)).unwrap();
+    build_sequences(&wxs(&body))
+}
+
+/// A long `After` chain after InstallFinalize (6600, the last standard action of
+/// InstallExecuteSequence, so the numbers after it are free) is placed on consecutive numbers in
+/// authoring order, however long: 3000 links, past the 1001 at which the resolver used to stop
+/// following a chain (and then reported its actions as unplaced).
+#[test]
+fn a_chain_of_3000_links_is_placed_in_order() {
+    let n = 3000;
+    let seqs = chain_after("InstallFinalize", n, None).unwrap();
     let ie = &seqs["InstallExecuteSequence"];
     for i in 0..n {
         assert_eq!(ie.get(&format!("C{i}")).map(|r| r.1), Some(6601 + i), "C{i}");
     }
+}
+
+/// The Sequence column of the sequence tables is an Integer column (MSI SDK
+/// "InstallExecuteSequence Table"), a 16-bit integer ("Column Data Types") whose smallest value
+/// is the null marker: numbers run from -32767 to 32767. A chain may run up to 32767 and no
+/// further, and a number outside the range is refused; each error names the action.
+#[test]
+fn sequence_numbers_end_at_32767() {
+    let seqs = chain_after("Top", 7, Some(32760)).unwrap();
+    let ie = &seqs["InstallExecuteSequence"];
+    assert_eq!((ie["Top"].1, ie["C0"].1, ie["C6"].1), (32760, 32761, 32767));
+    let e = chain_after("Top", 8, Some(32760)).unwrap_err();
+    assert!(e.contains("schedule C7 after") && e.contains("32768"), "{e}");
+    for (n, ok) in [(32767, true), (32768, false), (-32767, true), (-32768, false)] {
+        match chain_after("Top", 0, Some(n)) {
+            Ok(s) => assert!(ok && s["InstallExecuteSequence"]["Top"].1 == n, "{n} accepted"),
+            Err(e) => assert!(!ok && e.contains("Top has sequence") && e.contains(&n.to_string()), "{n}: {e}"),
+        }
+    }
+}
+
+/// Placements that go round in a circle (A after B, B before A) never reach a numbered action,
+/// so neither action has a position: refused, naming the cycle's first action in authoring
+/// order, as is an action hanging below the cycle.
+#[test]
+fn a_cycle_of_placements_is_refused() {
+    let decl = r#"<CustomAction Id="A" Property="PA" Value="1" />
+           <CustomAction Id="B" Property="PB" Value="1" />
+           <CustomAction Id="Below" Property="PC" Value="1" />"#;
+    let e = build_sequences(&wxs(&format!(
+        r#"{decl}<InstallExecuteSequence>
+             <Custom Action="A" After="B" />
+             <Custom Action="B" Before="A" />
+             <Custom Action="Below" After="B" />
+           </InstallExecuteSequence>"#
+    )))
+    .unwrap_err();
+    assert!(e.contains("A in InstallExecuteSequence") && e.contains("cycle"), "{e}");
+    // Without the cycle, the same three actions are placed.
+    let seqs = build_sequences(&wxs(&format!(
+        r#"{decl}<InstallExecuteSequence>
+             <Custom Action="A" After="InstallFinalize" />
+             <Custom Action="B" Before="A" />
+             <Custom Action="Below" After="B" />
+           </InstallExecuteSequence>"#
+    )))
+    .unwrap();
+    let ie = &seqs["InstallExecuteSequence"];
+    assert!(ie["B"].1 < ie["Below"].1 && ie["Below"].1 < ie["A"].1, "{ie:?}");
 }
 
 /// The children of a sequence element are `Custom`, `Show` and the standard actions the WiX v3

@@ -148,6 +148,15 @@ pub struct SequenceRow {
     pub sequence: i32,
 }
 
+/// The largest number the Sequence column holds: it is an Integer column (MSI SDK
+/// "InstallExecuteSequence Table"), a 16-bit integer ("Column Data Types"), whose smallest value
+/// -32768 is the null marker, so -32767..=32767.
+const LAST_POSITION: i32 = i16::MAX as i32;
+
+fn fits_sequence_column(n: i32) -> bool {
+    (-LAST_POSITION..=LAST_POSITION).contains(&n)
+}
+
 /// Resolves every sequence table: default standard actions (for the tables with rows), the
 /// author's scheduled actions, and `Before`/`After` chains. Returns table -> rows by sequence.
 pub fn resolve(
@@ -224,6 +233,13 @@ pub fn resolve(
         for a in &order {
             match &entries[a].0 {
                 Placement::Sequence(n) => {
+                    if !fits_sequence_column(*n) {
+                        let loc = entries[a].2.clone().expect("numbers come from sources");
+                        return Err(loc.error(format!(
+                            "{a} has sequence {n} in {table}, outside {}..={LAST_POSITION}, what the Sequence column (a 16-bit Integer) holds",
+                            -LAST_POSITION
+                        )));
+                    }
                     seq.insert(a.clone(), *n);
                 }
                 Placement::Default => {
@@ -250,23 +266,36 @@ pub fn resolve(
         }
         // Expand chains into execution order, keeping authoring order among siblings: the
         // actions after `x` are, for each child k in order, (what runs before k, k, what runs
-        // after k); likewise before `x`.
-        fn expand(
-            x: &str,
-            after: &BTreeMap<String, Vec<String>>,
-            before: &BTreeMap<String, Vec<String>>,
+        // after k); likewise before `x`. Each relative action has exactly one anchor and a
+        // numbered action has none, so what hangs below a numbered action is a tree: a cycle
+        // (A after B, B after A) is never reached from one, and its actions are reported as
+        // unplaced below. An explicit stack instead of recursion: a chain as long as the
+        // Sequence column allows (i2, up to 32767) cannot exhaust the thread's stack.
+        enum Step<'a> {
+            Expand(&'a str, bool),
+            Emit(&'a str),
+        }
+        fn expand<'a>(
+            x: &'a str,
+            after: &'a BTreeMap<String, Vec<String>>,
+            before: &'a BTreeMap<String, Vec<String>>,
             dir_after: bool,
-            depth: usize,
         ) -> Vec<String> {
             let mut out = Vec::new();
-            if depth > 1000 {
-                return out;
-            }
-            let kids = if dir_after { after.get(x) } else { before.get(x) };
-            for k in kids.into_iter().flatten() {
-                out.extend(expand(k, after, before, false, depth + 1));
-                out.push(k.clone());
-                out.extend(expand(k, after, before, true, depth + 1));
+            let mut stack = vec![Step::Expand(x, dir_after)];
+            while let Some(step) = stack.pop() {
+                match step {
+                    Step::Emit(k) => out.push(k.to_string()),
+                    Step::Expand(x, dir_after) => {
+                        let kids = if dir_after { after.get(x) } else { before.get(x) };
+                        // Pushed in reverse so that they pop in authoring order.
+                        for k in kids.into_iter().flatten().rev() {
+                            stack.push(Step::Expand(k, true));
+                            stack.push(Step::Emit(k));
+                            stack.push(Step::Expand(k, false));
+                        }
+                    }
+                }
             }
             out
         }
@@ -276,15 +305,20 @@ pub fn resolve(
             v
         };
         for (a, n) in &absolutes {
-            let after_list = expand(a, &after, &before, true, 0);
-            let before_list = expand(a, &after, &before, false, 0);
+            let after_list = expand(a, &after, &before, true);
+            let before_list = expand(a, &after, &before, false);
             let next = absolutes.iter().map(|x| x.1).filter(|m| m > n).min();
             let prev = absolutes.iter().map(|x| x.1).filter(|m| m < n).max();
             for (i, x) in after_list.iter().enumerate() {
                 let s = n + 1 + i as i32;
-                if next.is_some_and(|m| s >= m) || seq.contains_key(x) {
+                if next.is_some_and(|m| s >= m) || s > LAST_POSITION || seq.contains_key(x) {
                     let loc = entries[x].2.clone().expect("relative placements come from sources");
-                    return Err(loc.error(format!("no room to schedule {x} after {a} ({n}) in {table}")));
+                    let why = if s > LAST_POSITION {
+                        format!(": it would take {s}, past {LAST_POSITION}, the largest the Sequence column holds")
+                    } else {
+                        String::new()
+                    };
+                    return Err(loc.error(format!("no room to schedule {x} after {a} ({n}) in {table}{why}")));
                 }
                 seq.insert(x.clone(), s);
             }
@@ -303,7 +337,7 @@ pub fn resolve(
             let Some(&n) = seq.get(a) else {
                 let loc = entries[a].2.clone().expect("unplaced actions are relative");
                 return Err(loc.error(format!(
-                    "{a} in {table} is placed relative to a chain that never reaches a numbered action (a cycle?)"
+                    "{a} in {table} is placed After/Before a cycle of After/Before placements that never reaches a numbered action"
                 )));
             };
             rows.push(SequenceRow { action: a.clone(), condition: entries[a].1.clone(), sequence: n });
