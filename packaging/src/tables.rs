@@ -572,6 +572,12 @@ mod tests {
     }
 }
 
+/// The termination flags of a sequence table's Sequence column: -1 success, -2 user exit, -3
+/// fatal error, -4 suspend; "each termination flag (negative value) can be used with no more
+/// than one action" (MSI SDK "InstallExecuteSequence Table", "InstallUISequence Table"). Zero and
+/// the other negatives mean "never run" and may be shared.
+pub const TERMINATION_FLAGS: std::ops::RangeInclusive<i32> = -4..=-1;
+
 /// Custom action type bits (MSI SDK "Custom Action Types", "... Return Processing Options",
 /// "... In-Script Execution Options", "... Scheduling Options", "... Hidden Target Option"),
 /// declared once for the lowering (`wix::lower`, `wix::link`) and the validation (`validate`).

@@ -143,6 +143,48 @@ fn ice27_sequence_order() {
     assert_eq!(found[0].row, "PublishProduct");
 }
 
+/// ICE82 (MSI SDK "ICE82"): two actions at one position are a warning; the sequence-table pages
+/// ("InstallExecuteSequence Table") allow each termination flag (-1 to -4) to at most one action,
+/// an error; zero and other negatives (never run) may be shared.
+#[test]
+fn ice82_duplicate_sequence_numbers() {
+    let mut f = Fixture::clean();
+    f.set("InstallExecuteSequence", "SvcAction", "Sequence", i(4002)); // SvcRollback's number
+    let found = only(&f.report(), "ICE82");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].severity, found[0].column.as_deref()), (Severity::Warning, Some("Sequence")));
+    assert!(found[0].message.contains("SvcAction") && found[0].message.contains("SvcRollback"), "{}", found[0].message);
+
+    for (n, expect) in [(-1, Some(Severity::Error)), (-4, Some(Severity::Error)), (-5, None), (0, None)] {
+        let mut f = Fixture::clean();
+        f.rows("InstallUISequence", vec![vec![s("ExitDialog"), N, i(n)], vec![s("OtherExit"), N, i(n)]]);
+        let report = f.report();
+        let found: Vec<_> = report.by_rule("ICE82").collect();
+        assert_eq!(found.first().map(|x| x.severity), expect, "{n}: {}", show(&report));
+        if expect.is_some() {
+            assert_eq!(found[0].table, "InstallUISequence");
+            assert!(found[0].message.contains(&format!("termination flag {n}")), "{}", found[0].message);
+        }
+    }
+}
+
+/// ICE82: RegisterProduct, RegisterUser, PublishProduct and PublishFeatures are all sequenced, or
+/// none is (a warning); some without the others is an error naming the missing ones.
+#[test]
+fn ice82_registration_actions_come_together() {
+    let mut f = Fixture::clean();
+    f.remove("InstallExecuteSequence", "RegisterUser");
+    let found = only(&f.report(), "ICE82");
+    assert_eq!((found.len(), found[0].severity), (1, Severity::Error), "{found:?}");
+    assert!(found[0].message.contains("without RegisterUser"), "{}", found[0].message);
+
+    for a in ["RegisterProduct", "PublishProduct", "PublishFeatures"] {
+        f.remove("InstallExecuteSequence", a);
+    }
+    let found = only(&f.report(), "ICE82");
+    assert_eq!((found.len(), found[0].severity), (1, Severity::Warning), "{found:?}");
+}
+
 #[test]
 fn ice30_file_installed_twice() {
     let mut f = Fixture::clean();

@@ -1,20 +1,25 @@
 //! Sequence tables: the standard actions' relative order (ICE27), where RemoveExistingProducts
 //! may go (ICE63), and that deferred, rollback and commit custom actions run inside the
-//! installation script, between InstallInitialize and InstallFinalize (ICE77).
+//! installation script, between InstallInitialize and InstallFinalize (ICE77); that no two
+//! actions share a position or a termination flag, and that the registration and publishing
+//! actions come together (ICE82).
 
 use std::collections::BTreeMap;
 
 use super::custom_actions::IN_SCRIPT;
 use super::db::{Db, EXECUTE_SEQUENCE_TABLES, SEQUENCE_TABLES};
 use super::Finding;
+use crate::tables::TERMINATION_FLAGS;
 
 pub(super) fn check(db: &Db, out: &mut Vec<Finding>) {
     for table in SEQUENCE_TABLES {
         if db.table(table).is_some() {
             ice27(db, table, out);
+            ice82_numbers(db, table, out);
         }
     }
     ice63(db, out);
+    ice82_registration(db, out);
     for table in EXECUTE_SEQUENCE_TABLES {
         if db.table(table).is_some() {
             ice77(db, table, out);
@@ -312,5 +317,70 @@ fn ice77(db: &Db, table: &str, out: &mut Vec<Finding>) {
                 format!("{kind} custom action in a sequence without InstallInitialize and InstallFinalize never runs"),
             )),
         }
+    }
+}
+
+/// ICE82 (MSI SDK "ICE82"), numbers: two actions at one position have no defined order between
+/// them (a warning, as ICE82 posts it); two actions on one termination flag break the sequence
+/// table's rule that each flag belongs to at most one action (an error: which one runs when the
+/// installation ends that way is undefined).
+fn ice82_numbers(db: &Db, table: &str, out: &mut Vec<Finding>) {
+    let actions = db.sequence(table);
+    for w in actions.windows(2) {
+        let ((first, n), (second, m)) = (&w[0], &w[1]);
+        if n != m {
+            continue;
+        }
+        if *n > 0 {
+            out.push(Finding::warning(
+                "ICE82",
+                table,
+                second.as_str(),
+                Some("Sequence"),
+                format!("{second} has the same sequence number {n} as {first}: the order between them is undefined"),
+            ));
+        } else if TERMINATION_FLAGS.contains(n) {
+            out.push(Finding::error(
+                "ICE82",
+                table,
+                second.as_str(),
+                Some("Sequence"),
+                format!("{second} and {first} both take termination flag {n}, which belongs to at most one action"),
+            ));
+        }
+    }
+}
+
+/// ICE82, registration: RegisterProduct, RegisterUser, PublishProduct and PublishFeatures come
+/// together in InstallExecuteSequence: all four absent is a warning (the product is not
+/// registered, so it cannot be repaired, upgraded or removed), some of them absent an error.
+fn ice82_registration(db: &Db, out: &mut Vec<Finding>) {
+    const TABLE: &str = "InstallExecuteSequence";
+    const FOUR: [&str; 4] = ["RegisterProduct", "RegisterUser", "PublishProduct", "PublishFeatures"];
+    if db.table(TABLE).is_none() {
+        return;
+    }
+    let actions = db.sequence(TABLE);
+    let (present, missing): (Vec<&str>, Vec<&str>) = FOUR.iter().partition(|a| actions.iter().any(|(x, _)| x == *a));
+    if missing.is_empty() {
+        return;
+    }
+    let missing_list = missing.join(", ");
+    if present.is_empty() {
+        out.push(Finding::warning(
+            "ICE82",
+            TABLE,
+            FOUR[0],
+            None,
+            format!("none of {missing_list} is sequenced: the product is not registered with Windows Installer"),
+        ));
+    } else {
+        out.push(Finding::error(
+            "ICE82",
+            TABLE,
+            missing[0],
+            None,
+            format!("{} sequenced without {missing_list}: these four come together or not at all", present.join(", ")),
+        ));
     }
 }

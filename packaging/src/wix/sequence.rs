@@ -7,6 +7,7 @@
 
 use super::error::Error;
 use super::model::{Loc, Placement, ScheduledAction};
+use crate::tables::TERMINATION_FLAGS;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Sequence tables, with their short tags used in [`STANDARD`].
@@ -343,11 +344,9 @@ pub fn resolve(
             rows.push(SequenceRow { action: a.clone(), condition: entries[a].1.clone(), sequence: n });
         }
         rows.sort_by(|x, y| x.sequence.cmp(&y.sequence).then(x.action.cmp(&y.action)));
-        // A positive number is a position (two actions there have no defined order, ICE82); -1 to
-        // -4 are the termination flags, "each termination flag (negative value) can be used with no
-        // more than one action" (MSI SDK "InstallUISequence Table", "InstallExecuteSequence
-        // Table"); zero and other negatives mean "never run" and may be shared.
-        let unique = |n: i32| n > 0 || (-4..=-1).contains(&n);
+        // A positive number is a position (two actions there have no defined order, ICE82); a
+        // termination flag belongs to one action (`TERMINATION_FLAGS`).
+        let unique = |n: i32| n > 0 || TERMINATION_FLAGS.contains(&n);
         for w in rows.windows(2) {
             if w[0].sequence == w[1].sequence && unique(w[0].sequence) {
                 let culprit = entries[&w[1].action].2.clone().or_else(|| entries[&w[0].action].2.clone());

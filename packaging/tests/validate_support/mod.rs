@@ -122,6 +122,7 @@ impl Fixture {
                 ("SetSvcAction", 4001),
                 ("SvcRollback", 4002),
                 ("SvcAction", 4003),
+                ("RegisterUser", 6000),
                 ("RegisterProduct", 6100),
                 ("PublishFeatures", 6300),
                 ("PublishProduct", 6400),
