@@ -3,9 +3,9 @@
 //! documentation (not the lowering code). Added for the missed mutants of
 //! `cargo xtask mutants --file packaging/src/wix/lower/directory.rs` (docs/mutation-testing.md).
 
-use std::collections::BTreeMap;
+mod wix_support;
 
-use packaging::wix::{build, BuildSpec};
+use wix_support::build_tables;
 
 /// Component table, Attributes column (MSI SDK "Component Table").
 const SOURCE_ONLY: i32 = 0x1;
@@ -41,23 +41,6 @@ fn wxs(components: &str, feature_members: &str, roots: &str) -> String {
 </Wix>
 "#
     )
-}
-
-/// Builds `source`; the MSI's rows of `tables`, or the build's error message.
-fn build_tables(source: &str, tables: &[&str]) -> Result<BTreeMap<String, Vec<Vec<String>>>, String> {
-    let dir = tempfile::tempdir().unwrap();
-    let wxs = dir.path().join("rows.wxs");
-    std::fs::write(&wxs, source).unwrap();
-    let spec = BuildSpec {
-        sources: vec![wxs],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.path().join("rows.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    build(&spec).map_err(|e| e.to_string())?;
-    let mut pkg = msi::open(&spec.output).unwrap();
-    Ok(tables.iter().map(|t| (t.to_string(), test_support::table_rows(&mut pkg, t))).collect())
 }
 
 fn guid(n: usize) -> String {

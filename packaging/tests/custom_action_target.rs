@@ -4,8 +4,7 @@
 //! such a package, `validate` reports the ICE03 warning and no error, and the build is
 //! byte-reproducible.
 
-use packaging::wix::{build, BuildSpec};
-use std::collections::BTreeMap;
+mod wix_support;
 use std::path::Path;
 use std::process::Command;
 use test_support::{have_tool, skip_or_fail};
@@ -26,16 +25,7 @@ fn source(long: &str) -> String {
 }
 
 fn build_in(dir: &Path, long: &str) -> std::path::PathBuf {
-    std::fs::write(dir.join("main.wxs"), source(long)).unwrap();
-    let spec = BuildSpec {
-        sources: vec![dir.join("main.wxs")],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.join("out/t.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    build(&spec).unwrap_or_else(|e| panic!("{e}"));
-    spec.output
+    wix_support::build_source(dir, "t", &source(long)).unwrap_or_else(|e| panic!("{e}")).0
 }
 
 fn target_width(msi: &Path) -> msi::ColumnType {

@@ -4,7 +4,9 @@
 //! export`, not the `msi` crate the writer uses) and compared with `md5sum` (coreutils), so
 //! neither the reader nor the hash comes from the code under test.
 
-use packaging::wix::{build, BuildSpec};
+mod wix_support;
+
+use packaging::wix::build;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -79,14 +81,7 @@ fn unversioned_files_have_their_md5_and_versioned_files_none() {
     std::fs::write(payload.join("data.bin"), (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect::<Vec<_>>()).unwrap();
     std::fs::write(payload.join("empty.cfg"), b"").unwrap();
     std::fs::copy(dll, payload.join("lib.dll")).unwrap();
-    std::fs::write(dir.path().join("main.wxs"), WXS).unwrap();
-    let spec = BuildSpec {
-        sources: vec![dir.path().join("main.wxs")],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.path().join("out/hash.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
+    let spec = wix_support::spec_for(dir.path(), "hash", WXS);
     build(&spec).unwrap();
 
     let files = export(&spec.output, "File");

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use packaging::harvest::component_guid;
-use packaging::wix::{build, BuildReport, BuildSpec};
+use packaging::wix::BuildReport;
+
+mod wix_support;
 
 /// Written in lower case on purpose: the backend normalises GUIDs (upper case, braces) before
 /// deriving, so the vectors below (computed from the upper-case form) still apply.
@@ -76,20 +78,16 @@ fn wxs(upgrade_code: &str, version: &str, features: &str) -> String {
 
 const ONE_FEATURE: &str = r#"<Feature Id="Main" Title="Main" Level="1"><ComponentRef Id="MainExe" /></Feature>"#;
 
-fn build_in(dir: &Path, name: &str, source: &str) -> BuildReport {
+/// Builds `source` as `dir/out/<name>.msi`, with the payload it names; the build's error as text.
+fn try_build_in(dir: &Path, name: &str, source: &str) -> Result<BuildReport, String> {
     let payload = dir.join("payload");
     std::fs::create_dir_all(&payload).unwrap();
     std::fs::write(payload.join("main.exe"), b"MZ not really an exe\n").unwrap();
-    let wxs = dir.join(format!("{name}.wxs"));
-    std::fs::write(&wxs, source).unwrap();
-    let spec = BuildSpec {
-        sources: vec![wxs],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.join("out").join(format!("{name}.msi")),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    build(&spec).unwrap_or_else(|e| panic!("{name}: {e}"))
+    wix_support::build_source(dir, name, source).map(|(_, report)| report)
+}
+
+fn build_in(dir: &Path, name: &str, source: &str) -> BuildReport {
+    try_build_in(dir, name, source).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn property(msi: &Path, name: &str) -> String {
@@ -238,15 +236,8 @@ fn a_feature_id_has_at_most_38_characters() {
 
     let id39 = format!("F{}", "x".repeat(38));
     let bad = format!(r#"<Feature Id="{id39}" Level="1"><ComponentRef Id="MainExe" /></Feature>"#);
-    std::fs::write(dir.path().join("id39.wxs"), wxs(UPGRADE_CODE, "1.0.0", &bad)).unwrap();
-    let spec = BuildSpec {
-        sources: vec![dir.path().join("id39.wxs")],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.path().join("out").join("id39.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    let err = build(&spec).expect_err("a 39-character feature id must be refused").to_string();
+    let err = try_build_in(dir.path(), "id39", &wxs(UPGRADE_CODE, "1.0.0", &bad))
+        .expect_err("a 39-character feature id must be refused");
     assert!(err.contains("38 characters"), "{err}");
 }
 
@@ -283,14 +274,7 @@ fn a_feature_ref_adds_members_and_must_resolve() {
     members.sort();
     assert_eq!(members, [["Main", "Extra"], ["Main", "MainExe"]]);
 
-    std::fs::write(dir.path().join("missing.wxs"), source("NoSuchFeature")).unwrap();
-    let spec = BuildSpec {
-        sources: vec![dir.path().join("missing.wxs")],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.path().join("out").join("missing.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    let err = build(&spec).expect_err("a FeatureRef to no feature must be refused").to_string();
+    let err = try_build_in(dir.path(), "missing", &source("NoSuchFeature"))
+        .expect_err("a FeatureRef to no feature must be refused");
     assert!(err.contains("NoSuchFeature"), "{err}");
 }

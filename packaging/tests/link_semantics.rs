@@ -9,6 +9,8 @@
 //! (light's `ResolveReferences` walks only from the entry section; duplicates and unresolved
 //! references are reported among the sections it reached).
 
+mod wix_support;
+
 use packaging::wix::{build_with, BuildOptions, BuildSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,15 +81,10 @@ struct Built {
 }
 
 fn spec(dir: &Path, refs: &str, fragments: &str) -> BuildSpec {
-    std::fs::write(dir.join("product.wxs"), PRODUCT.replace("<!--REFS-->", refs)).unwrap();
+    let mut spec = wix_support::spec_for(dir, "product", &PRODUCT.replace("<!--REFS-->", refs));
     std::fs::write(dir.join("fragments.wxs"), fragments).unwrap();
-    BuildSpec {
-        sources: vec![dir.join("product.wxs"), dir.join("fragments.wxs")],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.join("link.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    }
+    spec.sources.push(dir.join("fragments.wxs"));
+    spec
 }
 
 fn build(refs: &str) -> Built {

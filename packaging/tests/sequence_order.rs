@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use packaging::wix::{build, BuildSpec};
+mod wix_support;
 
 /// The sequence tables and the WiX v3 element that authors each.
 const TABLES: &[(&str, &str)] = &[
@@ -77,26 +77,11 @@ fn wxs(body: &str) -> String {
 type Sequences = BTreeMap<String, BTreeMap<String, (String, i32)>>;
 
 fn build_sequences(source: &str) -> Result<Sequences, String> {
-    let dir = tempfile::tempdir().unwrap();
-    let wxs = dir.path().join("seq.wxs");
-    std::fs::write(&wxs, source).unwrap();
-    let spec = BuildSpec {
-        sources: vec![wxs],
-        localizations: vec![],
-        variables: BTreeMap::new(),
-        output: dir.path().join("seq.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    };
-    build(&spec).map_err(|e| e.to_string())?;
-    let mut pkg = msi::open(&spec.output).unwrap();
-    Ok(TABLES
-        .iter()
-        .map(|(t, _)| {
-            let rows = test_support::table_rows(&mut pkg, t)
-                .into_iter()
-                .map(|r| (r[0].clone(), (r[1].clone(), r[2].parse::<i32>().unwrap())))
-                .collect();
-            (t.to_string(), rows)
+    let tables: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
+    Ok(wix_support::build_tables(source, &tables)?
+        .into_iter()
+        .map(|(t, rows)| {
+            (t, rows.into_iter().map(|r| (r[0].clone(), (r[1].clone(), r[2].parse::<i32>().unwrap()))).collect())
         })
         .collect())
 }

@@ -1,8 +1,9 @@
 //! End-to-end tests of the WiX v3 backend: small inline `.wxs` fixtures built into MSIs, read
 //! back with the `msi` crate and (when installed) msitools, and the error cases.
 
+mod wix_support;
+
 use packaging::wix::{build, BuildSpec, Error};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,15 +93,10 @@ fn fixture(dir: &Path, wxs: &str) -> BuildSpec {
     std::fs::write(payload.join("readme.txt"), b"Read me.\n").unwrap();
     std::fs::write(payload.join("data.bin"), (0..70_000u32).map(|i| (i % 253) as u8).collect::<Vec<_>>()).unwrap();
     std::fs::write(payload.join("ca.dll"), b"MZ fake dll").unwrap();
-    std::fs::write(dir.join("main.wxs"), wxs).unwrap();
     std::fs::write(dir.join("en-us.wxl"), WXL).unwrap();
-    BuildSpec {
-        sources: vec![dir.join("main.wxs")],
-        localizations: vec![dir.join("en-us.wxl")],
-        variables: BTreeMap::new(),
-        output: dir.join("out").join("test.msi"),
-        source_date_epoch: Some(1_700_000_000),
-    }
+    let mut spec = wix_support::spec_for(dir, "test", wxs);
+    spec.localizations.push(dir.join("en-us.wxl"));
+    spec
 }
 
 type Pkg = msi::Package<std::fs::File>;
