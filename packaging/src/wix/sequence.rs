@@ -312,9 +312,10 @@ pub fn resolve(
             let prev = absolutes.iter().map(|x| x.1).filter(|m| m < n).max();
             for (i, x) in after_list.iter().enumerate() {
                 let s = n + 1 + i as i32;
-                if next.is_some_and(|m| s >= m) || s > LAST_POSITION || seq.contains_key(x) {
+                let past_end = s > LAST_POSITION;
+                if next.is_some_and(|m| s >= m) || past_end || seq.contains_key(x) {
                     let loc = entries[x].2.clone().expect("relative placements come from sources");
-                    let why = if s > LAST_POSITION {
+                    let why = if past_end {
                         format!(": it would take {s}, past {LAST_POSITION}, the largest the Sequence column holds")
                     } else {
                         String::new()
