@@ -208,6 +208,46 @@ fn a_termination_flag_belongs_to_one_action() {
     assert_eq!((ui.get("Done").map(|r| r.1), ui.get("Failed").map(|r| r.1)), (Some(-1), Some(-3)));
 }
 
+/// An action at a negative number (a termination flag, or "never run") has no place in the
+/// sequence, so nothing can run right before or after it: WiX v3 refuses an action scheduled
+/// relative to one (its error ActionScheduledRelativeToTerminationAction), and so does this
+/// backend, naming both, instead of giving the action 0 (never run) or a negative number.
+#[test]
+fn nothing_is_placed_relative_to_an_action_at_a_negative_number() {
+    for (exit, place) in [("success", "After"), ("error", "Before"), ("cancel", "After")] {
+        let e = build_sequences(&wxs(&format!(
+            r#"<CustomAction Id="Done" Property="P1" Value="1" />
+           <CustomAction Id="Then" Property="P2" Value="1" />
+           <InstallUISequence>
+             <Custom Action="Done" OnExit="{exit}" />
+             <Custom Action="Then" {place}="Done" />
+           </InstallUISequence>"#
+        )))
+        .map(|s| format!("placed: {:?}", s["InstallUISequence"].get("Then")))
+        .unwrap_or_else(|e| e);
+        assert!(e.contains("Then") && e.contains("Done") && e.contains("negative"), "{exit} {place}: {e}");
+    }
+    let e = build_sequences(&wxs(r#"<CustomAction Id="Never" Property="P1" Value="1" />
+           <CustomAction Id="Then" Property="P2" Value="1" />
+           <InstallExecuteSequence>
+             <Custom Action="Never" Sequence="-10" />
+             <Custom Action="Then" After="Never" />
+           </InstallExecuteSequence>"#))
+    .map(|s| format!("placed: {:?}", s["InstallExecuteSequence"].get("Then")))
+    .unwrap_or_else(|e| e);
+    assert!(e.contains("Then") && e.contains("Never") && e.contains("negative"), "{e}");
+    // Zero is not negative: WiX v3 places an action `After` one at 0 on 1 (its parent's number
+    // plus one), and so does this backend.
+    let seqs = build_sequences(&wxs(r#"<CustomAction Id="Never" Property="P1" Value="1" />
+           <CustomAction Id="Then" Property="P2" Value="1" />
+           <InstallUISequence>
+             <Custom Action="Never" Sequence="0" />
+             <Custom Action="Then" After="Never" />
+           </InstallUISequence>"#))
+    .unwrap();
+    assert_eq!(seqs["InstallUISequence"].get("Then").map(|r| r.1), Some(1));
+}
+
 /// Positive sequence numbers run (MSI SDK sequence tables: "A positive value represents the
 /// sequence position"; zero means never run): an action `Before` one at 1 has no position left
 /// and is refused; `Before` one at 2 gets 1.

@@ -308,6 +308,19 @@ pub fn resolve(
         for (a, n) in &absolutes {
             let after_list = expand(a, &after, &before, true);
             let before_list = expand(a, &after, &before, false);
+            // A negative number is a termination flag or "never run": no position, so nothing
+            // runs right before or after it (WiX v3 refuses this too). Placing the action anyway
+            // would give it 0 or a negative number: never run, silently.
+            if *n < 0 {
+                if let Some(x) = before.get(a).into_iter().chain(after.get(a)).flatten().next() {
+                    let loc = entries[x].2.clone().expect("relative placements come from sources");
+                    return Err(loc.error(format!(
+                        "{x} is placed relative to {a}, which has the negative sequence number {n} in {table} \
+                         (a termination flag or never run): nothing runs right before or after it; give {x} \
+                         a position of its own"
+                    )));
+                }
+            }
             let next = absolutes.iter().map(|x| x.1).filter(|m| m > n).min();
             let prev = absolutes.iter().map(|x| x.1).filter(|m| m < n).max();
             for (i, x) in after_list.iter().enumerate() {
