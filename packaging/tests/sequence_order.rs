@@ -214,38 +214,31 @@ fn a_termination_flag_belongs_to_one_action() {
 /// backend, naming both, instead of giving the action 0 (never run) or a negative number.
 #[test]
 fn nothing_is_placed_relative_to_an_action_at_a_negative_number() {
-    for (exit, place) in [("success", "After"), ("error", "Before"), ("cancel", "After")] {
-        let e = build_sequences(&wxs(&format!(
-            r#"<CustomAction Id="Done" Property="P1" Value="1" />
+    // `First` at `first` (an attribute: OnExit or Sequence), `Then` placed `place` it: Then's
+    // number in `table`, or the build's error.
+    let then = |table: &str, first: &str, place: &str| {
+        build_sequences(&wxs(&format!(
+            r#"<CustomAction Id="First" Property="P1" Value="1" />
            <CustomAction Id="Then" Property="P2" Value="1" />
-           <InstallUISequence>
-             <Custom Action="Done" OnExit="{exit}" />
-             <Custom Action="Then" {place}="Done" />
-           </InstallUISequence>"#
+           <{table}>
+             <Custom Action="First" {first} />
+             <Custom Action="Then" {place}="First" />
+           </{table}>"#
         )))
-        .map(|s| format!("placed: {:?}", s["InstallUISequence"].get("Then")))
-        .unwrap_or_else(|e| e);
-        assert!(e.contains("Then") && e.contains("Done") && e.contains("negative"), "{exit} {place}: {e}");
+        .map(|s| s[table].get("Then").map(|r| r.1))
+    };
+    for (table, first, place) in [
+        ("InstallUISequence", r#"OnExit="success""#, "After"),
+        ("InstallUISequence", r#"OnExit="error""#, "Before"),
+        ("InstallUISequence", r#"OnExit="cancel""#, "After"),
+        ("InstallExecuteSequence", r#"Sequence="-10""#, "After"),
+    ] {
+        let e = then(table, first, place).map(|n| format!("placed at {n:?}")).unwrap_or_else(|e| e);
+        assert!(e.contains("Then") && e.contains("First") && e.contains("negative"), "{first} {place}: {e}");
     }
-    let e = build_sequences(&wxs(r#"<CustomAction Id="Never" Property="P1" Value="1" />
-           <CustomAction Id="Then" Property="P2" Value="1" />
-           <InstallExecuteSequence>
-             <Custom Action="Never" Sequence="-10" />
-             <Custom Action="Then" After="Never" />
-           </InstallExecuteSequence>"#))
-    .map(|s| format!("placed: {:?}", s["InstallExecuteSequence"].get("Then")))
-    .unwrap_or_else(|e| e);
-    assert!(e.contains("Then") && e.contains("Never") && e.contains("negative"), "{e}");
     // Zero is not negative: WiX v3 places an action `After` one at 0 on 1 (its parent's number
     // plus one), and so does this backend.
-    let seqs = build_sequences(&wxs(r#"<CustomAction Id="Never" Property="P1" Value="1" />
-           <CustomAction Id="Then" Property="P2" Value="1" />
-           <InstallUISequence>
-             <Custom Action="Never" Sequence="0" />
-             <Custom Action="Then" After="Never" />
-           </InstallUISequence>"#))
-    .unwrap();
-    assert_eq!(seqs["InstallUISequence"].get("Then").map(|r| r.1), Some(1));
+    assert_eq!(then("InstallUISequence", r#"Sequence="0""#, "After"), Ok(Some(1)));
 }
 
 /// Positive sequence numbers run (MSI SDK sequence tables: "A positive value represents the
