@@ -74,12 +74,9 @@ fn json_forms(s: &str) -> Vec<String> {
     let plain = plain[1..plain.len() - 1].to_string();
     let all: String = s
         .encode_utf16()
-        .map(|u| {
-            if u < 128 && (u as u8).is_ascii_alphanumeric() {
-                (u as u8 as char).to_string()
-            } else {
-                format!("\\u{u:04x}")
-            }
+        .map(|u| match char::from_u32(u32::from(u)) {
+            Some(c) if c.is_ascii_alphanumeric() => c.to_string(),
+            _ => format!("\\u{u:04x}"),
         })
         .collect();
     // Python's json.dumps and others: the required escapes, and non-ASCII as \uXXXX.
