@@ -263,8 +263,28 @@ impl Prefix {
     pub fn msiexec(&mut self, sh: &Shell, args: &[String], label: &str, wait_service: Option<&str>) -> Result<MsiRun> {
         self.runs += 1;
         let log_win = format!(r"{WORK_DIR_WIN}\logs\{:02}-{label}.log", self.runs);
-        let log = self.c(&log_win);
         let batch = format!(r"{WORK_DIR_WIN}\msiexec-exit.cmd");
+        let first = self.msiexec_once(sh, &batch, args, label, &log_win, wait_service)?;
+        if !never_started(first.code, first.log.exists()) {
+            return Ok(first);
+        }
+        // cmd's 9009 (MSG_DIR_BAD_COMMAND_OR_FILE, "not recognized as an internal or external
+        // command") with no log: msiexec never ran, so there is no outcome to judge. Seen once
+        // under Wine 8 on a loaded machine; started again, once, and said so.
+        eprintln!("e2e:   msiexec {label}: cmd could not start it (exit 9009, no log written); starting it again");
+        self.msiexec_once(sh, &batch, args, label, &log_win, wait_service)
+    }
+
+    fn msiexec_once(
+        &mut self,
+        sh: &Shell,
+        batch: &str,
+        args: &[String],
+        label: &str,
+        log_win: &str,
+        wait_service: Option<&str>,
+    ) -> Result<MsiRun> {
+        let log = self.c(log_win);
         let wine = &self.wine.wine;
         let secs = MSIEXEC_TIMEOUT.as_secs().to_string();
         let start = Instant::now();
@@ -326,6 +346,15 @@ impl Prefix {
     }
 }
 
+/// cmd's exit code for a command it could not start: MSG_DIR_BAD_COMMAND_OR_FILE.
+const CMD_COULD_NOT_START: u32 = 9009;
+
+/// A run whose program never started: cmd's 9009 and no log. Neither msiexec nor the setup
+/// program returns 9009, and msiexec writes its `/l*v` log as soon as it starts.
+fn never_started(code: u32, log_exists: bool) -> bool {
+    code == CMD_COULD_NOT_START && !log_exists
+}
+
 /// The exit code from the batch file's `EXIT=<n>` line (the last one wins).
 pub fn parse_exit(stdout: &str) -> Option<u32> {
     stdout.lines().rev().find_map(|l| l.trim().strip_prefix("EXIT=").and_then(|n| n.trim().parse().ok()))
@@ -339,6 +368,17 @@ fn which(name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only cmd's "could not start" code without a log means msiexec never ran: a real 9009 with
+    /// a log, or any other code without one (msiexec refusing its command line writes none), is
+    /// an outcome to judge.
+    #[test]
+    fn only_9009_without_a_log_is_a_run_that_never_started() {
+        assert!(never_started(9009, false));
+        assert!(!never_started(9009, true));
+        assert!(!never_started(1603, false));
+        assert!(!never_started(0, false));
+    }
 
     #[test]
     fn exit_code_is_parsed_in_full() {
